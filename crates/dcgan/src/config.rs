@@ -1,0 +1,329 @@
+//! Configuration. Raw command-line values are resolved into these structs and validated before
+//! anything runs; the resolved [`RunConfig`] is written to `RUN_DIR/config.json` and embedded in
+//! every checkpoint, so every later command rebuilds the networks from the run itself.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use crate::{Error, Result};
+
+/// Distribution of the latent code z.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LatentDistribution {
+    /// N(0, 1), as pytorch/examples and most later DCGAN code.
+    #[default]
+    Normal,
+    /// U(-1, 1), the paper's choice (§4).
+    Uniform,
+}
+
+/// The architecture of G and D (paper §3, generalised as pytorch/examples does).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Side of the square images, 4·2^k: 32, 64 or 128 (any 4·2^k ≥ 16 works).
+    pub image_size: usize,
+    /// Image channels (`nc`): 1 grey, 3 RGB.
+    pub channels: usize,
+    /// Size of the latent code (`nz`); 100 in the paper.
+    pub latent_dim: usize,
+    /// Width of G's last hidden layer (`ngf`); layers above it double it.
+    pub generator_width: usize,
+    /// Width of D's first layer (`ndf`); layers below it double it.
+    pub discriminator_width: usize,
+    /// 4 (pytorch/examples) or 5 (the authors' Theano code: 5×5 kernels, a dense projection of z
+    /// in G and a dense output layer in D).
+    pub kernel_size: usize,
+    /// Distribution of z.
+    #[serde(default)]
+    pub latent_distribution: LatentDistribution,
+    /// BatchNorm epsilon (PyTorch default).
+    pub batch_norm_eps: f64,
+    /// BatchNorm running-statistics momentum (PyTorch default).
+    pub batch_norm_momentum: f64,
+    /// Negative slope of D's LeakyReLU (paper: 0.2).
+    pub leaky_slope: f64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            image_size: 64,
+            channels: 3,
+            latent_dim: 100,
+            generator_width: 64,
+            discriminator_width: 64,
+            kernel_size: 4,
+            latent_distribution: LatentDistribution::Normal,
+            batch_norm_eps: 1e-5,
+            batch_norm_momentum: 0.1,
+            leaky_slope: 0.2,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Number of stride-2 layers: image_size = 4·2^k.
+    pub fn upsamplings(&self) -> usize {
+        (self.image_size / 4).trailing_zeros() as usize
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let s = self.image_size;
+        if s < 16 || s % 4 != 0 || !(s / 4).is_power_of_two() {
+            return Err(Error::config(
+                "image size",
+                s,
+                "must be 4·2^k with k ≥ 2 (16, 32, 64, 128, ...)",
+            ));
+        }
+        if s > 1024 {
+            return Err(Error::config("image size", s, "must be at most 1024"));
+        }
+        if self.channels != 1 && self.channels != 3 {
+            return Err(Error::config(
+                "channels",
+                self.channels,
+                "must be 1 (grey) or 3 (RGB)",
+            ));
+        }
+        if self.latent_dim == 0 {
+            return Err(Error::config("latent size", 0, "must be positive"));
+        }
+        if self.generator_width == 0 || self.discriminator_width == 0 {
+            return Err(Error::config("width", 0, "must be positive"));
+        }
+        if self.kernel_size != 4 && self.kernel_size != 5 {
+            return Err(Error::config(
+                "kernel size",
+                self.kernel_size,
+                "must be 4 (pytorch/examples layout) or 5 (the authors' layout)",
+            ));
+        }
+        if !(self.batch_norm_eps > 0.0) || !(0.0..=1.0).contains(&self.batch_norm_momentum) {
+            return Err(Error::config(
+                "batch norm settings",
+                format!(
+                    "eps {} momentum {}",
+                    self.batch_norm_eps, self.batch_norm_momentum
+                ),
+                "eps must be positive and momentum in [0, 1]",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Adam, as in paper §4.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OptimConfig {
+    /// 2e-4: the paper found 1e-3 too high.
+    pub learning_rate: f64,
+    /// 0.5: the paper found 0.9 oscillated and was unstable.
+    pub beta1: f64,
+    /// 0.999: Adam's default, kept by the paper.
+    pub beta2: f64,
+    /// 1e-8: PyTorch's default (burn's Adam defaults to 1e-5; this project writes its own Adam).
+    pub epsilon: f64,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        }
+    }
+}
+
+impl OptimConfig {
+    pub fn validate(&self) -> Result<()> {
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(Error::config(
+                "learning rate",
+                self.learning_rate,
+                "must be positive and finite",
+            ));
+        }
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(Error::config(
+                    if name == "beta1" { "beta1" } else { "beta2" },
+                    b,
+                    "must be in [0, 1)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the images come from and how they are prepared.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// An image folder, an IDX file (or the folder holding one), a CIFAR-10 binary folder, or a
+    /// well-known data set name (`fashion-mnist`, `mnist`).
+    pub source: String,
+    /// Decoding threads (0: all cores).
+    pub workers: usize,
+    /// Batches decoded ahead of the training step.
+    pub prefetch: usize,
+    /// Largest fraction of unreadable images tolerated before the run stops.
+    pub max_bad_fraction: f64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            source: String::new(),
+            workers: 0,
+            prefetch: 4,
+            max_bad_fraction: 0.01,
+        }
+    }
+}
+
+/// The training loop.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// 128, the paper's mini-batch size.
+    pub batch_size: usize,
+    /// Passes over the data.
+    pub epochs: u64,
+    /// Stop after this many steps in all, whatever `epochs` says.
+    pub max_steps: Option<u64>,
+    /// Seed of every random draw (initial weights, data order, latents).
+    pub seed: u64,
+    /// Write a sample grid of the fixed noise every N steps (and at every epoch's end).
+    pub sample_every: u64,
+    /// Write a checkpoint every N steps (and at every epoch's end).
+    pub checkpoint_every: u64,
+    /// Keep the newest N checkpoints (older ones are removed after a newer one is safely written).
+    pub keep_checkpoints: usize,
+    /// Images in the fixed-noise sample grid.
+    pub sample_count: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 128,
+            epochs: 5,
+            max_steps: None,
+            seed: 1,
+            sample_every: 200,
+            checkpoint_every: 200,
+            keep_checkpoints: 3,
+            sample_count: 64,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size < 2 {
+            return Err(Error::config(
+                "batch size",
+                self.batch_size,
+                "must be at least 2 (BatchNorm needs two samples)",
+            ));
+        }
+        if self.sample_every == 0 || self.checkpoint_every == 0 {
+            return Err(Error::config(
+                "interval",
+                0,
+                "sample and checkpoint intervals must be positive",
+            ));
+        }
+        if self.keep_checkpoints == 0 {
+            return Err(Error::config("keep checkpoints", 0, "must be at least 1"));
+        }
+        if self.sample_count == 0 {
+            return Err(Error::config("sample count", 0, "must be positive"));
+        }
+        Ok(())
+    }
+}
+
+/// Everything a run needs; saved as `RUN_DIR/config.json`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+    pub data: DataConfig,
+    pub train: TrainConfig,
+    /// Compute device: `flex` (CPU, default), `cuda`, `wgpu` when compiled in.
+    #[serde(default = "default_device")]
+    pub device: String,
+}
+
+fn default_device() -> String {
+    "flex".into()
+}
+
+impl RunConfig {
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.optim.validate()?;
+        self.train.validate()?;
+        if !(0.0..=1.0).contains(&self.data.max_bad_fraction) {
+            return Err(Error::config(
+                "max bad fraction",
+                self.data.max_bad_fraction,
+                "must be in [0, 1]",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("config serialises")
+    }
+
+    pub fn from_json(text: &str, path: &std::path::Path) -> Result<Self> {
+        let c: RunConfig = serde_json::from_str(text)
+            .map_err(|e| Error::format(path, format!("not a dcgan run config: {e}")))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        use crate::error::IoContext;
+        let text = std::fs::read_to_string(path).at(path)?;
+        Self::from_json(&text, path)
+    }
+}
+
+/// The folder layout of a run.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+    pub fn samples(&self) -> PathBuf {
+        self.root.join("samples")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.root.join("log.jsonl")
+    }
+    pub fn loss_plot(&self) -> PathBuf {
+        self.root.join("loss.png")
+    }
+}

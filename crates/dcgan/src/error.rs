@@ -1,0 +1,103 @@
+//! One error type for the library. Every error that concerns a file names it.
+
+use std::path::{Path, PathBuf};
+
+/// Errors of the dcgan library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file exists but its contents are not what the reader expects.
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    /// A checkpoint or weight file does not fit the configured architecture.
+    #[error("{}: does not match the model: {message}", path.display())]
+    Mismatch { path: PathBuf, message: String },
+    /// A configuration value is out of range.
+    #[error("invalid {name} {value}: {reason}")]
+    Config {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    /// The data set cannot be used (empty, too many unreadable images, ...).
+    #[error("{0}")]
+    Data(String),
+    /// Training produced a non-finite loss.
+    #[error(
+        "training diverged at step {step}: {what} = {value}; stopped without writing a checkpoint ({last_checkpoint})"
+    )]
+    Diverged {
+        step: u64,
+        what: &'static str,
+        value: f32,
+        last_checkpoint: String,
+    },
+    /// Training was asked to stop (Ctrl-C) after writing a checkpoint.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn format(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    pub fn mismatch(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+        Error::Mismatch {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    pub fn config(name: &'static str, value: impl ToString, reason: impl Into<String>) -> Self {
+        Error::Config {
+            name,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The process exit code a command-line front end should use:
+    /// 2 for bad input (files, values), 1 for a job that failed while running.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Diverged { .. } | Error::Interrupted => 1,
+            Error::Io { source, .. } if is_disk_full(source) => 1,
+            _ => 2,
+        }
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a path to an `io::Result`.
+pub trait IoContext<T> {
+    fn at(self, path: impl AsRef<Path>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: impl AsRef<Path>) -> Result<T> {
+        self.map_err(|e| Error::io(path, e))
+    }
+}

@@ -1,0 +1,10 @@
+//! Files: named tensors in safetensors, PyTorch state dicts, `.npy` latents, atomic writes.
+
+pub mod atomic;
+pub mod named;
+pub mod npy;
+pub mod safetensors_file;
+pub mod torch;
+
+pub use atomic::atomic_write;
+pub use named::{HostTensor, TensorMap, load_named, named_tensors};

@@ -1,0 +1,115 @@
+//! `.npy` arrays (NumPy's format) through the npyz crate: latents in and out, G's raw output.
+
+use std::io::BufWriter;
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use super::named::HostTensor;
+use crate::error::{Error, IoContext, Result};
+
+/// Read a float array (`<f4` or `<f8`, C order).
+pub fn read(path: &Path) -> Result<HostTensor> {
+    let bytes = std::fs::read(path).at(path)?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| Error::format(path, format!("not a .npy file ({e})")))?;
+    if npy.order() != npyz::Order::C {
+        return Err(Error::format(
+            path,
+            "Fortran-ordered arrays are not supported; save with C order",
+        ));
+    }
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let dtype = npy.dtype();
+    let data: Vec<f32> = match dtype.descr().trim_matches(|c| c == '\'' || c == '"') {
+        "<f4" => npy.into_vec::<f32>(),
+        "<f8" => npy
+            .into_vec::<f64>()
+            .map(|v| v.into_iter().map(|x| x as f32).collect()),
+        other => {
+            return Err(Error::format(
+                path,
+                format!("array type {other} is not supported (need float32 or float64)"),
+            ));
+        }
+    }
+    .map_err(|e| Error::format(path, format!("truncated or unreadable .npy data ({e})")))?;
+    Ok(HostTensor::new(shape, data))
+}
+
+/// Write a float32 array in C order, atomically.
+pub fn write(path: &Path, tensor: &HostTensor) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let shape: Vec<u64> = tensor.shape.iter().map(|&d| d as u64).collect();
+        let mut w = npyz::WriteOptions::<f32>::new()
+            .default_dtype()
+            .shape(&shape)
+            .writer(BufWriter::new(&mut buf))
+            .begin_nd()
+            .expect("in-memory writer");
+        w.extend(tensor.data.iter().copied())
+            .expect("in-memory writer");
+        w.finish().expect("in-memory writer");
+    }
+    super::atomic_write(path, &buf)
+}
+
+/// Read latents of shape (N, nz) or (N, nz, 1, 1); returns (N, data).
+pub fn read_latents(path: &Path, latent_dim: usize) -> Result<(usize, Vec<f32>)> {
+    let t = read(path)?;
+    let ok = match t.shape.as_slice() {
+        [_, d] => *d == latent_dim,
+        [_, d, 1, 1] => *d == latent_dim,
+        _ => false,
+    };
+    if !ok || t.shape[0] == 0 {
+        return Err(Error::format(
+            path,
+            format!(
+                "latents have shape {:?}; the generator needs (N, {latent_dim}) or (N, {latent_dim}, 1, 1) with N ≥ 1",
+                t.shape
+            ),
+        ));
+    }
+    if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+        return Err(Error::format(
+            path,
+            format!("latent value {} at index {i} is not finite", t.data[i]),
+        ));
+    }
+    Ok((t.shape[0], t.data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_latent_shape_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.npy");
+        let t = HostTensor::new(vec![2, 3, 1, 1], vec![0.0, 1.0, -2.5, 3.0, 4.0, 5.0]);
+        write(&p, &t).unwrap();
+        assert_eq!(read(&p).unwrap(), t);
+        assert_eq!(read_latents(&p, 3).unwrap(), (2, t.data.clone()));
+        let err = read_latents(&p, 100).unwrap_err().to_string();
+        assert!(
+            err.contains("latents have shape [2, 3, 1, 1]; the generator needs (N, 100)"),
+            "{err}"
+        );
+        assert!(err.starts_with(&p.display().to_string()));
+    }
+
+    #[test]
+    fn a_non_npy_file_is_rejected_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.npy");
+        std::fs::write(&p, b"hello").unwrap();
+        let err = read(&p).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}: not a .npy file", p.display())),
+            "{err}"
+        );
+    }
+}

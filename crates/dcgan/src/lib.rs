@@ -1,0 +1,25 @@
+//! # dcgan
+//!
+//! A Rust implementation of *Unsupervised Representation Learning with Deep Convolutional
+//! Generative Adversarial Networks* (Radford, Metz & Chintala, ICLR 2016) on burn 0.22.
+//!
+//! - [`config`]: the model, optimiser, data and training configuration (saved with every run).
+//! - [`model`]: the generator and discriminator by the paper's architecture guidelines (§3).
+//! - [`train`]: the training recipe (§4): one function per GAN half-step, Adam, checkpoints.
+//! - [`data`]: image folders, MNIST-style IDX files, CIFAR-10 binaries; a parallel prefetching loader.
+//! - [`io`]: safetensors checkpoints, PyTorch state-dict import/export, `.npy` latents.
+//! - [`viz`]: sample grids and loss curves.
+//! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
+
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod rng;
+pub mod sample;
+pub mod train;
+pub mod viz;
+
+pub use error::{Error, Result};

@@ -1,0 +1,208 @@
+//! The four layer kinds DCGAN needs, written on burn's functional ops so that parameter names,
+//! initialisation and BatchNorm semantics are exactly PyTorch's:
+//! - burn's `BatchNorm` updates the running variance with the biased batch variance, PyTorch with
+//!   the unbiased one; the paper's reference code and its checkpoints follow PyTorch.
+//! - burn's `BatchNorm` γ initialiser is not configurable (the paper: γ ~ N(1, 0.02)).
+//! - weights are drawn on the host from the run's seed (see [`crate::rng`]), so a seed gives the
+//!   same network on every backend.
+
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::module::{batch_norm, batch_norm_train, conv_transpose2d, conv2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+
+use crate::rng;
+
+/// Which statistics BatchNorm normalises with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BnMode {
+    /// Batch statistics, and the running statistics are updated (PyTorch `train()`).
+    Train,
+    /// Batch statistics, running statistics left alone.
+    BatchStats,
+    /// Running statistics (PyTorch `eval()`).
+    Eval,
+}
+
+/// N(mean, std) parameter of the given shape, drawn on the host.
+fn normal_param<const D: usize>(
+    shape: [usize; D],
+    mean: f32,
+    std: f32,
+    rng: &mut impl Rng,
+    device: &Device,
+) -> Param<Tensor<D>> {
+    let n = shape.iter().product();
+    let values = rng::normal(rng, n, mean, std);
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device))
+}
+
+/// Conv weights ~ N(0, 0.02) (paper §4).
+pub const WEIGHT_STD: f32 = 0.02;
+
+/// A bias-free 2-D convolution. Weight `[out, in, k, k]` (PyTorch's layout).
+#[derive(Module, Debug)]
+pub struct Conv {
+    pub weight: Param<Tensor<4>>,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Conv {
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> Self {
+        Self {
+            weight: normal_param([cout, cin, kernel, kernel], 0.0, WEIGHT_STD, rng, device),
+            stride,
+            padding,
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let options = ConvOptions::new(
+            [self.stride, self.stride],
+            [self.padding, self.padding],
+            [1, 1],
+            1,
+        );
+        conv2d(x, self.weight.val(), None, options)
+    }
+}
+
+/// A bias-free transposed convolution. Weight `[in, out, k, k]` (PyTorch's layout).
+#[derive(Module, Debug)]
+pub struct ConvT {
+    pub weight: Param<Tensor<4>>,
+    pub stride: usize,
+    pub padding: usize,
+    pub output_padding: usize,
+}
+
+impl ConvT {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cin: usize,
+        cout: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> Self {
+        Self {
+            weight: normal_param([cin, cout, kernel, kernel], 0.0, WEIGHT_STD, rng, device),
+            stride,
+            padding,
+            output_padding,
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let options = ConvTransposeOptions::new(
+            [self.stride, self.stride],
+            [self.padding, self.padding],
+            [self.output_padding, self.output_padding],
+            [1, 1],
+            1,
+        );
+        conv_transpose2d(x, self.weight.val(), None, options)
+    }
+}
+
+/// A bias-free dense layer, weight `[in, out]` (the authors' Theano layout; PyTorch's `Linear`
+/// stores the transpose).
+#[derive(Module, Debug)]
+pub struct Dense {
+    pub weight: Param<Tensor<2>>,
+}
+
+impl Dense {
+    pub fn new(din: usize, dout: usize, rng: &mut impl Rng, device: &Device) -> Self {
+        Self {
+            weight: normal_param([din, dout], 0.0, WEIGHT_STD, rng, device),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(self.weight.val())
+    }
+}
+
+/// Batch normalisation with PyTorch's semantics: normalise with the biased batch variance,
+/// update `running_var` with the unbiased one, `running = (1 − momentum)·running + momentum·batch`.
+#[derive(Module, Debug)]
+pub struct BatchNorm {
+    pub gamma: Param<Tensor<1>>,
+    pub beta: Param<Tensor<1>>,
+    pub running_mean: RunningState<Tensor<1>>,
+    pub running_var: RunningState<Tensor<1>>,
+    pub eps: f64,
+    pub momentum: f64,
+}
+
+impl BatchNorm {
+    /// γ ~ N(1, 0.02), β = 0 (paper §4 via the reference code), running mean 0, variance 1.
+    pub fn new(
+        features: usize,
+        eps: f64,
+        momentum: f64,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> Self {
+        Self {
+            gamma: normal_param([features], 1.0, WEIGHT_STD, rng, device),
+            beta: Param::from_tensor(Tensor::zeros([features], device)),
+            running_mean: RunningState::new(Tensor::zeros([features], device)),
+            running_var: RunningState::new(Tensor::ones([features], device)),
+            eps,
+            momentum,
+        }
+    }
+
+    /// `x`: `[batch, features, ...]`.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>, mode: BnMode) -> Tensor<D> {
+        if mode == BnMode::Eval {
+            let device = x.device();
+            return batch_norm(
+                x,
+                self.gamma.val(),
+                self.beta.val(),
+                self.running_mean.value().to_device(&device),
+                self.running_var.value().to_device(&device),
+                self.eps,
+            );
+        }
+        let dims = x.dims();
+        let per_feature = dims.iter().product::<usize>() / dims[1];
+        let out = batch_norm_train(x, self.gamma.val(), self.beta.val(), self.eps);
+        if mode == BnMode::Train {
+            let m = self.momentum;
+            let unbiased = per_feature as f64 / (per_feature.max(2) - 1) as f64;
+            let mean = self
+                .running_mean
+                .value_sync()
+                .mul_scalar(1.0 - m)
+                .add(out.mean.detach().mul_scalar(m));
+            let var = self
+                .running_var
+                .value_sync()
+                .mul_scalar(1.0 - m)
+                .add(out.variance.detach().mul_scalar(m * unbiased));
+            self.running_mean.update(mean.detach());
+            self.running_var.update(var.detach());
+            // Fold the per-thread update in now, so visitors (saving) see it.
+            self.running_mean.value_sync();
+            self.running_var.value_sync();
+        }
+        out.output
+    }
+}

@@ -1,0 +1,169 @@
+//! Adam with PyTorch's exact update, and moments stored by parameter path.
+//!
+//! Written here rather than taken from burn-optim because a checkpoint must hold the moments
+//! under stable names next to the weights (`blocks.0.conv.weight` → its m and v), so a run
+//! resumes bit-for-bit and the state can be read by other tools; burn's optimizer record keys
+//! its state by `ParamId`, which is not stable across a save and a load.
+//!
+//! PyTorch's update (no weight decay, no amsgrad), for step t:
+//! m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+//! p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+
+use crate::config::OptimConfig;
+use crate::error::{Error, Result};
+use crate::io::{HostTensor, TensorMap};
+
+/// First and second moments of one parameter, flattened.
+#[derive(Clone, Debug)]
+struct Moments {
+    m: Tensor<1>,
+    v: Tensor<1>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Adam {
+    pub config: OptimConfig,
+    /// Updates applied so far (PyTorch's per-parameter `step`, equal for all parameters here).
+    pub step: u64,
+    moments: BTreeMap<String, Moments>,
+}
+
+impl Adam {
+    pub fn new(config: OptimConfig) -> Self {
+        Self {
+            config,
+            step: 0,
+            moments: BTreeMap::new(),
+        }
+    }
+
+    /// Apply one update to every parameter of `module` that has a gradient in `grads`.
+    pub fn update<M: Module>(&mut self, module: M, grads: &mut GradientsParams) -> M {
+        self.step += 1;
+        let t = self.step as i32;
+        let c = &self.config;
+        let mut mapper = AdamMapper {
+            path: vec![],
+            grads,
+            moments: &mut self.moments,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.epsilon,
+            step_size: c.learning_rate / (1.0 - c.beta1.powi(t)),
+            bias2_sqrt: (1.0 - c.beta2.powi(t)).sqrt(),
+        };
+        module.map(&mut mapper)
+    }
+
+    /// The moments as named host tensors: `m.<path>` and `v.<path>`.
+    pub fn state_tensors(&self) -> TensorMap {
+        let mut out = TensorMap::new();
+        for (name, mo) in &self.moments {
+            out.insert(format!("m.{name}"), HostTensor::from_tensor(&mo.m));
+            out.insert(format!("v.{name}"), HostTensor::from_tensor(&mo.v));
+        }
+        out
+    }
+
+    /// Restore from [`Adam::state_tensors`] output.
+    pub fn load_state(
+        config: OptimConfig,
+        step: u64,
+        tensors: &TensorMap,
+        device: &burn::tensor::Device,
+        source: &Path,
+    ) -> Result<Self> {
+        let mut moments = BTreeMap::new();
+        for (key, m) in tensors {
+            let Some(name) = key.strip_prefix("m.") else {
+                continue;
+            };
+            let v = tensors.get(&format!("v.{name}")).ok_or_else(|| {
+                Error::format(
+                    source,
+                    format!("optimizer state has m.{name} but no v.{name}"),
+                )
+            })?;
+            moments.insert(
+                name.to_string(),
+                Moments {
+                    m: m.to_tensor::<1>(device).reshape([m.data.len()]),
+                    v: v.to_tensor::<1>(device).reshape([v.data.len()]),
+                },
+            );
+        }
+        Ok(Self {
+            config,
+            step,
+            moments,
+        })
+    }
+}
+
+struct AdamMapper<'a> {
+    path: Vec<String>,
+    grads: &'a mut GradientsParams,
+    moments: &'a mut BTreeMap<String, Moments>,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    step_size: f64,
+    bias2_sqrt: f64,
+}
+
+impl ModuleMapper for AdamMapper<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(grad) = self.grads.remove::<D>(id) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let shape = tensor.dims();
+        let n: usize = shape.iter().product();
+        let require_grad = tensor.is_require_grad();
+        let p = tensor.inner();
+        let g = grad.reshape([n]);
+        let name = self.path.join(".");
+        let (m, v) = match self.moments.remove(&name) {
+            Some(mo) => (
+                mo.m.mul_scalar(self.beta1)
+                    .add(g.clone().mul_scalar(1.0 - self.beta1)),
+                mo.v.mul_scalar(self.beta2)
+                    .add(g.clone().mul(g).mul_scalar(1.0 - self.beta2)),
+            ),
+            None => (
+                g.clone().mul_scalar(1.0 - self.beta1),
+                g.clone().mul(g).mul_scalar(1.0 - self.beta2),
+            ),
+        };
+        let denom = v
+            .clone()
+            .sqrt()
+            .div_scalar(self.bias2_sqrt)
+            .add_scalar(self.eps);
+        let delta = m
+            .clone()
+            .div(denom)
+            .mul_scalar(self.step_size)
+            .reshape(shape);
+        let updated = p.sub(delta);
+        self.moments.insert(name, Moments { m, v });
+        let mut out = Tensor::from_inner(updated);
+        if require_grad {
+            out = out.require_grad();
+        }
+        Param::from_mapped_value(id, out, mapper)
+    }
+}

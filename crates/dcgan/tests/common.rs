@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared` beside the repository root, or `DCGAN_SHARED`. Tests that need it print a visible
+/// skip line when it is absent (it is not part of the project).
+pub fn shared_dir() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("DCGAN_SHARED") {
+        return Some(PathBuf::from(p));
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let p = root.join("../shared");
+    p.join("golden").is_dir().then(|| p.canonicalize().unwrap())
+}
+
+pub fn skip(test: &str, what: &str) {
+    eprintln!("SKIPPED {test}: {what} not found (set DCGAN_SHARED to the shared/ folder)");
+}
+
+/// Largest absolute difference.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
