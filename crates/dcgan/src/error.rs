@@ -30,7 +30,7 @@ pub enum Error {
     Data(String),
     /// Training produced a non-finite loss.
     #[error(
-        "training diverged at step {step}: {what} = {value}; stopped without writing a checkpoint ({last_checkpoint})"
+        "training diverged at step {step}: {what} = {value}; stopped, {last_checkpoint} (lower the learning rate in config.json and resume)"
     )]
     Diverged {
         step: u64,

@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod interop;
 pub mod io;
 pub mod model;
 pub mod rng;

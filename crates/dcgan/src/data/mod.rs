@@ -1,1 +1,15 @@
-//! Data.
+//! Data: where images come from, how they are prepared, and how batches reach the training step.
+//!
+//! - [`source`]: image folders (recursive, class sub-folders give labels as torchvision's
+//!   ImageFolder does), MNIST-style IDX files (plain or gzip), CIFAR-10 binary batches.
+//! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
+//!   [−1, 1] (paper §4).
+//! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
+
+pub mod loader;
+pub mod source;
+pub mod transform;
+
+pub use loader::{Batch, Loader};
+pub use source::{Dataset, ItemError, natural_channels, open};
+pub use transform::Transform;

@@ -1,0 +1,3 @@
+pub mod interop;
+pub mod sample;
+pub mod train;

@@ -1,0 +1,181 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Args, ValueEnum};
+use dcgan::config::{
+    DataConfig, LatentDistribution, ModelConfig, OptimConfig, RunConfig, TrainConfig,
+};
+use dcgan::train::run::ResumeOptions;
+
+use crate::progress::Progress;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Latent {
+    /// N(0, 1)
+    Normal,
+    /// U(-1, 1), the paper's
+    Uniform,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Image folder, IDX file or folder, CIFAR-10 binary folder, or `fashion-mnist` / `mnist`.
+    /// With --resume: where the run's data is now, if it moved.
+    #[arg(long, required_unless_present = "resume")]
+    pub data: Option<String>,
+    /// Run directory to create (config, checkpoints, samples, log, loss plot).
+    #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in this directory from its newest checkpoint.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Image side, 4·2^k (32, 64, 128).
+    #[arg(long, default_value_t = 64, conflicts_with = "resume")]
+    pub image_size: usize,
+    /// Image channels (1 or 3); default: those of the data (grey data → 1).
+    #[arg(long, conflicts_with = "resume")]
+    pub channels: Option<usize>,
+    /// Latent size (nz).
+    #[arg(long, default_value_t = 100, conflicts_with = "resume")]
+    pub latent_dim: usize,
+    /// Width of G's last hidden layer (ngf).
+    #[arg(long, alias = "ngf", default_value_t = 64, conflicts_with = "resume")]
+    pub generator_width: usize,
+    /// Width of D's first layer (ndf).
+    #[arg(long, alias = "ndf", default_value_t = 64, conflicts_with = "resume")]
+    pub discriminator_width: usize,
+    /// 4: pytorch/examples layout; 5: the authors' layout (dense projection, 5×5 kernels).
+    #[arg(long, default_value_t = 4, conflicts_with = "resume")]
+    pub kernel_size: usize,
+    /// Distribution of z.
+    #[arg(long, value_enum, default_value_t = Latent::Normal, conflicts_with = "resume")]
+    pub latent: Latent,
+    /// Passes over the data [default: 5; on --resume: the run's own].
+    #[arg(long)]
+    pub epochs: Option<u64>,
+    /// Stop after this many steps in all.
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Mini-batch size (the paper: 128).
+    #[arg(long, default_value_t = 128, conflicts_with = "resume")]
+    pub batch_size: usize,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 1, conflicts_with = "resume")]
+    pub seed: u64,
+    /// Adam learning rate (the paper: 2e-4).
+    #[arg(long, default_value_t = 2e-4, conflicts_with = "resume")]
+    pub lr: f64,
+    /// Adam β1 (the paper: 0.5).
+    #[arg(long, default_value_t = 0.5, conflicts_with = "resume")]
+    pub beta1: f64,
+    /// Write a fixed-noise sample grid every N steps (and at each epoch's end).
+    #[arg(long, default_value_t = 200, conflicts_with = "resume")]
+    pub sample_every: u64,
+    /// Write a checkpoint every N steps (and at each epoch's end).
+    #[arg(long, default_value_t = 200, conflicts_with = "resume")]
+    pub checkpoint_every: u64,
+    /// Checkpoints to keep.
+    #[arg(long, default_value_t = 3, conflicts_with = "resume")]
+    pub keep_checkpoints: usize,
+    /// Decoding threads (0: one per core).
+    #[arg(long, default_value_t = 0, conflicts_with = "resume")]
+    pub workers: usize,
+    /// Largest fraction of unreadable images before the run stops.
+    #[arg(long, default_value_t = 0.01, conflicts_with = "resume")]
+    pub max_bad_fraction: f64,
+    /// Compute device: flex (CPU), or cuda / wgpu when built with those features.
+    #[arg(long, default_value = "flex", conflicts_with = "resume")]
+    pub device: String,
+}
+
+pub fn run(a: TrainArgs) -> dcgan::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // First Ctrl-C: checkpoint and stop after the current step. Second: exit at once.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ndcgan: stopping after this step (Ctrl-C again to quit at once)");
+        });
+    }
+    let mut progress = Progress::new();
+    let summary = if let Some(dir) = &a.resume {
+        let options = ResumeOptions {
+            epochs: a.epochs,
+            max_steps: a.max_steps,
+            data: a.data.clone(),
+        };
+        dcgan::train::resume(dir, options, &mut progress, &stop)?
+    } else {
+        let data = a.data.clone().expect("clap requires --data");
+        let channels = match a.channels {
+            Some(c) => c,
+            None => dcgan::data::natural_channels(&*dcgan::data::open(&data)?),
+        };
+        let config = RunConfig {
+            model: ModelConfig {
+                image_size: a.image_size,
+                channels,
+                latent_dim: a.latent_dim,
+                generator_width: a.generator_width,
+                discriminator_width: a.discriminator_width,
+                kernel_size: a.kernel_size,
+                latent_distribution: match a.latent {
+                    Latent::Normal => LatentDistribution::Normal,
+                    Latent::Uniform => LatentDistribution::Uniform,
+                },
+                ..ModelConfig::default()
+            },
+            optim: OptimConfig {
+                learning_rate: a.lr,
+                beta1: a.beta1,
+                ..OptimConfig::default()
+            },
+            data: DataConfig {
+                source: data,
+                workers: a.workers,
+                max_bad_fraction: a.max_bad_fraction,
+                ..DataConfig::default()
+            },
+            train: TrainConfig {
+                batch_size: a.batch_size,
+                epochs: a.epochs.unwrap_or(5),
+                max_steps: a.max_steps,
+                seed: a.seed,
+                sample_every: a.sample_every,
+                checkpoint_every: a.checkpoint_every,
+                keep_checkpoints: a.keep_checkpoints,
+                ..TrainConfig::default()
+            },
+            device: a.device.clone(),
+        };
+        dcgan::train::train(
+            config,
+            a.out.as_ref().expect("clap requires --out"),
+            &mut progress,
+            &stop,
+        )?
+    };
+    let last = summary.last.as_ref();
+    println!(
+        "trained to step {} ({} epochs complete) in {:.1} s{}",
+        summary.steps,
+        summary.epochs_completed,
+        summary.seconds,
+        last.map(|r| format!(", last loss D {:.3} G {:.3}", r.loss_d, r.loss_g))
+            .unwrap_or_default()
+    );
+    if let Some(p) = &summary.last_samples {
+        println!("samples: {}", p.display());
+    }
+    if let Some(p) = &summary.last_checkpoint {
+        println!("checkpoint: {}", p.display());
+    }
+    if summary.bad_images > 0 {
+        println!("skipped {} unreadable images", summary.bad_images);
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Helpers for the command-line tests: they run the real `dcgan` binary in temporary folders.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn dcgan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dcgan"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    dcgan().args(args).output().expect("dcgan runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A folder of `n` small RGB PNGs in two class folders: smooth colour gradients whose hue
+/// depends on the index, so the images differ.
+pub fn image_folder(dir: &Path, n: usize, size: u32) -> PathBuf {
+    let root = dir.join("images");
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+    }
+    for i in 0..n {
+        let class = if i % 2 == 0 { "a" } else { "b" };
+        let img = image::RgbImage::from_fn(size, size, |x, y| {
+            let t = i as u32 * 37;
+            image::Rgb([
+                ((x * 255 / size + t) % 256) as u8,
+                ((y * 255 / size + 2 * t) % 256) as u8,
+                ((x + y + t) % 256) as u8,
+            ])
+        });
+        img.save(root.join(class).join(format!("{i:04}.png")))
+            .unwrap();
+    }
+    root
+}
+
+/// Arguments for a small, fast model on 16×16 images.
+pub fn small_model() -> Vec<&'static str> {
+    vec![
+        "--image-size",
+        "16",
+        "--generator-width",
+        "8",
+        "--discriminator-width",
+        "8",
+        "--latent-dim",
+        "16",
+        "--batch-size",
+        "8",
+    ]
+}
+
+pub fn read_log(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+pub fn shared_dir() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("DCGAN_SHARED") {
+        return Some(PathBuf::from(p));
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    p.join("golden").is_dir().then(|| p.canonicalize().unwrap())
+}

@@ -1,0 +1,121 @@
+//! Batches decoded ahead of the training step.
+//!
+//! One producer thread walks the epoch's order batch by batch; each batch's images are decoded
+//! and transformed in parallel on a thread pool of its own (so decoding never waits for the
+//! training step's threads, and vice versa), then handed over through a bounded channel of
+//! `prefetch` batches. Written here rather than with burn-dataset's `DataLoader` because the
+//! training loop needs to start an epoch at a given batch (exact resume), to skip and count
+//! unreadable images instead of failing, and to keep its order a pure function of (seed, epoch).
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, bounded};
+use rayon::prelude::*;
+
+use super::source::{Dataset, ItemError};
+use super::transform::Transform;
+use crate::error::{Error, Result};
+
+/// One batch, as host data.
+#[derive(Debug)]
+pub struct Batch {
+    /// Position of the batch in its epoch.
+    pub index: usize,
+    /// `[count, channels, size, size]` values in [−1, 1].
+    pub images: Vec<f32>,
+    /// Images that decoded (batch size minus `bad.len()`).
+    pub count: usize,
+    pub labels: Vec<Option<usize>>,
+    /// Items that could not be decoded, skipped.
+    pub bad: Vec<ItemError>,
+}
+
+pub struct Loader {
+    rx: Option<Receiver<Batch>>,
+    worker: Option<JoinHandle<()>>,
+    /// Batches in the epoch (the last, incomplete one is dropped, so every step sees a full
+    /// batch and BatchNorm statistics are comparable between steps).
+    pub batches: usize,
+}
+
+impl Loader {
+    /// Batches `first_batch..` of the epoch whose item order is `order`.
+    pub fn start(
+        dataset: Arc<dyn Dataset>,
+        order: Vec<usize>,
+        batch_size: usize,
+        first_batch: usize,
+        transform: Transform,
+        workers: usize,
+        prefetch: usize,
+    ) -> Result<Self> {
+        let batches = order.len() / batch_size;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("dcgan-decode-{i}"))
+            .build()
+            .map_err(|e| Error::Data(format!("cannot start decoding threads: {e}")))?;
+        let (tx, rx) = bounded(prefetch.max(1));
+        let worker = std::thread::Builder::new()
+            .name("dcgan-loader".into())
+            .spawn(move || {
+                for b in first_batch..batches {
+                    let items = &order[b * batch_size..(b + 1) * batch_size];
+                    let batch = pool.install(|| make_batch(&*dataset, items, b, transform));
+                    if tx.send(batch).is_err() {
+                        return; // the consumer is gone
+                    }
+                }
+            })
+            .map_err(|e| Error::Data(format!("cannot start the loader thread: {e}")))?;
+        Ok(Self {
+            rx: Some(rx),
+            worker: Some(worker),
+            batches,
+        })
+    }
+}
+
+fn make_batch(dataset: &dyn Dataset, items: &[usize], index: usize, t: Transform) -> Batch {
+    let decoded: Vec<_> = items
+        .par_iter()
+        .map(|&i| dataset.get(i).map(|img| (t.apply(&img), dataset.label(i))))
+        .collect();
+    let per = t.channels * t.size * t.size;
+    let mut images = Vec::with_capacity(items.len() * per);
+    let mut labels = Vec::with_capacity(items.len());
+    let mut bad = Vec::new();
+    for r in decoded {
+        match r {
+            Ok((px, label)) => {
+                images.extend_from_slice(&px);
+                labels.push(label);
+            }
+            Err(e) => bad.push(e),
+        }
+    }
+    Batch {
+        index,
+        count: labels.len(),
+        images,
+        labels,
+        bad,
+    }
+}
+
+impl Iterator for Loader {
+    type Item = Batch;
+    fn next(&mut self) -> Option<Batch> {
+        self.rx.as_ref()?.recv().ok()
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        self.rx.take(); // unblocks a producer waiting to send
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}

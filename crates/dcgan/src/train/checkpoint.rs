@@ -1,0 +1,242 @@
+//! Checkpoints: one safetensors file per checkpoint holding G, D, both Adam states, and in its
+//! metadata the run's config and counters. Self-contained: `sample`, `generate` and
+//! `export-torch` need nothing else, and `train --resume` continues from it exactly.
+//!
+//! Tensor names: `generator.<path>`, `discriminator.<path>`, `optimizer.generator.{m,v}.<path>`,
+//! `optimizer.discriminator.{m,v}.<path>`. Metadata: `format`, `config` (RunConfig JSON),
+//! `state` (TrainState JSON).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::adam::Adam;
+use super::step::Gan;
+use crate::config::{ModelConfig, RunConfig};
+use crate::error::{Error, IoContext, Result};
+use crate::io::safetensors_file;
+use crate::io::{TensorMap, atomic_write, load_named, named_tensors};
+use crate::model::{Discriminator, Generator};
+
+pub const FORMAT: &str = "dcgan-checkpoint-v1";
+
+/// The counters that, with the seed, determine everything still to come in a run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TrainState {
+    /// Training iterations done.
+    pub step: u64,
+    /// The epoch in progress (0-based).
+    pub epoch: u64,
+    /// The next batch of `epoch` to train on. The epoch's order is `rng::permutation(seed, epoch)`.
+    pub batch_in_epoch: u64,
+    pub images_seen: u64,
+    /// Unreadable images skipped so far.
+    pub bad_images: u64,
+    /// ... in the epoch in progress.
+    #[serde(default)]
+    pub bad_in_epoch: u64,
+    /// Items in the data set when the run started (a resume on other data is refused).
+    pub data_len: u64,
+}
+
+/// A checkpoint as read from disk.
+pub struct Checkpoint {
+    pub path: PathBuf,
+    pub config: RunConfig,
+    pub state: TrainState,
+    tensors: TensorMap,
+}
+
+fn section(tensors: &TensorMap, prefix: &str) -> TensorMap {
+    tensors
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+        .collect()
+}
+
+fn add_section(out: &mut TensorMap, prefix: &str, tensors: TensorMap) {
+    for (k, v) in tensors {
+        out.insert(format!("{prefix}{k}"), v);
+    }
+}
+
+/// Serialise G, D and (if present) the optimisers.
+pub fn encode(
+    config: &RunConfig,
+    state: &TrainState,
+    generator: &Generator,
+    discriminator: Option<&Discriminator>,
+    optimizers: Option<(&Adam, &Adam)>,
+) -> Vec<u8> {
+    let mut tensors = TensorMap::new();
+    add_section(&mut tensors, "generator.", named_tensors(generator));
+    if let Some(d) = discriminator {
+        add_section(&mut tensors, "discriminator.", named_tensors(d));
+    }
+    if let Some((g, d)) = optimizers {
+        add_section(&mut tensors, "optimizer.generator.", g.state_tensors());
+        add_section(&mut tensors, "optimizer.discriminator.", d.state_tensors());
+    }
+    let mut meta = HashMap::new();
+    meta.insert("format".into(), FORMAT.into());
+    meta.insert(
+        "config".into(),
+        serde_json::to_string(config).expect("config serialises"),
+    );
+    meta.insert(
+        "state".into(),
+        serde_json::to_string(state).expect("state serialises"),
+    );
+    safetensors_file::serialize(&tensors, &HashMap::new(), meta)
+}
+
+/// Write a checkpoint atomically.
+pub fn save(path: &Path, config: &RunConfig, state: &TrainState, gan: &Gan) -> Result<()> {
+    let bytes = encode(
+        config,
+        state,
+        &gan.generator,
+        Some(&gan.discriminator),
+        Some((&gan.opt_g, &gan.opt_d)),
+    );
+    atomic_write(path, &bytes)
+}
+
+/// `checkpoints/step-00001234.safetensors`.
+pub fn file_name(step: u64) -> String {
+    format!("step-{step:08}.safetensors")
+}
+
+/// Checkpoints in a folder, oldest first, by step.
+pub fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    if !dir.is_dir() {
+        return Ok(vec![]);
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let entry = entry.at(dir)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(step) = name
+            .strip_prefix("step-")
+            .and_then(|s| s.strip_suffix(".safetensors"))
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            out.push((step, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A run directory (its newest checkpoint) or a checkpoint file.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+    if path.is_dir() {
+        let dir = if path.join("checkpoints").is_dir() {
+            path.join("checkpoints")
+        } else {
+            path.to_path_buf()
+        };
+        return list(&dir)?
+            .pop()
+            .map(|(_, p)| p)
+            .ok_or_else(|| Error::format(path, "no checkpoint (step-*.safetensors) in this run"));
+    }
+    if !path.exists() {
+        return Err(Error::io(
+            path,
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ));
+    }
+    Ok(path.to_path_buf())
+}
+
+impl Checkpoint {
+    /// Read a checkpoint file or a run's newest checkpoint.
+    pub fn load(path: &Path) -> Result<Self> {
+        let path = resolve(path)?;
+        let content = safetensors_file::read(&path)?;
+        let format = content.metadata.get("format").map(String::as_str);
+        if format != Some(FORMAT) {
+            return Err(Error::format(
+                &path,
+                match format {
+                    Some(f) => format!("checkpoint format {f} is not {FORMAT}"),
+                    None => "not a dcgan checkpoint (no format in its metadata; to use PyTorch weights, run `dcgan import-torch`)".into(),
+                },
+            ));
+        }
+        let meta = |key: &str| {
+            content
+                .metadata
+                .get(key)
+                .ok_or_else(|| Error::format(&path, format!("checkpoint metadata has no {key}")))
+        };
+        let config = RunConfig::from_json(meta("config")?, &path)?;
+        let state: TrainState = serde_json::from_str(meta("state")?)
+            .map_err(|e| Error::format(&path, format!("bad training state in metadata: {e}")))?;
+        Ok(Self {
+            path,
+            config,
+            state,
+            tensors: content.tensors,
+        })
+    }
+
+    pub fn has_discriminator(&self) -> bool {
+        self.tensors.keys().any(|k| k.starts_with("discriminator."))
+    }
+
+    pub fn has_optimizers(&self) -> bool {
+        self.tensors.keys().any(|k| k.starts_with("optimizer."))
+    }
+
+    pub fn model(&self) -> &ModelConfig {
+        &self.config.model
+    }
+
+    pub fn generator(&self, device: &Device) -> Result<Generator> {
+        let g = Generator::new(&self.config.model, 0, device);
+        load_named(g, &section(&self.tensors, "generator."), &self.path)
+    }
+
+    pub fn discriminator(&self, device: &Device) -> Result<Discriminator> {
+        let d = Discriminator::new(&self.config.model, 0, device);
+        let t = section(&self.tensors, "discriminator.");
+        if t.is_empty() {
+            return Err(Error::format(
+                &self.path,
+                "this checkpoint holds no discriminator",
+            ));
+        }
+        load_named(d, &t, &self.path)
+    }
+
+    /// G, D and both optimisers, to continue training on `device` (an autodiff device) with the
+    /// optimiser settings `optim` (the run's config.json, which a user may have changed).
+    pub fn gan(&self, device: &Device, optim: &crate::config::OptimConfig) -> Result<Gan> {
+        let inner = device.clone().inner();
+        let opt = |name: &str| {
+            Adam::load_state(
+                optim.clone(),
+                self.state.step,
+                &section(&self.tensors, &format!("optimizer.{name}.")),
+                &inner,
+                &self.path,
+            )
+        };
+        if !self.has_optimizers() {
+            return Err(Error::format(
+                &self.path,
+                "holds no optimizer state (imported weights?); it can be sampled from but not resumed",
+            ));
+        }
+        Ok(Gan {
+            generator: self.generator(device)?,
+            discriminator: self.discriminator(device)?,
+            opt_g: opt("generator")?,
+            opt_d: opt("discriminator")?,
+        })
+    }
+}

@@ -1,0 +1,442 @@
+//! The training loop over a run directory:
+//!
+//! ```text
+//! RUN_DIR/config.json                      the resolved RunConfig
+//! RUN_DIR/checkpoints/step-NNNNNNNN.safetensors
+//! RUN_DIR/samples/step-NNNNNNNN.png        the fixed-noise grid every `sample_every` steps
+//! RUN_DIR/samples/epoch-NNN.png            ... and at each epoch's end
+//! RUN_DIR/log.jsonl                        one LogRecord per step
+//! RUN_DIR/loss.png                         the curves, redrawn each epoch and at the end
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::adam::Adam;
+use super::checkpoint::{self, Checkpoint, TrainState};
+use super::observer::{LogRecord, Observer, RunInfo};
+use super::step::Gan;
+use crate::config::{RunConfig, RunDir};
+use crate::data::{self, Dataset, Loader, Transform};
+use crate::error::{Error, IoContext, Result};
+use crate::model::{BnMode, Discriminator, Generator};
+use crate::rng::{self, Purpose};
+use crate::viz::plot::CurvePoint;
+
+/// How a run ended.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub steps: u64,
+    pub epochs_completed: u64,
+    pub last_checkpoint: Option<PathBuf>,
+    pub last_samples: Option<PathBuf>,
+    pub seconds: f64,
+    pub last: Option<LogRecord>,
+    pub bad_images: u64,
+}
+
+/// Start a new run in `out` (which must not hold one already).
+pub fn train(
+    config: RunConfig,
+    out: &Path,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Summary> {
+    config.validate()?;
+    let run = RunDir::new(out);
+    if run.config().exists() || !checkpoint::list(&run.checkpoints())?.is_empty() {
+        return Err(Error::format(
+            out,
+            "already holds a run; continue it with `dcgan train --resume` or choose another --out",
+        ));
+    }
+    let dataset: Arc<dyn Dataset> = Arc::from(data::open(&config.data.source)?);
+    check_data_size(&*dataset, &config)?;
+    let device = crate::device::by_name(&config.device)?.autodiff();
+    for dir in [run.root.clone(), run.checkpoints(), run.samples()] {
+        std::fs::create_dir_all(&dir).at(&dir)?;
+    }
+    crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
+    let seed = config.train.seed;
+    let gan = Gan {
+        generator: Generator::new(&config.model, seed, &device),
+        discriminator: Discriminator::new(&config.model, seed, &device),
+        opt_g: Adam::new(config.optim.clone()),
+        opt_d: Adam::new(config.optim.clone()),
+    };
+    let state = TrainState {
+        data_len: dataset.len() as u64,
+        ..Default::default()
+    };
+    std::fs::File::create(run.log()).at(run.log())?;
+    run_loop(&run, &config, dataset, &device, gan, state, observer, stop)
+}
+
+/// Changes allowed when resuming: how long to go on for.
+#[derive(Clone, Debug, Default)]
+pub struct ResumeOptions {
+    pub epochs: Option<u64>,
+    pub max_steps: Option<u64>,
+    /// The data's new location, if it moved (it must hold the same number of items).
+    pub data: Option<String>,
+}
+
+/// Continue the run in `out` from its newest checkpoint.
+pub fn resume(
+    out: &Path,
+    options: ResumeOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Summary> {
+    let run = RunDir::new(out);
+    if !run.config().is_file() {
+        return Err(Error::format(
+            out,
+            "is not a run directory (no config.json)",
+        ));
+    }
+    let mut config = RunConfig::load(&run.config())?;
+    let ckpt = Checkpoint::load(&run.checkpoints())?;
+    if ckpt.config.model != config.model {
+        return Err(Error::mismatch(
+            &ckpt.path,
+            format!(
+                "the checkpoint's model {:?} differs from the run's config.json {:?}",
+                ckpt.config.model, config.model
+            ),
+        ));
+    }
+    if let Some(e) = options.epochs {
+        config.train.epochs = e;
+    }
+    if let Some(s) = options.max_steps {
+        config.train.max_steps = Some(s);
+    }
+    if let Some(d) = options.data {
+        config.data.source = d;
+    }
+    config.validate()?;
+    crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
+    let dataset: Arc<dyn Dataset> = Arc::from(data::open(&config.data.source)?);
+    if dataset.len() as u64 != ckpt.state.data_len {
+        return Err(Error::Data(format!(
+            "{}: holds {} items, the run was started on {}; resuming on other data would not continue the same run",
+            config.data.source,
+            dataset.len(),
+            ckpt.state.data_len
+        )));
+    }
+    let device = crate::device::by_name(&config.device)?.autodiff();
+    let gan = ckpt.gan(&device, &config.optim)?;
+    truncate_log(&run.log(), ckpt.state.step)?;
+    run_loop(
+        &run,
+        &config,
+        dataset,
+        &device,
+        gan,
+        ckpt.state.clone(),
+        observer,
+        stop,
+    )
+}
+
+fn check_data_size(dataset: &dyn Dataset, config: &RunConfig) -> Result<()> {
+    if dataset.len() < config.train.batch_size {
+        return Err(Error::Data(format!(
+            "{}: {} images is fewer than one batch of {} (lower --batch-size)",
+            dataset.describe(),
+            dataset.len(),
+            config.train.batch_size
+        )));
+    }
+    Ok(())
+}
+
+/// Keep the log lines of steps up to `step` (the ones after it will be trained again).
+fn truncate_log(path: &Path, step: u64) -> Result<()> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let kept: String = text
+        .lines()
+        .filter(|l| {
+            serde_json::from_str::<LogRecord>(l)
+                .map(|r| r.step <= step)
+                .unwrap_or(false)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    crate::io::atomic_write(path, kept.as_bytes())
+}
+
+/// Read the log's records (unparsable lines, such as one torn by a crash, are skipped).
+pub fn read_log(path: &Path) -> Vec<LogRecord> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn curve(records: &[LogRecord]) -> Vec<CurvePoint> {
+    records
+        .iter()
+        .map(|r| CurvePoint {
+            step: r.step,
+            loss_d: r.loss_d,
+            loss_g: r.loss_g,
+            d_real: r.d_real,
+            d_fake: r.d_fake,
+        })
+        .collect()
+}
+
+/// The fixed latents of the run's sample grids.
+pub fn fixed_noise(config: &RunConfig) -> Vec<f32> {
+    let m = &config.model;
+    rng::latents(
+        &mut rng::stream(config.train.seed, Purpose::FixedNoise, 0),
+        config.train.sample_count,
+        m.latent_dim,
+        m.latent_distribution,
+    )
+}
+
+/// G's images of `z` (`[n, nz]` row-major) on the host, `[n, c, s, s]`.
+pub fn generate(
+    g: &Generator,
+    z: &[f32],
+    latent_dim: usize,
+    mode: BnMode,
+    device: &Device,
+) -> Vec<f32> {
+    let n = z.len() / latent_dim;
+    let z = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, latent_dim]), device);
+    let out = g.forward(z, mode);
+    out.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 output")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_loop(
+    run: &RunDir,
+    cfg: &RunConfig,
+    dataset: Arc<dyn Dataset>,
+    device: &Device,
+    mut gan: Gan,
+    mut state: TrainState,
+    obs: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let (m, t) = (&cfg.model, &cfg.train);
+    let n = dataset.len();
+    let per_epoch = (n / t.batch_size) as u64;
+    let mut last_step = t.epochs * per_epoch;
+    if let Some(ms) = t.max_steps {
+        last_step = last_step.min(ms);
+    }
+    let transform = Transform {
+        size: m.image_size,
+        channels: m.channels,
+    };
+    let noise = fixed_noise(cfg);
+    let inner = device.clone().inner();
+    let mut records = read_log(&run.log());
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(run.log())
+        .at(run.log())?;
+    let mut summary = Summary {
+        steps: state.step,
+        epochs_completed: state.epoch,
+        last_checkpoint: checkpoint::list(&run.checkpoints())?.pop().map(|(_, p)| p),
+        last_samples: None,
+        seconds: 0.0,
+        last: records.last().cloned(),
+        bad_images: state.bad_images,
+    };
+    obs.start(&RunInfo {
+        data: dataset.describe(),
+        steps_per_epoch: per_epoch,
+        first_step: state.step,
+        last_step,
+    });
+
+    let write_samples = |gan: &Gan, name: String, summary: &mut Summary| -> Result<()> {
+        let g = gan.generator.valid();
+        let images = generate(&g, &noise, m.latent_dim, BnMode::BatchStats, &inner);
+        let path = run.samples().join(name);
+        crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
+        summary.last_samples = Some(path);
+        Ok(())
+    };
+    let write_checkpoint = |gan: &Gan, state: &TrainState, summary: &mut Summary| -> Result<()> {
+        let path = run.checkpoints().join(checkpoint::file_name(state.step));
+        checkpoint::save(&path, cfg, state, gan)?;
+        summary.last_checkpoint = Some(path);
+        // Older checkpoints go only once the new one is safely on disk.
+        let all = checkpoint::list(&run.checkpoints())?;
+        if all.len() > t.keep_checkpoints {
+            for (_, old) in &all[..all.len() - t.keep_checkpoints] {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(())
+    };
+
+    let mut last_checkpointed = state.step;
+    while state.epoch < t.epochs && state.step < last_step {
+        let order = rng::permutation(t.seed, state.epoch, n);
+        let workers = if cfg.data.workers == 0 {
+            0
+        } else {
+            cfg.data.workers
+        };
+        let loader = Loader::start(
+            dataset.clone(),
+            order,
+            t.batch_size,
+            state.batch_in_epoch as usize,
+            transform,
+            workers,
+            cfg.data.prefetch,
+        )?;
+        let mut tick = Instant::now();
+        for batch in loader {
+            if !batch.bad.is_empty() {
+                state.bad_images += batch.bad.len() as u64;
+                state.bad_in_epoch += batch.bad.len() as u64;
+                for e in batch.bad.iter().take(3) {
+                    obs.message(&format!("skipped unreadable image {e}"));
+                }
+                // The budget is a fraction of the whole data set, per epoch: a few bad files
+                // early in an epoch do not stop a run, a data set that is mostly bad stops soon.
+                let allowed = (cfg.data.max_bad_fraction * n as f64).floor() as u64;
+                if state.bad_in_epoch > allowed {
+                    return Err(Error::Data(format!(
+                        "{} unreadable images in this epoch, more than the allowed {allowed} ({:.1} % of {n}; first: {}). Fix or remove them, or raise --max-bad-fraction",
+                        state.bad_in_epoch,
+                        100.0 * cfg.data.max_bad_fraction,
+                        batch.bad[0]
+                    )));
+                }
+            }
+            state.batch_in_epoch = batch.index as u64 + 1;
+            if batch.count < 2 {
+                continue; // BatchNorm needs two samples
+            }
+            let s = m.image_size;
+            let real = Tensor::<4>::from_data(
+                TensorData::new(batch.images, [batch.count, m.channels, s, s]),
+                device,
+            );
+            let z = rng::latents(
+                &mut rng::stream(t.seed, Purpose::Latent, state.step),
+                batch.count,
+                m.latent_dim,
+                m.latent_distribution,
+            );
+            let z = Tensor::<2>::from_data(TensorData::new(z, [batch.count, m.latent_dim]), device);
+            let stats = gan.iteration(real, z);
+            for (what, v) in [("loss_d", stats.loss_d), ("loss_g", stats.loss_g)] {
+                if !v.is_finite() {
+                    return Err(Error::Diverged {
+                        step: state.step + 1,
+                        what,
+                        value: v,
+                        last_checkpoint: summary
+                            .last_checkpoint
+                            .as_ref()
+                            .map(|p| format!("the last good checkpoint is {}", p.display()))
+                            .unwrap_or_else(|| "no checkpoint had been written yet".into()),
+                    });
+                }
+            }
+            state.step += 1;
+            state.images_seen += batch.count as u64;
+            let secs = tick.elapsed().as_secs_f64();
+            tick = Instant::now();
+            let record = LogRecord::new(
+                state.step,
+                state.epoch,
+                &stats,
+                (batch.count as f64 / secs) as f32,
+            );
+            writeln!(
+                log,
+                "{}",
+                serde_json::to_string(&record).expect("record serialises")
+            )
+            .at(run.log())?;
+            obs.step(&record);
+            records.push(record.clone());
+            summary.last = Some(record);
+            summary.steps = state.step;
+
+            // An epoch's end writes its own grid and checkpoint below.
+            let epoch_done = state.batch_in_epoch == per_epoch;
+            let finishing = state.step >= last_step || stop.load(Ordering::Relaxed);
+            if !epoch_done {
+                if state.step % t.sample_every == 0 || finishing {
+                    write_samples(&gan, format!("step-{:08}.png", state.step), &mut summary)?;
+                }
+                if state.step % t.checkpoint_every == 0 || finishing {
+                    write_checkpoint(&gan, &state, &mut summary)?;
+                    last_checkpointed = state.step;
+                    obs.message(&format!(
+                        "checkpoint {}",
+                        summary.last_checkpoint.as_ref().unwrap().display()
+                    ));
+                }
+            }
+            if finishing || epoch_done {
+                break;
+            }
+        }
+        if state.batch_in_epoch == per_epoch {
+            let finished_epoch = state.epoch;
+            state.epoch += 1;
+            state.batch_in_epoch = 0;
+            state.bad_in_epoch = 0;
+            summary.epochs_completed = state.epoch;
+            write_samples(
+                &gan,
+                format!("epoch-{:03}.png", finished_epoch + 1),
+                &mut summary,
+            )?;
+            write_checkpoint(&gan, &state, &mut summary)?;
+            last_checkpointed = state.step;
+            crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
+            obs.message(&format!(
+                "epoch {} done: samples {}, checkpoint {}",
+                finished_epoch + 1,
+                summary.last_samples.as_ref().unwrap().display(),
+                summary.last_checkpoint.as_ref().unwrap().display()
+            ));
+        }
+        if stop.load(Ordering::Relaxed) {
+            if last_checkpointed != state.step {
+                write_checkpoint(&gan, &state, &mut summary)?;
+            }
+            obs.finish();
+            return Err(Error::Interrupted);
+        }
+    }
+    if last_checkpointed != state.step {
+        write_checkpoint(&gan, &state, &mut summary)?;
+    }
+    crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
+    summary.bad_images = state.bad_images;
+    summary.seconds = started.elapsed().as_secs_f64();
+    obs.finish();
+    Ok(summary)
+}

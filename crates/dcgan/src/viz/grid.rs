@@ -1,0 +1,86 @@
+//! Sample grids: images `[n, c, s, s]` in [−1, 1] tiled row by row with a 2-pixel border, as
+//! pytorch/examples' `vutils.save_image(..., normalize=True)` shows them.
+
+use std::path::Path;
+
+use image::{DynamicImage, Rgb, RgbImage};
+
+use crate::data::transform::to_image;
+use crate::error::{Error, Result};
+
+const PAD: u32 = 2;
+
+/// Tile `n` images, `per_row` to a row (0: the smallest square that holds them).
+pub fn grid_image(
+    images: &[f32],
+    n: usize,
+    channels: usize,
+    size: usize,
+    per_row: usize,
+) -> RgbImage {
+    let per = channels * size * size;
+    assert_eq!(images.len(), n * per, "grid data does not match its shape");
+    let cols = if per_row == 0 {
+        (n as f64).sqrt().ceil().max(1.0) as usize
+    } else {
+        per_row
+    };
+    let rows = n.div_ceil(cols).max(1);
+    let s = size as u32;
+    let (w, h) = (cols as u32 * (s + PAD) + PAD, rows as u32 * (s + PAD) + PAD);
+    let mut out = RgbImage::from_pixel(w, h, Rgb([0, 0, 0]));
+    for i in 0..n {
+        let tile = to_image(&images[i * per..(i + 1) * per], channels, size).to_rgb8();
+        let (x0, y0) = (
+            PAD + (i % cols) as u32 * (s + PAD),
+            PAD + (i / cols) as u32 * (s + PAD),
+        );
+        image::imageops::replace(&mut out, &tile, x0 as i64, y0 as i64);
+    }
+    out
+}
+
+/// Save a grid as PNG, atomically.
+pub fn save_grid(
+    path: &Path,
+    images: &[f32],
+    n: usize,
+    channels: usize,
+    size: usize,
+    per_row: usize,
+) -> Result<()> {
+    let img = grid_image(images, n, channels, size, per_row);
+    save_png(path, &DynamicImage::ImageRgb8(img))
+}
+
+/// Encode a PNG in memory and replace `path` with it.
+pub fn save_png(path: &Path, img: &DynamicImage) -> Result<()> {
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| Error::format(path, format!("cannot encode PNG: {e}")))?;
+    crate::io::atomic_write(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_places_tiles_row_by_row_with_borders() {
+        // 3 grey 2×2 images: all −1 (black), all 0 (grey 128), all 1 (white).
+        let mut data = vec![-1.0; 4];
+        data.extend([0.0; 4]);
+        data.extend([1.0; 4]);
+        let g = grid_image(&data, 3, 1, 2, 0);
+        // 2 columns (ceil √3), 2 rows: 2·(2+2)+2 = 10 pixels each way.
+        assert_eq!(g.dimensions(), (10, 10));
+        assert_eq!(g.get_pixel(2, 2).0, [0, 0, 0]);
+        assert_eq!(g.get_pixel(6, 2).0, [128, 128, 128]);
+        assert_eq!(g.get_pixel(2, 6).0, [255, 255, 255]);
+        assert_eq!(g.get_pixel(6, 6).0, [0, 0, 0]); // empty slot
+        assert_eq!(g.get_pixel(0, 0).0, [0, 0, 0]); // border
+    }
+}

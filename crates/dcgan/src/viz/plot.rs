@@ -1,0 +1,239 @@
+//! Training curves as a PNG: D and G losses (top) and mean D(x), D(G(z)) (bottom), raw values
+//! faint and a moving average bold, drawn with plotters.
+//!
+//! Text needs a TrueType font; plotters' font-kit backend needs fontconfig at build time, so the
+//! ab_glyph backend is used with a system font found at run time. Without one the curves are
+//! drawn without labels.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// One point of the curves.
+#[derive(Clone, Copy, Debug)]
+pub struct CurvePoint {
+    pub step: u64,
+    pub loss_d: f32,
+    pub loss_g: f32,
+    pub d_real: f32,
+    pub d_fake: f32,
+}
+
+const FONT_PATHS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/Library/Fonts/Arial.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/// Register a system font once; true if text can be drawn.
+fn font_available() -> bool {
+    static FONT: OnceLock<bool> = OnceLock::new();
+    *FONT.get_or_init(|| {
+        for p in FONT_PATHS {
+            if let Ok(bytes) = std::fs::read(p) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+}
+
+fn moving_average(v: &[f32], window: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut sum = 0.0f64;
+    for i in 0..v.len() {
+        sum += v[i] as f64;
+        if i >= window {
+            sum -= v[i - window] as f64;
+        }
+        out.push((sum / (i + 1).min(window) as f64) as f32);
+    }
+    out
+}
+
+/// Draw the curves to `path` (PNG, 900×700), atomically.
+pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    let (w, h) = (900u32, 700u32);
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    let text = font_available();
+    let err = |e: String| Error::format(path, format!("cannot draw the loss plot: {e}"));
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let (top, bottom) = root.split_vertically(420);
+        let steps: Vec<f64> = points.iter().map(|p| p.step as f64).collect();
+        let (x0, x1) = (steps[0], steps[steps.len() - 1].max(steps[0] + 1.0));
+        let window = (points.len() / 50).clamp(1, 200);
+        let series = |f: fn(&CurvePoint) -> f32| points.iter().map(f).collect::<Vec<f32>>();
+        let loss_d = series(|p| p.loss_d);
+        let loss_g = series(|p| p.loss_g);
+        let ymax = loss_d
+            .iter()
+            .chain(&loss_g)
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, f32::max)
+            .max(0.1) as f64
+            * 1.05;
+
+        let mut chart = ChartBuilder::on(&top);
+        chart.margin(12);
+        if text {
+            chart
+                .caption("losses", ("sans-serif", 20))
+                .x_label_area_size(30)
+                .y_label_area_size(50);
+        }
+        let mut chart = chart
+            .build_cartesian_2d(x0..x1, 0.0..ymax)
+            .map_err(|e| err(e.to_string()))?;
+        if text {
+            chart
+                .configure_mesh()
+                .x_desc("step")
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
+        let curves = [
+            ("loss D", &loss_d, RGBColor(31, 119, 180)),
+            ("loss G", &loss_g, RGBColor(255, 127, 14)),
+        ];
+        for (name, v, color) in curves {
+            draw_curve(&mut chart, &steps, v, window, color, name, text).map_err(err)?;
+        }
+        if text {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
+
+        let d_real = series(|p| p.d_real);
+        let d_fake = series(|p| p.d_fake);
+        let mut chart = ChartBuilder::on(&bottom);
+        chart.margin(12);
+        if text {
+            chart
+                .caption("mean D output", ("sans-serif", 20))
+                .x_label_area_size(30)
+                .y_label_area_size(50);
+        }
+        let mut chart = chart
+            .build_cartesian_2d(x0..x1, 0.0..1.0)
+            .map_err(|e| err(e.to_string()))?;
+        if text {
+            chart
+                .configure_mesh()
+                .x_desc("step")
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
+        for (name, v, color) in [
+            ("D(x)", &d_real, RGBColor(44, 160, 44)),
+            ("D(G(z))", &d_fake, RGBColor(214, 39, 40)),
+        ] {
+            draw_curve(&mut chart, &steps, v, window, color, name, text).map_err(err)?;
+        }
+        if text {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let img = image::RgbImage::from_raw(w, h, buf).expect("buffer size");
+    super::grid::save_png(path, &image::DynamicImage::ImageRgb8(img))
+}
+
+fn draw_curve<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    steps: &[f64],
+    values: &[f32],
+    window: usize,
+    color: RGBColor,
+    name: &str,
+    legend: bool,
+) -> std::result::Result<(), String> {
+    let raw = steps
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| v.is_finite())
+        .map(|(s, v)| (*s, *v as f64));
+    chart
+        .draw_series(LineSeries::new(raw, color.mix(0.25)))
+        .map_err(|e| e.to_string())?;
+    let smooth = moving_average(values, window);
+    let s = chart
+        .draw_series(LineSeries::new(
+            steps.iter().zip(&smooth).map(|(s, v)| (*s, *v as f64)),
+            color.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?;
+    if legend {
+        s.label(name).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_average_of_a_step_function() {
+        assert_eq!(
+            moving_average(&[1.0, 1.0, 4.0, 4.0], 2),
+            vec![1.0, 1.0, 2.5, 4.0]
+        );
+    }
+
+    #[test]
+    fn plot_is_written_with_the_curves_in_their_colours() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("loss.png");
+        let pts: Vec<_> = (0..100)
+            .map(|i| CurvePoint {
+                step: i,
+                loss_d: 1.0,
+                loss_g: 2.0 + (i as f32 / 10.0).sin(),
+                d_real: 0.7,
+                d_fake: 0.3,
+            })
+            .collect();
+        save_loss_plot(&p, &pts).unwrap();
+        let img = image::open(&p).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (900, 700));
+        let has = |c: [u8; 3]| img.pixels().any(|px| px.0 == c);
+        assert!(
+            has([31, 119, 180]) && has([255, 127, 14]),
+            "loss curves missing"
+        );
+        assert!(
+            has([44, 160, 44]) && has([214, 39, 40]),
+            "D output curves missing"
+        );
+    }
+}
