@@ -22,7 +22,7 @@ pub enum Latent {
 pub struct TrainArgs {
     /// Image folder, IDX file or folder, CIFAR-10 binary folder, or `fashion-mnist` / `mnist`.
     /// With --resume: where the run's data is now, if it moved.
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(long, visible_alias = "dataset", required_unless_present = "resume")]
     pub data: Option<String>,
     /// Run directory to create (config, checkpoints, samples, log, loss plot).
     #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]

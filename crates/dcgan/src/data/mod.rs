@@ -6,6 +6,7 @@
 //!   [−1, 1] (paper §4).
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
 
+pub mod download;
 pub mod loader;
 pub mod source;
 pub mod transform;

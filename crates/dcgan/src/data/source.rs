@@ -1,6 +1,6 @@
 //! Data sources. `open` resolves a `--data` value to one of them:
-//! - a well-known name (`fashion-mnist`, `mnist`): the files of Debian's `dataset-fashion-mnist`
-//!   package, or a folder named by `DCGAN_DATA_DIR`/`<name>`;
+//! - a well-known name (`fashion-mnist`, `mnist`): `$DCGAN_DATA_DIR/<name>`, Debian's package
+//!   files in `/usr/share/datasets/<name>`, or the download cache (see [`super::download`]);
 //! - an IDX image file (`*-images-idx3-ubyte`, optionally `.gz`), or a folder holding
 //!   `train-images-idx3-ubyte[.gz]`; labels come from the matching `*-labels-idx1-ubyte` file;
 //! - a folder of CIFAR-10 binary batches (`data_batch_1.bin` … `data_batch_5.bin`);
@@ -54,7 +54,7 @@ pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// Open a data source by the rules in the module docs.
 pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
     if let Some(dir) = well_known(spec) {
-        return open(&dir.to_string_lossy());
+        return open(&dir?.to_string_lossy());
     }
     let path = Path::new(spec);
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -84,34 +84,32 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
     Ok(Box::new(ImageFolder::open(path)?))
 }
 
-/// Where a well-known data set's files are on this machine.
-fn well_known(spec: &str) -> Option<PathBuf> {
-    let names = ["fashion-mnist", "mnist"];
-    if !names.contains(&spec) || Path::new(spec).exists() {
-        return None;
+/// Where a well-known data set's files are: `$DCGAN_DATA_DIR/<name>`, Debian's
+/// `/usr/share/datasets/<name>`, or the download cache (downloaded and verified when missing).
+fn well_known(spec: &str) -> Option<Result<PathBuf>> {
+    let set = super::download::set(spec)?;
+    if Path::new(spec).exists() {
+        return None; // a folder of that name in the working directory wins
     }
     let mut candidates = Vec::new();
     if let Ok(dir) = std::env::var("DCGAN_DATA_DIR") {
         candidates.push(PathBuf::from(dir).join(spec));
     }
     candidates.push(PathBuf::from("/usr/share/datasets").join(spec));
-    candidates.into_iter().find(|p| p.is_dir()).or_else(|| {
-        // Not installed: point at the folder that would hold it, so the error explains.
-        Some(PathBuf::from(format!("/usr/share/datasets/{spec}")))
-    })
+    let has_files = |d: &PathBuf| {
+        set.files
+            .iter()
+            .all(|f| d.join(f.name).is_file() || d.join(f.name.trim_end_matches(".gz")).is_file())
+    };
+    if let Some(found) = candidates.into_iter().find(has_files) {
+        return Some(Ok(found));
+    }
+    let cached = super::download::cache_dir().join(spec);
+    Some(super::download::ensure(set, &cached).map(|()| cached))
 }
 
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound && path.starts_with("/usr/share/datasets") {
-            Error::Data(format!(
-                "{}: not found; install it with `apt-get install dataset-fashion-mnist` (Fashion-MNIST) or give the IDX files' folder",
-                path.display()
-            ))
-        } else {
-            Error::io(path, e)
-        }
-    })?;
+    let raw = std::fs::read(path).at(path)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])

@@ -1,0 +1,171 @@
+//! Downloading the well-known data sets into a cache, verified.
+//!
+//! The check is the SHA-256 of each file's *decompressed* bytes: mirrors and distributions
+//! re-compress the same IDX files (Debian's `.gz` files differ from the upstream ones byte for
+//! byte), but the IDX content is the same everywhere.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, IoContext, Result};
+
+pub struct RemoteFile {
+    pub name: &'static str,
+    /// SHA-256 of the decompressed content.
+    pub sha256: &'static str,
+}
+
+pub struct RemoteSet {
+    pub name: &'static str,
+    pub base_urls: &'static [&'static str],
+    pub files: &'static [RemoteFile],
+}
+
+/// The training files of the data sets `data::open` knows by name.
+pub const SETS: &[RemoteSet] = &[
+    RemoteSet {
+        name: "fashion-mnist",
+        base_urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+        files: &[
+            RemoteFile {
+                name: "train-images-idx3-ubyte.gz",
+                sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            },
+            RemoteFile {
+                name: "train-labels-idx1-ubyte.gz",
+                sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            },
+        ],
+    },
+    RemoteSet {
+        name: "mnist",
+        base_urls: &[
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ],
+        files: &[
+            RemoteFile {
+                name: "train-images-idx3-ubyte.gz",
+                sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            },
+            RemoteFile {
+                name: "train-labels-idx1-ubyte.gz",
+                sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            },
+        ],
+    },
+];
+
+pub fn set(name: &str) -> Option<&'static RemoteSet> {
+    SETS.iter().find(|s| s.name == name)
+}
+
+/// `$DCGAN_CACHE`, else `$XDG_CACHE_HOME/dcgan`, else `~/.cache/dcgan`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("DCGAN_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("dcgan");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    home.join(".cache/dcgan")
+}
+
+/// SHA-256 (hex) of the file's bytes after gzip decompression (or as they are, if not gzip).
+pub fn content_sha256(bytes: &[u8]) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut d = flate2::read::MultiGzDecoder::new(bytes);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = d.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+    } else {
+        hasher.update(bytes);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Make sure `dir` holds the set's files, downloading the missing ones (from `$DCGAN_MIRROR` if
+/// set, else the set's own addresses). A file is written only after its checksum matched.
+pub fn ensure(set: &RemoteSet, dir: &Path) -> Result<()> {
+    let bases: Vec<String> = match std::env::var("DCGAN_MIRROR") {
+        Ok(m) => vec![m],
+        Err(_) => set.base_urls.iter().map(|s| s.to_string()).collect(),
+    };
+    ensure_from(set, dir, &bases)
+}
+
+/// [`ensure`] with the base addresses given, tried in order for each file.
+pub fn ensure_from(set: &RemoteSet, dir: &Path, bases: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir).at(dir)?;
+    let bases: Vec<String> = bases
+        .iter()
+        .map(|b| {
+            if b.ends_with('/') {
+                b.clone()
+            } else {
+                format!("{b}/")
+            }
+        })
+        .collect();
+    for file in set.files {
+        let target = dir.join(file.name);
+        if target.is_file() {
+            continue;
+        }
+        let mut failures = Vec::new();
+        let mut done = false;
+        for base in &bases {
+            let url = format!("{base}{}", file.name);
+            match fetch(&url) {
+                Ok(bytes) => {
+                    let sum = content_sha256(&bytes)
+                        .map_err(|e| Error::Data(format!("{url}: corrupt gzip data ({e})")))?;
+                    if sum != file.sha256 {
+                        failures.push(format!(
+                            "{url}: checksum mismatch (SHA-256 of the content {sum}, expected {})",
+                            file.sha256
+                        ));
+                        continue;
+                    }
+                    crate::io::atomic_write(&target, &bytes)?;
+                    done = true;
+                    break;
+                }
+                Err(e) => failures.push(format!("{url}: {e}")),
+            }
+        }
+        if !done {
+            return Err(Error::Data(format!(
+                "{} is not installed and could not be downloaded ({}); install Debian's dataset-fashion-mnist, set DCGAN_MIRROR, or give the IDX files' folder",
+                set.name,
+                failures.join("; ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
+    let mut response = ureq::get(url).call().map_err(|e| e.to_string())?;
+    response
+        .body_mut()
+        .with_config()
+        .limit(200 << 20)
+        .read_to_vec()
+        .map_err(|e| e.to_string())
+}
