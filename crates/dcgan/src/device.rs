@@ -1,7 +1,7 @@
 //! The compute device. burn 0.22 has no backend generic: tensors live on a [`Device`] chosen at
 //! run time. Flex (pure Rust, CPU) is always compiled in; `cuda` and `wgpu` are cargo features.
 
-use burn::tensor::Device;
+pub use burn::tensor::Device;
 
 use crate::{Error, Result};
 

@@ -11,6 +11,7 @@
 //! - [`viz`]: sample grids and loss curves.
 //! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
 
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;

@@ -47,14 +47,14 @@ pub fn run_import(a: ImportArgs) -> dcgan::Result<()> {
         ..ModelConfig::default()
     };
     dcgan::interop::import_torch(&model, &a.generator, a.discriminator.as_deref(), &a.out)?;
-    println!("wrote {}", a.out.display());
+    crate::outln!("wrote {}", a.out.display());
     Ok(())
 }
 
 pub fn run_export(a: ExportArgs) -> dcgan::Result<()> {
     let ckpt = Checkpoint::load(&a.checkpoint)?;
     for p in dcgan::interop::export_torch(&ckpt, &a.out)? {
-        println!("wrote {}", p.display());
+        crate::outln!("wrote {}", p.display());
     }
     Ok(())
 }

@@ -63,7 +63,7 @@ pub fn run_sample(a: SampleArgs) -> dcgan::Result<()> {
     let m = ckpt.model().clone();
     let (images, z) = dcgan::sample::sample(&ckpt, a.n, a.seed, mode(a.batch_stats), &device)?;
     dcgan::viz::save_grid(&a.out, &images, a.n, m.channels, m.image_size, a.per_row)?;
-    println!(
+    crate::outln!(
         "wrote {} samples from {} to {}",
         a.n,
         ckpt.path.display(),
@@ -71,7 +71,7 @@ pub fn run_sample(a: SampleArgs) -> dcgan::Result<()> {
     );
     if let Some(p) = &a.save_latents {
         dcgan::io::npy::write(p, &dcgan::io::HostTensor::new(vec![a.n, m.latent_dim], z))?;
-        println!("latents: {}", p.display());
+        crate::outln!("latents: {}", p.display());
     }
     Ok(())
 }
@@ -88,6 +88,6 @@ pub fn run_generate(a: GenerateArgs) -> dcgan::Result<()> {
     } else {
         dcgan::sample::save_npy(&a.out, &images, n, m.channels, m.image_size)?;
     }
-    println!("wrote {n} images to {}", a.out.display());
+    crate::outln!("wrote {n} images to {}", a.out.display());
     Ok(())
 }

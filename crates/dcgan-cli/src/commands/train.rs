@@ -160,7 +160,7 @@ pub fn run(a: TrainArgs) -> dcgan::Result<()> {
         )?
     };
     let last = summary.last.as_ref();
-    println!(
+    crate::outln!(
         "trained to step {} ({} epochs complete) in {:.1} s{}",
         summary.steps,
         summary.epochs_completed,
@@ -169,13 +169,13 @@ pub fn run(a: TrainArgs) -> dcgan::Result<()> {
             .unwrap_or_default()
     );
     if let Some(p) = &summary.last_samples {
-        println!("samples: {}", p.display());
+        crate::outln!("samples: {}", p.display());
     }
     if let Some(p) = &summary.last_checkpoint {
-        println!("checkpoint: {}", p.display());
+        crate::outln!("checkpoint: {}", p.display());
     }
     if summary.bad_images > 0 {
-        println!("skipped {} unreadable images", summary.bad_images);
+        crate::outln!("skipped {} unreadable images", summary.bad_images);
     }
     Ok(())
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Side-by-side speed: this project's `dcgan bench` against the identical model and training step
+in PyTorch (pytorch/examples' DCGAN generalised to 4·2^k images), on the same machine, in the same
+invocation. Not part of the test suite.
+
+    python3 scripts/bench_vs_pytorch.py [--configs 64x64,64x128,32x64,32x128] [--runs 10] [--threads 2]
+
+Each configuration runs in its own process on each side (so peak memory is per configuration):
+PyTorch with torch.set_num_threads(THREADS), dcgan with RAYON_NUM_THREADS=THREADS. Reports the
+median and minimum seconds per training iteration and per G forward, images/s, peak RSS, and the
+ratio dcgan/PyTorch in images/s (above 1: dcgan is faster).
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3):
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    k = (size // 4).bit_length() - 1  # size = 4·2^k
+
+    g_layers = [nn.ConvTranspose2d(nz, ngf * 2 ** (k - 1), 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2 ** (k - 1)), nn.ReLU(True)]
+    for i in range(k - 1, 0, -1):
+        g_layers += [nn.ConvTranspose2d(ngf * 2 ** i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
+    g_layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
+    d_layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+    for i in range(1, k):
+        d_layers += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
+    d_layers += [nn.Conv2d(ndf * 2 ** (k - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
+    G, D = nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+
+    def init(m):
+        if 'Conv' in type(m).__name__:
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif 'BatchNorm' in type(m).__name__:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    G.apply(init)
+    D.apply(init)
+    oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCELoss()
+    ones, zeros = torch.ones(batch), torch.zeros(batch)
+
+    def iteration():
+        real = torch.rand(batch, nc, size, size) * 2 - 1
+        z = torch.randn(batch, nz, 1, 1)
+        D.zero_grad()
+        err_real = bce(D(real).view(-1), ones)
+        err_real.backward()
+        fake = G(z)
+        err_fake = bce(D(fake.detach()).view(-1), zeros)
+        err_fake.backward()
+        oD.step()
+        G.zero_grad()
+        err_g = bce(D(fake).view(-1), ones)
+        err_g.backward()
+        oG.step()
+        return err_g.item()
+
+    def timed(f, n, w):
+        for _ in range(w):
+            f()
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            f()
+            out.append(time.perf_counter() - t)
+        return out
+
+    G.train(); D.train()
+    train = timed(iteration, runs, warmup)
+    G.eval()
+    with torch.no_grad():
+        z1, zb = torch.randn(1, nz, 1, 1), torch.randn(batch, nz, 1, 1)
+        gen1 = timed(lambda: G(z1).numpy(), runs, warmup)
+        genb = timed(lambda: G(zb).numpy(), runs, warmup)
+    summary = lambda s, items: {"median_s": statistics.median(s), "min_s": min(s), "items_per_s_median": items / statistics.median(s)}
+    return {
+        "train": summary(train, batch),
+        "generate_batch1": summary(gen1, 1),
+        "generate": summary(genb, batch),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+    }
+
+
+def dcgan_bench(size, batch, runs, warmup, threads, binary):
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+    out = subprocess.run(
+        [binary, "bench", "--json", "--image-size", str(size), "--batch-size", str(batch), "--runs", str(runs),
+         "--warmup", str(warmup), "--only", "train", "--only", "generate"],
+        env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--configs", default="64x64,64x128,32x64,32x128", help="SIZExBATCH,...")
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/dcgan"))
+    ap.add_argument("--json", help="also write all numbers to this file")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one PyTorch configuration
+    a = ap.parse_args()
+    if a.one:
+        size, batch = map(int, a.one.split("x"))
+        print(json.dumps(torch_bench(size, batch, a.runs, a.warmup, a.threads)))
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("PyTorch is not installed: nothing to compare against (see docs/performance.md for how to install it)")
+    if not os.path.exists(a.binary):
+        sys.exit(f"{a.binary} not found: run `cargo build --release -p dcgan-cli` first")
+    results = []
+    print(f"{'config':<12} {'':<8} {'train s/it':>11} {'train img/s':>12} {'G b1 ms':>9} {'G img/s':>9} {'peak MiB':>9}")
+    for cfg in a.configs.split(","):
+        size, batch = map(int, cfg.split("x"))
+        t = json.loads(subprocess.run([sys.executable, __file__, "--one", cfg, "--runs", str(a.runs), "--warmup", str(a.warmup),
+                                       "--threads", str(a.threads)], check=True, capture_output=True, text=True).stdout)
+        d = dcgan_bench(size, batch, a.runs, a.warmup, a.threads, a.binary)
+        for name, r in (("pytorch", t), ("dcgan", d)):
+            print(f"{cfg:<12} {name:<8} {r['train']['median_s']:>11.3f} {r['train']['items_per_s_median']:>12.1f} "
+                  f"{1000 * r['generate_batch1']['median_s']:>9.2f} {r['generate']['items_per_s_median']:>9.1f} {r['peak_rss_mib']:>9.0f}")
+        ratio = {k: d[k]["items_per_s_median"] / t[k]["items_per_s_median"] for k in ("train", "generate", "generate_batch1")}
+        print(f"{cfg:<12} {'ratio':<8} train {ratio['train']:.2f}x  G batch {batch} {ratio['generate']:.2f}x  "
+              f"G batch 1 {ratio['generate_batch1']:.2f}x  memory {d['peak_rss_mib'] / t['peak_rss_mib']:.2f}x")
+        results.append({"config": cfg, "pytorch": t, "dcgan": d, "ratio": ratio})
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
