@@ -44,6 +44,16 @@ enum Command {
     ExportTorch(commands::interop::ExportArgs),
     /// Measure training and sampling speed, data loading and memory.
     Bench(commands::bench::BenchArgs),
+    /// Walk through latent space between random or given points (paper Fig. 4): grid and GIF.
+    Interpolate(commands::explore::InterpolateArgs),
+    /// Concept vectors and their arithmetic, and the turn vector (paper Figs. 7, 8).
+    Arithmetic(commands::explore::ArithmeticArgs),
+    /// Guided backpropagation on D's last-layer features, trained vs random weights (paper Fig. 5).
+    VisualizeD(commands::explore::VisualizeDArgs),
+    /// Drop G's feature maps that draw a boxed object and draw again (paper Fig. 6).
+    Forget(commands::explore::ForgetArgs),
+    /// The nearest training images of samples, in pixels and D features: a memorisation check.
+    Neighbours(commands::explore::NeighboursArgs),
 }
 
 /// burn's CPU backend allocates a fresh tensor for every operation, most of them 4–64 MB. glibc
@@ -58,7 +68,9 @@ fn with_malloc_tunables() {
     if std::env::var_os("GLIBC_TUNABLES").is_some() {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else { return };
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
     let err = std::process::Command::new(exe)
         .args(std::env::args_os().skip(1))
         .env(
@@ -81,6 +93,11 @@ fn main() -> ExitCode {
         Command::ImportTorch(a) => commands::interop::run_import(a),
         Command::ExportTorch(a) => commands::interop::run_export(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Interpolate(a) => commands::explore::run_interpolate(a),
+        Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
+        Command::VisualizeD(a) => commands::explore::run_visualize_d(a),
+        Command::Forget(a) => commands::explore::run_forget(a),
+        Command::Neighbours(a) => commands::explore::run_neighbours(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,12 +7,12 @@ use std::time::Instant;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
+use crate::Result;
 use crate::config::{ModelConfig, OptimConfig};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::rng::{self, Purpose};
 use crate::train::{Adam, Gan};
-use crate::Result;
 
 /// Median and minimum of a set of timings, in seconds, and what they mean per item.
 #[derive(Serialize, Clone, Debug)]
@@ -32,7 +32,11 @@ impl Timing {
     pub fn from(mut secs: Vec<f64>, items: usize) -> Self {
         secs.sort_by(|a, b| a.total_cmp(b));
         let n = secs.len();
-        let median = if n % 2 == 1 { secs[n / 2] } else { 0.5 * (secs[n / 2 - 1] + secs[n / 2]) };
+        let median = if n % 2 == 1 {
+            secs[n / 2]
+        } else {
+            0.5 * (secs[n / 2 - 1] + secs[n / 2])
+        };
         Self {
             runs: n,
             median_s: median,
@@ -66,7 +70,13 @@ fn time_runs(warmup: usize, runs: usize, mut f: impl FnMut()) -> Vec<f64> {
 }
 
 /// Training iterations (G forward, D step, G step, both Adam updates) on random images.
-pub fn train(model: &ModelConfig, batch: usize, warmup: usize, runs: usize, device: &Device) -> Timing {
+pub fn train(
+    model: &ModelConfig,
+    batch: usize,
+    warmup: usize,
+    runs: usize,
+    device: &Device,
+) -> Timing {
     let device = device.clone().autodiff();
     let mut gan = Gan {
         generator: Generator::new(model, 1, &device),
@@ -78,9 +88,17 @@ pub fn train(model: &ModelConfig, batch: usize, warmup: usize, runs: usize, devi
     let mut step = 0u64;
     let secs = time_runs(warmup, runs, || {
         let mut r = rng::stream(7, Purpose::Sample, step);
-        let px: Vec<f32> = (0..batch * model.channels * s * s).map(|_| rand::Rng::random_range(&mut r, -1.0f32..1.0)).collect();
-        let z = rng::latents(&mut rng::stream(7, Purpose::Latent, step), batch, model.latent_dim, model.latent_distribution);
-        let real = Tensor::<4>::from_data(TensorData::new(px, [batch, model.channels, s, s]), &device);
+        let px: Vec<f32> = (0..batch * model.channels * s * s)
+            .map(|_| rand::Rng::random_range(&mut r, -1.0f32..1.0))
+            .collect();
+        let z = rng::latents(
+            &mut rng::stream(7, Purpose::Latent, step),
+            batch,
+            model.latent_dim,
+            model.latent_distribution,
+        );
+        let real =
+            Tensor::<4>::from_data(TensorData::new(px, [batch, model.channels, s, s]), &device);
         let z = Tensor::<2>::from_data(TensorData::new(z, [batch, model.latent_dim]), &device);
         let stats = gan.iteration(real, z); // reads the losses back: the step has completed
         assert!(stats.loss_d.is_finite());
@@ -90,24 +108,46 @@ pub fn train(model: &ModelConfig, batch: usize, warmup: usize, runs: usize, devi
 }
 
 /// G forward in inference mode, including the copy of the images back to the host.
-pub fn generate(model: &ModelConfig, batch: usize, warmup: usize, runs: usize, device: &Device) -> Timing {
+pub fn generate(
+    model: &ModelConfig,
+    batch: usize,
+    warmup: usize,
+    runs: usize,
+    device: &Device,
+) -> Timing {
     let g = Generator::new(model, 1, device);
-    let z = rng::latents(&mut rng::stream(7, Purpose::Sample, 0), batch, model.latent_dim, model.latent_distribution);
+    let z = rng::latents(
+        &mut rng::stream(7, Purpose::Sample, 0),
+        batch,
+        model.latent_dim,
+        model.latent_distribution,
+    );
     let secs = time_runs(warmup, runs, || {
         let out = crate::train::run::generate(&g, &z, model.latent_dim, BnMode::Eval, device);
-        assert_eq!(out.len(), batch * model.channels * model.image_size * model.image_size);
+        assert_eq!(
+            out.len(),
+            batch * model.channels * model.image_size * model.image_size
+        );
     });
     Timing::from(secs, batch)
 }
 
 /// The loader (decode + resize + crop + scale, in parallel) over `batches` batches of a data set.
-pub fn loader(source: &str, transform: Transform, batch: usize, batches: usize, workers: usize, runs: usize) -> Result<(String, Timing)> {
+pub fn loader(
+    source: &str,
+    transform: Transform,
+    batch: usize,
+    batches: usize,
+    workers: usize,
+    runs: usize,
+) -> Result<(String, Timing)> {
     let ds: Arc<dyn Dataset> = Arc::from(data::open(source)?);
     let described = ds.describe();
     let n = ds.len().min(batch * batches);
     let secs = time_runs(1, runs, || {
         let order: Vec<usize> = (0..n).collect();
-        let loader = Loader::start(ds.clone(), order, batch, 0, transform, workers, 4).expect("loader starts");
+        let loader = Loader::start(ds.clone(), order, batch, 0, transform, workers, 4)
+            .expect("loader starts");
         let got: usize = loader.map(|b| b.count).sum();
         assert!(got > 0);
     });
@@ -140,7 +180,13 @@ fn time_median(runs: usize, mut f: impl FnMut()) -> f64 {
 
 fn random4(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
     let n = shape.iter().product();
-    Tensor::from_data(TensorData::new(rng::normal(&mut rng::stream(seed, Purpose::Sample, 9), n, 0.0, 1.0), shape), device)
+    Tensor::from_data(
+        TensorData::new(
+            rng::normal(&mut rng::stream(seed, Purpose::Sample, 9), n, 0.0, 1.0),
+            shape,
+        ),
+        device,
+    )
 }
 
 /// Where the training iteration's time goes: every convolution, BatchNorm, activation, the loss and
@@ -158,18 +204,37 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         let _ = t.slice([0..1, 0..1, 0..1, 0..1]).into_data();
     };
     // Forward, and forward + backward; `weights`: whether the layer's weight gradient is computed.
-    let mut conv_like = |category: &'static str, name: String, x_shape: [usize; 4], forward: &dyn Fn(Tensor<4>) -> Tensor<4>,
-                         fwd_count: usize, bwd_input: bool, bwd_counts: (usize, usize)| {
+    let mut conv_like = |category: &'static str,
+                         name: String,
+                         x_shape: [usize; 4],
+                         forward: &dyn Fn(Tensor<4>) -> Tensor<4>,
+                         fwd_count: usize,
+                         bwd_input: bool,
+                         bwd_counts: (usize, usize)| {
         let x = random4(x_shape, 1, &ad);
         let f = time_median(runs, || sync(forward(x.clone())));
-        let xg = if bwd_input { x.clone().require_grad() } else { x.clone() };
+        let xg = if bwd_input {
+            x.clone().require_grad()
+        } else {
+            x.clone()
+        };
         let fb = time_median(runs, || {
             let y = forward(xg.clone());
             let _ = y.sum().backward();
         });
-        out.push(OpTiming { category, name: format!("{name} fwd"), seconds: f, per_iteration: fwd_count });
+        out.push(OpTiming {
+            category,
+            name: format!("{name} fwd"),
+            seconds: f,
+            per_iteration: fwd_count,
+        });
         let (with_weights, input_only) = bwd_counts;
-        out.push(OpTiming { category, name: format!("{name} bwd"), seconds: (fb - f).max(0.0), per_iteration: with_weights + input_only });
+        out.push(OpTiming {
+            category,
+            name: format!("{name} bwd"),
+            seconds: (fb - f).max(0.0),
+            per_iteration: with_weights + input_only,
+        });
     };
     let s = model.image_size;
     // G: its first layer's input (z) needs no gradient; the others do. Forward once, backward once.
@@ -177,26 +242,70 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
     let c0 = model.generator_width << (k - 1);
     if let Some(conv) = &g.project_conv {
         let c = conv.clone();
-        conv_like("transposed convolution", "G.project".into(), [batch, model.latent_dim, 1, 1], &move |x| c.forward(x), 1, false, (1, 0));
+        conv_like(
+            "transposed convolution",
+            "G.project".into(),
+            [batch, model.latent_dim, 1, 1],
+            &move |x| c.forward(x),
+            1,
+            false,
+            (1, 0),
+        );
     }
     for (i, b) in g.blocks.iter().enumerate() {
         let c: ConvT = b.conv.clone();
         let (cin, side) = (c0 >> i, 4 << i);
-        conv_like("transposed convolution", format!("G.block{i}"), [batch, cin, side, side], &move |x| c.forward(x), 1, true, (1, 0));
+        conv_like(
+            "transposed convolution",
+            format!("G.block{i}"),
+            [batch, cin, side, side],
+            &move |x| c.forward(x),
+            1,
+            true,
+            (1, 0),
+        );
     }
     let c = g.output.clone();
-    conv_like("transposed convolution", "G.output".into(), [batch, model.generator_width, s / 2, s / 2], &move |x| c.forward(x), 1, true, (1, 0));
+    conv_like(
+        "transposed convolution",
+        "G.output".into(),
+        [batch, model.generator_width, s / 2, s / 2],
+        &move |x| c.forward(x),
+        1,
+        true,
+        (1, 0),
+    );
     // D: 3 forwards; backward with weight grads twice (D step), input-only once (G step; its first
     // layer's input gradient is G's output gradient).
     for (i, b) in d.blocks.iter().enumerate() {
         let c: Conv = b.conv.clone();
-        let cin = if i == 0 { model.channels } else { model.discriminator_width << (i - 1) };
+        let cin = if i == 0 {
+            model.channels
+        } else {
+            model.discriminator_width << (i - 1)
+        };
         let side = s >> i;
-        conv_like("convolution", format!("D.block{i}"), [batch, cin, side, side], &move |x| c.forward(x), 3, i > 0, (2, 1));
+        conv_like(
+            "convolution",
+            format!("D.block{i}"),
+            [batch, cin, side, side],
+            &move |x| c.forward(x),
+            3,
+            i > 0,
+            (2, 1),
+        );
     }
     if let Some(c) = &d.output_conv {
         let c = c.clone();
-        conv_like("convolution", "D.output".into(), [batch, model.discriminator_width << (k - 1), 4, 4], &move |x| c.forward(x), 3, true, (2, 1));
+        conv_like(
+            "convolution",
+            "D.output".into(),
+            [batch, model.discriminator_width << (k - 1), 4, 4],
+            &move |x| c.forward(x),
+            3,
+            true,
+            (2, 1),
+        );
     }
     // BatchNorm (train mode): G's k layers once, D's k−1 layers three times.
     let mut bn = |name: String, bnm: &BatchNorm, shape: [usize; 4], count: usize| {
@@ -206,49 +315,112 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         let fb = time_median(runs, || {
             let _ = bnm.forward(xg.clone(), BnMode::Train).sum().backward();
         });
-        out.push(OpTiming { category: "batchnorm", name: format!("{name} fwd"), seconds: f, per_iteration: count });
-        out.push(OpTiming { category: "batchnorm", name: format!("{name} bwd"), seconds: (fb - f).max(0.0), per_iteration: count });
+        out.push(OpTiming {
+            category: "batchnorm",
+            name: format!("{name} fwd"),
+            seconds: f,
+            per_iteration: count,
+        });
+        out.push(OpTiming {
+            category: "batchnorm",
+            name: format!("{name} bwd"),
+            seconds: (fb - f).max(0.0),
+            per_iteration: count,
+        });
     };
     if g.project_conv.is_some() {
-        bn("G.project_norm".into(), &g.project_norm, [batch, c0, 4, 4], 1);
+        bn(
+            "G.project_norm".into(),
+            &g.project_norm,
+            [batch, c0, 4, 4],
+            1,
+        );
     }
     for (i, b) in g.blocks.iter().enumerate() {
         let side = 8 << i;
-        bn(format!("G.block{i}.norm"), &b.norm, [batch, c0 >> (i + 1), side, side], 1);
+        bn(
+            format!("G.block{i}.norm"),
+            &b.norm,
+            [batch, c0 >> (i + 1), side, side],
+            1,
+        );
     }
     for (i, b) in d.blocks.iter().enumerate() {
         if let Some(n) = &b.norm {
             let side = s >> (i + 1);
-            bn(format!("D.block{i}.norm"), n, [batch, model.discriminator_width << i, side, side], 3);
+            bn(
+                format!("D.block{i}.norm"),
+                n,
+                [batch, model.discriminator_width << i, side, side],
+                3,
+            );
         }
     }
     // Activations, on every activation map they are applied to.
     let slope = model.leaky_slope;
-    let mut act = |name: String, shape: [usize; 4], count: usize, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
-        let x = random4(shape, 3, &ad);
-        let fw = time_median(runs, || sync(f(x.clone())));
-        let xg = x.clone().require_grad();
-        let fb = time_median(runs, || {
-            let _ = f(xg.clone()).sum().backward();
-        });
-        out.push(OpTiming { category: "activation", name: format!("{name} fwd"), seconds: fw, per_iteration: count });
-        out.push(OpTiming { category: "activation", name: format!("{name} bwd"), seconds: (fb - fw).max(0.0), per_iteration: count });
-    };
+    let mut act =
+        |name: String, shape: [usize; 4], count: usize, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let x = random4(shape, 3, &ad);
+            let fw = time_median(runs, || sync(f(x.clone())));
+            let xg = x.clone().require_grad();
+            let fb = time_median(runs, || {
+                let _ = f(xg.clone()).sum().backward();
+            });
+            out.push(OpTiming {
+                category: "activation",
+                name: format!("{name} fwd"),
+                seconds: fw,
+                per_iteration: count,
+            });
+            out.push(OpTiming {
+                category: "activation",
+                name: format!("{name} bwd"),
+                seconds: (fb - fw).max(0.0),
+                per_iteration: count,
+            });
+        };
     for i in 0..k {
         let side = 4 << i;
-        act(format!("G relu {side}x{side}"), [batch, c0 >> i, side, side], 1, &burn::tensor::activation::relu);
+        act(
+            format!("G relu {side}x{side}"),
+            [batch, c0 >> i, side, side],
+            1,
+            &burn::tensor::activation::relu,
+        );
     }
-    act("G tanh".into(), [batch, model.channels, s, s], 1, &burn::tensor::activation::tanh);
+    act(
+        "G tanh".into(),
+        [batch, model.channels, s, s],
+        1,
+        &burn::tensor::activation::tanh,
+    );
     for i in 0..k {
         let side = s >> (i + 1);
-        act(format!("D leaky relu {side}x{side}"), [batch, model.discriminator_width << i, side, side], 3, &move |x| crate::model::leaky_relu(x, slope));
+        act(
+            format!("D leaky relu {side}x{side}"),
+            [batch, model.discriminator_width << i, side, side],
+            3,
+            &move |x| crate::model::leaky_relu(x, slope),
+        );
     }
     // The loss on D's logits: three BCE terms per iteration.
-    let logits = Tensor::<1>::from_data(TensorData::new(rng::normal(&mut rng::stream(4, Purpose::Sample, 0), batch, 0.0, 1.0), [batch]), &ad).require_grad();
+    let logits = Tensor::<1>::from_data(
+        TensorData::new(
+            rng::normal(&mut rng::stream(4, Purpose::Sample, 0), batch, 0.0, 1.0),
+            [batch],
+        ),
+        &ad,
+    )
+    .require_grad();
     let fb = time_median(runs, || {
         let _ = crate::train::step::bce_with_logits(logits.clone(), true).backward();
     });
-    out.push(OpTiming { category: "loss", name: "BCE fwd+bwd".into(), seconds: fb, per_iteration: 3 });
+    out.push(OpTiming {
+        category: "loss",
+        name: "BCE fwd+bwd".into(),
+        seconds: fb,
+        per_iteration: 3,
+    });
     // Adam: one update of each network from a full set of gradients (the update alone is timed).
     let z = Tensor::<2>::zeros([2, model.latent_dim], &ad);
     let g_update = {
@@ -256,7 +428,10 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         median(
             (0..runs)
                 .map(|_| {
-                    let mut grads = burn::optim::GradientsParams::from_grads(g.forward(z.clone(), BnMode::Train).sum().backward(), &g);
+                    let mut grads = burn::optim::GradientsParams::from_grads(
+                        g.forward(z.clone(), BnMode::Train).sum().backward(),
+                        &g,
+                    );
                     let t = Instant::now();
                     let updated = opt.update(g.clone(), &mut grads);
                     let _ = updated.output.weight.val().into_data();
@@ -265,14 +440,22 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
                 .collect(),
         )
     };
-    out.push(OpTiming { category: "optimizer", name: "Adam update of G".into(), seconds: g_update, per_iteration: 1 });
+    out.push(OpTiming {
+        category: "optimizer",
+        name: "Adam update of G".into(),
+        seconds: g_update,
+        per_iteration: 1,
+    });
     let x = random4([2, model.channels, s, s], 5, &ad);
     let d_update = {
         let mut opt = Adam::new(OptimConfig::default());
         median(
             (0..runs)
                 .map(|_| {
-                    let mut grads = burn::optim::GradientsParams::from_grads(d.forward(x.clone(), BnMode::Train).sum().backward(), &d);
+                    let mut grads = burn::optim::GradientsParams::from_grads(
+                        d.forward(x.clone(), BnMode::Train).sum().backward(),
+                        &d,
+                    );
                     let t = Instant::now();
                     let updated = opt.update(d.clone(), &mut grads);
                     let _ = updated.blocks[0].conv.weight.val().into_data();
@@ -281,6 +464,11 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
                 .collect(),
         )
     };
-    out.push(OpTiming { category: "optimizer", name: "Adam update of D".into(), seconds: d_update, per_iteration: 1 });
+    out.push(OpTiming {
+        category: "optimizer",
+        name: "Adam update of D".into(),
+        seconds: d_update,
+        per_iteration: 1,
+    });
     out
 }

@@ -92,7 +92,10 @@ pub fn run(a: BenchArgs) -> dcgan::Result<()> {
         let bn = bench::generate(&model, a.batch_size, a.warmup, a.runs, &device);
         if !a.json {
             crate::outln!("{}", line("generate, batch 1", &b1));
-            crate::outln!("{}", line(&format!("generate, batch {}", a.batch_size), &bn));
+            crate::outln!(
+                "{}",
+                line(&format!("generate, batch {}", a.batch_size), &bn)
+            );
         }
         report["generate_batch1"] = json!(b1);
         report["generate"] = json!(bn);
@@ -108,9 +111,19 @@ pub fn run(a: BenchArgs) -> dcgan::Result<()> {
     }
     if want(Part::Loader) {
         let mut loaders = Vec::new();
-        let transform = Transform { size: a.image_size, channels: a.channels };
+        let transform = Transform {
+            size: a.image_size,
+            channels: a.channels,
+        };
         for source in &a.data {
-            let (described, t) = bench::loader(source, transform, a.batch_size, a.loader_batches, a.workers, a.runs)?;
+            let (described, t) = bench::loader(
+                source,
+                transform,
+                a.batch_size,
+                a.loader_batches,
+                a.workers,
+                a.runs,
+            )?;
             if !a.json {
                 crate::outln!("{}", line(&format!("loader, {source}"), &t));
             }
@@ -127,17 +140,43 @@ pub fn run(a: BenchArgs) -> dcgan::Result<()> {
     Ok(())
 }
 
-fn print_profile(model: &ModelConfig, a: &BenchArgs, device: &dcgan::device::Device) -> dcgan::Result<()> {
+fn print_profile(
+    model: &ModelConfig,
+    a: &BenchArgs,
+    device: &dcgan::device::Device,
+) -> dcgan::Result<()> {
     let ops = bench::profile(model, a.batch_size, a.runs, device);
     let total: f64 = ops.iter().map(|o| o.seconds * o.per_iteration as f64).sum();
     if a.json {
-        crate::outln!("{}", serde_json::to_string_pretty(&json!({"model": model, "batch_size": a.batch_size, "ops": ops, "sum_s": total})).expect("json"));
+        crate::outln!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"model": model, "batch_size": a.batch_size, "ops": ops, "sum_s": total})
+            )
+            .expect("json")
+        );
         return Ok(());
     }
-    crate::outln!("{:<26} {:<32} {:>10} {:>6} {:>11} {:>7}", "category", "op", "s/call", "calls", "s/iter", "share");
+    crate::outln!(
+        "{:<26} {:<32} {:>10} {:>6} {:>11} {:>7}",
+        "category",
+        "op",
+        "s/call",
+        "calls",
+        "s/iter",
+        "share"
+    );
     for o in &ops {
         let t = o.seconds * o.per_iteration as f64;
-        crate::outln!("{:<26} {:<32} {:>10.5} {:>6} {:>11.4} {:>6.1}%", o.category, o.name, o.seconds, o.per_iteration, t, 100.0 * t / total);
+        crate::outln!(
+            "{:<26} {:<32} {:>10.5} {:>6} {:>11.4} {:>6.1}%",
+            o.category,
+            o.name,
+            o.seconds,
+            o.per_iteration,
+            t,
+            100.0 * t / total
+        );
     }
     crate::outln!();
     let mut cats: Vec<&str> = ops.iter().map(|o| o.category).collect();
@@ -145,9 +184,16 @@ fn print_profile(model: &ModelConfig, a: &BenchArgs, device: &dcgan::device::Dev
     cats.sort();
     cats.dedup();
     for c in cats {
-        let t: f64 = ops.iter().filter(|o| o.category == c).map(|o| o.seconds * o.per_iteration as f64).sum();
+        let t: f64 = ops
+            .iter()
+            .filter(|o| o.category == c)
+            .map(|o| o.seconds * o.per_iteration as f64)
+            .sum();
         crate::outln!("{c:<26} {t:>10.4} s/iter {:>6.1}%", 100.0 * t / total);
     }
-    crate::outln!("{:<26} {total:>10.4} s/iter (sum of the ops timed alone)", "all");
+    crate::outln!(
+        "{:<26} {total:>10.4} s/iter (sum of the ops timed alone)",
+        "all"
+    );
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct Batch {
     /// Images that decoded (batch size minus `bad.len()`).
     pub count: usize,
     pub labels: Vec<Option<usize>>,
+    /// The data set indices of the decoded images, in order.
+    pub items: Vec<usize>,
     /// Items that could not be decoded, skipped.
     pub bad: Vec<ItemError>,
 }
@@ -80,17 +82,23 @@ impl Loader {
 fn make_batch(dataset: &dyn Dataset, items: &[usize], index: usize, t: Transform) -> Batch {
     let decoded: Vec<_> = items
         .par_iter()
-        .map(|&i| dataset.get(i).map(|img| (t.apply(&img), dataset.label(i))))
+        .map(|&i| {
+            dataset
+                .get(i)
+                .map(|img| (i, t.apply(&img), dataset.label(i)))
+        })
         .collect();
     let per = t.channels * t.size * t.size;
     let mut images = Vec::with_capacity(items.len() * per);
     let mut labels = Vec::with_capacity(items.len());
+    let mut good = Vec::with_capacity(items.len());
     let mut bad = Vec::new();
     for r in decoded {
         match r {
-            Ok((px, label)) => {
+            Ok((i, px, label)) => {
                 images.extend_from_slice(&px);
                 labels.push(label);
+                good.push(i);
             }
             Err(e) => bad.push(e),
         }
@@ -100,6 +108,7 @@ fn make_batch(dataset: &dyn Dataset, items: &[usize], index: usize, t: Transform
         count: labels.len(),
         images,
         labels,
+        items: good,
         bad,
     }
 }

@@ -81,6 +81,20 @@ impl Generator {
 
     /// `z`: `[batch, nz]` → `[batch, nc, size, size]` in [−1, 1].
     pub fn forward(&self, z: Tensor<2>, mode: BnMode) -> Tensor<4> {
+        tanh(self.output.forward(self.hidden(z, mode)))
+    }
+
+    /// As [`Generator::forward`], with the feature maps of the last hidden layer multiplied by
+    /// `keep` (`[ngf]`, 1 keeps a map, 0 drops it at every position): the paper's §6.1.
+    pub fn forward_keeping(&self, z: Tensor<2>, mode: BnMode, keep: Tensor<1>) -> Tensor<4> {
+        let [c] = keep.dims();
+        let h = self.hidden(z, mode).mul(keep.reshape([1, c, 1, 1]));
+        tanh(self.output.forward(h))
+    }
+
+    /// The last hidden layer's activations (after BatchNorm + ReLU), the input of the output
+    /// layer: G's "second-highest convolutional layer", `[batch, ngf, size/2, size/2]`.
+    pub fn hidden(&self, z: Tensor<2>, mode: BnMode) -> Tensor<4> {
         let [batch, _] = z.dims();
         let mut x = if let Some(conv) = &self.project_conv {
             let x = conv.forward(z.reshape([batch, self.latent_dim, 1, 1])); // [b, C, 4, 4]
@@ -93,6 +107,6 @@ impl Generator {
         for block in &self.blocks {
             x = relu(block.norm.forward(block.conv.forward(x), mode)); // [b, C/2^i, 4·2^i, ..]
         }
-        tanh(self.output.forward(x)) // [b, nc, size, size]
+        x // [b, ngf, size/2, size/2]
     }
 }

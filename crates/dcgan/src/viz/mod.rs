@@ -1,7 +1,8 @@
 //! Pictures: sample grids and training curves.
 
+pub mod gif;
 pub mod grid;
 pub mod plot;
 
-pub use grid::{grid_image, save_grid};
+pub use grid::{grid_image, save_grid, save_rows};
 pub use plot::save_loss_plot;

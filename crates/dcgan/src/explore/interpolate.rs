@@ -1,0 +1,70 @@
+//! Walks through latent space (paper Fig. 4: smooth transitions between 9 random points show the
+//! model has not memorised; sharp ones would).
+
+use burn::tensor::Device;
+
+use crate::Result;
+use crate::latent::{self, Interpolation};
+use crate::rng::{self, Purpose};
+use crate::train::Checkpoint;
+
+pub struct Walks {
+    /// Latents of every walk, concatenated: `walks × length × nz`.
+    pub latents: Vec<f32>,
+    /// Their images, `walks × length × [c, s, s]`.
+    pub images: Vec<f32>,
+    pub walks: usize,
+    /// Images per walk: (points − 1)·steps + 1.
+    pub length: usize,
+}
+
+/// `walks` walks through `points` latent points each, `steps` intervals between points. The
+/// points are `given` (one walk through them) or drawn from `seed`.
+pub fn walks(
+    ckpt: &Checkpoint,
+    given: Option<Vec<f32>>,
+    walks: usize,
+    points: usize,
+    steps: usize,
+    how: Interpolation,
+    seed: u64,
+    device: &Device,
+) -> Result<Walks> {
+    let m = ckpt.model();
+    let dim = m.latent_dim;
+    let g = ckpt.generator(device)?;
+    let point_sets: Vec<Vec<f32>> = match given {
+        Some(p) => vec![p],
+        None => (0..walks)
+            .map(|w| {
+                rng::latents(
+                    &mut rng::stream(seed, Purpose::Sample, 1000 + w as u64),
+                    points,
+                    dim,
+                    m.latent_distribution,
+                )
+            })
+            .collect(),
+    };
+    let mut all = Vec::new();
+    let mut length = 0;
+    for p in &point_sets {
+        if p.len() / dim < 2 {
+            return Err(crate::Error::config(
+                "points",
+                p.len() / dim,
+                "a walk needs at least 2 points",
+            ));
+        }
+        let w = latent::walk(p, dim, steps.max(1), how);
+        length = w.len() / dim;
+        all.extend(w);
+    }
+    let images = super::render(&g, &all, dim, device);
+    Ok(Walks {
+        latents: all,
+        images,
+        walks: point_sets.len(),
+        length,
+    })
+}
