@@ -8,7 +8,10 @@
 //! - [`train`]: the training recipe (§4): one function per GAN half-step, Adam, checkpoints.
 //! - [`data`]: image folders, MNIST-style IDX files, CIFAR-10 binaries; a parallel prefetching loader.
 //! - [`io`]: safetensors checkpoints, PyTorch state-dict import/export, `.npy` latents.
-//! - [`viz`]: sample grids and loss curves.
+//! - [`viz`]: sample grids, animated GIFs and loss curves.
+//! - [`latent`], [`explore`]: the paper's §6 — latent walks, vector arithmetic, guided
+//!   backpropagation on D, "forgetting to draw" objects, nearest training images.
+//! - [`bench`]: speed and memory measurements, and a per-operation profile of the training step.
 //! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
 
 pub mod bench;
