@@ -254,3 +254,100 @@ fn latents_of_the_wrong_shape() {
         ),
     );
 }
+
+/// The §6 commands: indices off the sheet, a malformed boxes file, an unknown concept.
+#[test]
+fn exploration_commands_name_the_bad_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 16, 16);
+    let out = dir.path().join("run");
+    let mut args = train_args(data.to_str().unwrap(), out.to_str().unwrap());
+    args.extend(["--max-steps", "1"]);
+    assert!(run(&args).status.success());
+    let sheet = dir.path().join("sheet.npy");
+    let o = run(&[
+        "sample",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--n",
+        "6",
+        "--out",
+        dir.path().join("s.png").to_str().unwrap(),
+        "--save-latents",
+        sheet.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (ck, sh, ex) = (
+        out.to_str().unwrap(),
+        sheet.to_str().unwrap(),
+        dir.path().join("ex"),
+    );
+    let o = run(&[
+        "interpolate",
+        "--checkpoint",
+        ck,
+        "--out",
+        ex.to_str().unwrap(),
+        "--latents",
+        sh,
+        "--indices",
+        "1,9",
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "invalid index 9: is out of range: the sheet holds 6 latents (0..5)",
+    );
+    let o = run(&[
+        "arithmetic",
+        "--checkpoint",
+        ck,
+        "--out",
+        ex.to_str().unwrap(),
+        "--latents",
+        sh,
+        "--concept",
+        "A=0,1",
+        "--expr",
+        "A - B",
+    ]);
+    assert_clean_failure(&o, 2, "invalid expression B: names no concept");
+    let boxes = dir.path().join("boxes.json");
+    std::fs::write(&boxes, r#"[{"sample": 2, "box": [4, 4, 40, 8]}]"#).unwrap();
+    let o = run(&[
+        "forget",
+        "--checkpoint",
+        ck,
+        "--latents",
+        sh,
+        "--boxes",
+        boxes.to_str().unwrap(),
+        "--out",
+        ex.to_str().unwrap(),
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        &format!(
+            "{}: box 0: [4, 4, 40, 8] is not a rectangle inside the 16×16 image",
+            boxes.display()
+        ),
+    );
+    std::fs::write(&boxes, "{not json").unwrap();
+    let o = run(&[
+        "forget",
+        "--checkpoint",
+        ck,
+        "--latents",
+        sh,
+        "--boxes",
+        boxes.to_str().unwrap(),
+        "--out",
+        ex.to_str().unwrap(),
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "expected [{\"sample\": N, \"box\": [x0, y0, x1, y1]}, ...]",
+    );
+}

@@ -241,9 +241,15 @@ fn a_run_killed_mid_epoch_resumes_with_the_same_losses() {
     }
     // The checkpoints at the end hold the same weights, Adam moments and state (compared by
     // content: safetensors writes its metadata map in the process's hash order).
-    let a = dcgan::io::safetensors_file::read(&full.join("checkpoints/step-00000030.safetensors")).unwrap();
-    let b = dcgan::io::safetensors_file::read(&killed.join("checkpoints/step-00000030.safetensors")).unwrap();
-    assert!(a.tensors == b.tensors, "final weights or optimizer states differ");
+    let a = dcgan::io::safetensors_file::read(&full.join("checkpoints/step-00000030.safetensors"))
+        .unwrap();
+    let b =
+        dcgan::io::safetensors_file::read(&killed.join("checkpoints/step-00000030.safetensors"))
+            .unwrap();
+    assert!(
+        a.tensors == b.tensors,
+        "final weights or optimizer states differ"
+    );
     assert_eq!(a.metadata["state"], b.metadata["state"]);
 }
 
