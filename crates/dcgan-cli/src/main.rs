@@ -42,6 +42,9 @@ enum Command {
     ImportTorch(commands::interop::ImportArgs),
     /// Write a checkpoint's networks as pytorch/examples state dicts (safetensors).
     ExportTorch(commands::interop::ExportArgs),
+    /// Data-set tools: info, preview, export.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
     /// Measure training and sampling speed, data loading and memory.
     Bench(commands::bench::BenchArgs),
     /// Walk through latent space between random or given points (paper Fig. 4): grid and GIF.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::ImportTorch(a) => commands::interop::run_import(a),
         Command::ExportTorch(a) => commands::interop::run_export(a),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Data(c) => commands::data::run(c),
         Command::Interpolate(a) => commands::explore::run_interpolate(a),
         Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
         Command::VisualizeD(a) => commands::explore::run_visualize_d(a),

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod data;
 pub mod explore;
 pub mod interop;
 pub mod sample;

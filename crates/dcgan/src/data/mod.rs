@@ -2,13 +2,16 @@
 //!
 //! - [`source`]: image folders (recursive, class sub-folders give labels as torchvision's
 //!   ImageFolder does), MNIST-style IDX files (plain or gzip), CIFAR-10 binary batches.
+//! - [`lmdb`]: LSUN's LMDB databases.
 //! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
 //!   [−1, 1] (paper §4).
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
 
 pub mod download;
+pub mod lmdb;
 pub mod loader;
 pub mod source;
+pub mod tools;
 pub mod transform;
 
 pub use loader::{Batch, Loader};

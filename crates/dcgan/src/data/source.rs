@@ -4,6 +4,7 @@
 //! - an IDX image file (`*-images-idx3-ubyte`, optionally `.gz`), or a folder holding
 //!   `train-images-idx3-ubyte[.gz]`; labels come from the matching `*-labels-idx1-ubyte` file;
 //! - a folder of CIFAR-10 binary batches (`data_batch_1.bin` … `data_batch_5.bin`);
+//! - an LMDB environment (a folder holding `data.mdb`, as LSUN distributes its categories);
 //! - any other folder: an image folder, searched recursively.
 
 use std::io::Read;
@@ -80,6 +81,9 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
     }
     if path.join("data_batch_1.bin").is_file() {
         return Ok(Box::new(Cifar::open(path)?));
+    }
+    if super::lmdb::is_lmdb(path) {
+        return Ok(Box::new(super::lmdb::Lmdb::open(path)?));
     }
     Ok(Box::new(ImageFolder::open(path)?))
 }

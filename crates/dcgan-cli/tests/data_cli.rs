@@ -1,0 +1,211 @@
+//! `dcgan data` and LMDB sources (LSUN's layout, written here with heed), and bad data input.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// Encode a 24×20 colour gradient as JPEG (even i) or lossless WebP (odd i).
+fn encoded(i: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(24, 20, |x, y| {
+        image::Rgb([(x * 10 + i) as u8, (y * 12) as u8, (i * 37 % 256) as u8])
+    });
+    let mut out = Vec::new();
+    let format = if i % 2 == 0 {
+        image::ImageFormat::Jpeg
+    } else {
+        image::ImageFormat::WebP
+    };
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), format)
+        .unwrap();
+    out
+}
+
+#[allow(unsafe_code)]
+fn write_lmdb(dir: &Path, values: &[(String, Vec<u8>)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    // SAFETY: a fresh environment in a temporary folder that nothing else opens.
+    let env = unsafe { heed::EnvOpenOptions::new().map_size(16 << 20).open(dir) }.unwrap();
+    let mut wtxn = env.write_txn().unwrap();
+    let db: heed::Database<heed::types::Bytes, heed::types::Bytes> =
+        env.create_database(&mut wtxn, None).unwrap();
+    for (k, v) in values {
+        db.put(&mut wtxn, k.as_bytes(), v).unwrap();
+    }
+    wtxn.commit().unwrap();
+}
+
+fn lsun_like(dir: &Path, n: u32) -> (std::path::PathBuf, Vec<(String, Vec<u8>)>) {
+    let values: Vec<_> = (0..n)
+        .map(|i| {
+            (
+                format!("{:040x}", i as u128 * 0x9e3779b97f4a7c15),
+                encoded(i),
+            )
+        })
+        .collect();
+    let db = dir.join("bedroom_train_lmdb");
+    write_lmdb(&db, &values);
+    (db, values)
+}
+
+#[test]
+fn trains_from_an_lmdb_and_exports_it_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, values) = lsun_like(dir.path(), 40);
+    let o = run(&["data", "info", db.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(info["items"], 40);
+    assert_eq!(info["sizes"]["24x20"], 40);
+    assert_eq!(info["unreadable"], 0);
+
+    let out = dir.path().join("run");
+    let mut args = vec![
+        "train",
+        "--data",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(small_model());
+    args.extend(["--max-steps", "3"]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(40 images, LMDB)"), "{}", stderr(&o));
+    assert_eq!(read_log(&out).len(), 3);
+
+    let exported = dir.path().join("export");
+    let o = run(&[
+        "data",
+        "export",
+        db.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("wrote 40 images"));
+    for (i, (k, v)) in values.iter().enumerate() {
+        let ext = if i % 2 == 0 { "jpg" } else { "webp" };
+        assert_eq!(
+            &std::fs::read(exported.join(format!("{k}.{ext}"))).unwrap(),
+            v,
+            "{k}"
+        );
+    }
+    // The exported folder is a data set too, with the same images.
+    let o = run(&["data", "info", exported.to_str().unwrap(), "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(info["items"], 40);
+
+    let grid = dir.path().join("preview.png");
+    let o = run(&[
+        "data",
+        "preview",
+        db.to_str().unwrap(),
+        "--out",
+        grid.to_str().unwrap(),
+        "--n",
+        "9",
+        "--size",
+        "16",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(image::open(&grid).unwrap().width(), 3 * 18 + 2);
+}
+
+#[test]
+fn corrupt_and_truncated_lmdb_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = lsun_like(dir.path(), 300);
+    let data = db.join("data.mdb");
+    let bytes = std::fs::read(&data).unwrap();
+    // Truncated: the second half of the file is gone (LMDB would read past its map and crash).
+    std::fs::write(&data, &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(&["data", "info", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{}: truncated: the database has", data.display())),
+        "{}",
+        stderr(&o)
+    );
+    // Garbage.
+    std::fs::write(&data, vec![0x5au8; 64 * 1024]).unwrap();
+    let o = run(&["data", "info", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("{}: not a readable LMDB database", data.display())),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A PNG header claiming 100000 × 100000 pixels: refused before any allocation.
+fn png_bomb() -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut crc = flate2::Crc::new();
+    crc.update(&ihdr);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(13u32.to_be_bytes());
+    png.extend(&ihdr);
+    png.extend(crc.sum().to_be_bytes());
+    png
+}
+
+#[test]
+fn zero_byte_images_and_decompression_bombs_are_counted_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 38, 16);
+    std::fs::write(data.join("a/empty.png"), b"").unwrap();
+    std::fs::write(data.join("b/bomb.png"), png_bomb()).unwrap();
+    let o = run(&["data", "info", data.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(info["unreadable"], 2);
+    let examples = info["unreadable_examples"].to_string();
+    assert!(
+        examples.contains("empty.png") && examples.contains("bomb.png"),
+        "{examples}"
+    );
+    assert!(
+        examples.contains("limit"),
+        "the bomb is refused by the size limit: {examples}"
+    );
+    // Training skips and counts them.
+    let out = dir.path().join("run");
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--max-bad-fraction",
+        "0.1",
+        "--epochs",
+        "1",
+    ];
+    args.extend(small_model());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("skipped 2 unreadable images"),
+        "{}",
+        stdout(&o)
+    );
+    // An LMDB value that is no image is skipped the same way.
+    let db = dir.path().join("db");
+    let mut values: Vec<_> = (0..10).map(|i| (format!("k{i:02}"), encoded(i))).collect();
+    values.push(("k99".into(), Vec::new()));
+    write_lmdb(&db, &values);
+    let o = run(&["data", "info", db.to_str().unwrap(), "--json"]);
+    let info: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (info["items"].as_u64(), info["unreadable"].as_u64()),
+        (Some(11), Some(1))
+    );
+    assert!(info["unreadable_examples"].to_string().contains("[k99]"));
+}
