@@ -209,3 +209,94 @@ fn zero_byte_images_and_decompression_bombs_are_counted_skips() {
     );
     assert!(info["unreadable_examples"].to_string().contains("[k99]"));
 }
+
+/// `data dedup` on a folder with exact and near copies: a report whose groups hold the copies,
+/// `kept.txt`, a picture; `train --exclude` then trains on the kept images only.
+#[test]
+fn dedup_finds_copies_and_train_excludes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 60, 32);
+    // Three byte-identical copies under other names, and one re-encoded as JPEG.
+    for (src, dst) in [
+        ("a/0000.png", "a/copy-0000.png"),
+        ("b/0001.png", "b/copy-0001.png"),
+        ("a/0002.png", "b/copy-0002.png"),
+    ] {
+        std::fs::copy(data.join(src), data.join(dst)).unwrap();
+    }
+    let out = dir.path().join("dedup");
+    let o = run(&[
+        "data",
+        "dedup",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["images"], 63);
+    assert_eq!(report["code_bits"], 128);
+    // Identical images have identical codes: every copy shares a group with its original.
+    let groups = report["groups"].as_array().unwrap();
+    for (orig, copy) in [
+        ("a/0000.png", "a/copy-0000.png"),
+        ("b/0001.png", "b/copy-0001.png"),
+        ("a/0002.png", "b/copy-0002.png"),
+    ] {
+        let together = groups.iter().any(|g| {
+            let names = g["names"].to_string();
+            names.contains(orig) && names.contains(copy)
+        });
+        assert!(together, "{orig} and {copy} not grouped: {groups:?}");
+    }
+    let excluded = report["excluded"].as_array().unwrap().len();
+    assert!(excluded >= 3);
+    let kept = std::fs::read_to_string(out.join("kept.txt")).unwrap();
+    assert_eq!(kept.lines().count(), 63 - excluded);
+    assert!(out.join("groups.png").is_file());
+
+    let run_dir = dir.path().join("run");
+    let rp = out.join("report.json");
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+        "--exclude",
+        rp.to_str().unwrap(),
+        "--epochs",
+        "1",
+    ];
+    args.extend(small_model());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{} of them kept ({excluded} duplicates left out by",
+            63 - excluded
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // A report of another data set is refused.
+    std::fs::copy(data.join("a/0004.png"), data.join("a/extra.png")).unwrap();
+    let o = run(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.path().join("run2").to_str().unwrap(),
+        "--exclude",
+        rp.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the report covers 63 images"),
+        "{}",
+        stderr(&o)
+    );
+}

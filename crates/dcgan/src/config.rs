@@ -175,6 +175,9 @@ pub struct DataConfig {
     pub prefetch: usize,
     /// Largest fraction of unreadable images tolerated before the run stops.
     pub max_bad_fraction: f64,
+    /// A de-duplication report (`dcgan data dedup`): its duplicates are left out.
+    #[serde(default)]
+    pub exclude: Option<String>,
 }
 
 impl Default for DataConfig {
@@ -184,6 +187,7 @@ impl Default for DataConfig {
             workers: 0,
             prefetch: 4,
             max_bad_fraction: 0.01,
+            exclude: None,
         }
     }
 }

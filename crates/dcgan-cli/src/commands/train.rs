@@ -81,6 +81,9 @@ pub struct TrainArgs {
     /// Decoding threads (0: one per core).
     #[arg(long, default_value_t = 0, conflicts_with = "resume")]
     pub workers: usize,
+    /// Leave out the duplicates listed in a report of `dcgan data dedup`.
+    #[arg(long, conflicts_with = "resume")]
+    pub exclude: Option<String>,
     /// Largest fraction of unreadable images before the run stops.
     #[arg(long, default_value_t = 0.01, conflicts_with = "resume")]
     pub max_bad_fraction: f64,
@@ -138,6 +141,7 @@ pub fn run(a: TrainArgs) -> dcgan::Result<()> {
                 source: data,
                 workers: a.workers,
                 max_bad_fraction: a.max_bad_fraction,
+                exclude: a.exclude.clone(),
                 ..DataConfig::default()
             },
             train: TrainConfig {

@@ -153,4 +153,7 @@ impl Dataset for Lmdb {
     fn describe(&self) -> String {
         format!("{} ({} images, LMDB)", self.path.display(), self.len())
     }
+    fn name(&self, i: usize) -> String {
+        String::from_utf8_lossy(self.key(i)).into_owned()
+    }
 }

@@ -7,6 +7,7 @@
 //!   [−1, 1] (paper §4).
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
 
+pub mod dedup;
 pub mod download;
 pub mod lmdb;
 pub mod loader;
@@ -15,5 +16,5 @@ pub mod tools;
 pub mod transform;
 
 pub use loader::{Batch, Loader};
-pub use source::{Dataset, ItemError, natural_channels, open};
+pub use source::{Dataset, ItemError, Subset, natural_channels, open, open_config};
 pub use transform::Transform;

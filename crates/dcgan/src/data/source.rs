@@ -41,6 +41,10 @@ pub trait Dataset: Send + Sync {
     fn classes(&self) -> Vec<String>;
     /// One line for logs: what was opened.
     fn describe(&self) -> String;
+    /// A name for item `i` in reports (its path, key, or index).
+    fn name(&self, i: usize) -> String {
+        i.to_string()
+    }
 }
 
 /// Image file extensions an image folder takes (lower case).
@@ -457,6 +461,9 @@ impl Dataset for ImageFolder {
             self.classes.len()
         )
     }
+    fn name(&self, i: usize) -> String {
+        self.files[i].display().to_string()
+    }
 }
 
 /// The channel count the data naturally has: 1 if its first readable image is grey, else 3.
@@ -471,4 +478,80 @@ pub fn natural_channels(dataset: &dyn Dataset) -> usize {
             _ => 3,
         })
         .unwrap_or(3)
+}
+
+/// A data set without some of its items (for example the duplicates a de-duplication report
+/// lists), in the original order.
+pub struct Subset {
+    inner: Box<dyn Dataset>,
+    keep: Vec<usize>,
+    why: String,
+}
+
+impl Subset {
+    pub fn excluding(inner: Box<dyn Dataset>, excluded: &[usize], why: String) -> Self {
+        let mut drop = vec![false; inner.len()];
+        for &i in excluded {
+            if i < drop.len() {
+                drop[i] = true;
+            }
+        }
+        let keep = (0..inner.len()).filter(|&i| !drop[i]).collect();
+        Self { inner, keep, why }
+    }
+}
+
+impl Dataset for Subset {
+    fn len(&self) -> usize {
+        self.keep.len()
+    }
+    fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
+        self.inner.get(self.keep[i])
+    }
+    fn label(&self, i: usize) -> Option<usize> {
+        self.inner.label(self.keep[i])
+    }
+    fn classes(&self) -> Vec<String> {
+        self.inner.classes()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{}, {} of them kept ({})",
+            self.inner.describe(),
+            self.keep.len(),
+            self.why
+        )
+    }
+    fn name(&self, i: usize) -> String {
+        self.inner.name(self.keep[i])
+    }
+}
+
+/// The training data a config names: its source, without a de-duplication report's duplicates.
+pub fn open_config(data: &crate::config::DataConfig) -> Result<Box<dyn Dataset>> {
+    let ds = open(&data.source)?;
+    let Some(report_path) = &data.exclude else {
+        return Ok(ds);
+    };
+    let path = Path::new(report_path);
+    let text = std::fs::read_to_string(path).at(path)?;
+    let report: super::dedup::Report = serde_json::from_str(&text)
+        .map_err(|e| Error::format(path, format!("not a dcgan de-duplication report: {e}")))?;
+    if report.images != ds.len() {
+        return Err(Error::mismatch(
+            path,
+            format!(
+                "the report covers {} images, {} holds {}",
+                report.images,
+                data.source,
+                ds.len()
+            ),
+        ));
+    }
+    let why = format!(
+        "{} duplicates left out by {}",
+        report.excluded.len(),
+        path.display()
+    );
+    Ok(Box::new(Subset::excluding(ds, &report.excluded, why)))
 }

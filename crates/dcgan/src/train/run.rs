@@ -56,7 +56,7 @@ pub fn train(
             "already holds a run; continue it with `dcgan train --resume` or choose another --out",
         ));
     }
-    let dataset: Arc<dyn Dataset> = Arc::from(data::open(&config.data.source)?);
+    let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     check_data_size(&*dataset, &config)?;
     let device = crate::device::by_name(&config.device)?.autodiff();
     for dir in [run.root.clone(), run.checkpoints(), run.samples()] {
@@ -123,7 +123,7 @@ pub fn resume(
     }
     config.validate()?;
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
-    let dataset: Arc<dyn Dataset> = Arc::from(data::open(&config.data.source)?);
+    let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
         return Err(Error::Data(format!(
             "{}: holds {} items, the run was started on {}; resuming on other data would not continue the same run",

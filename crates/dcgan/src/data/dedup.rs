@@ -1,0 +1,411 @@
+//! De-duplication by semantic hashing (paper §4.1.1): a 3072-128-3072 denoising,
+//! dropout-regularised ReLU autoencoder on 32×32 centre crops; its code layer binarised by
+//! thresholding the ReLU activations (active → 1); images whose 128-bit codes collide are
+//! near-duplicates. The noise and dropout masks are drawn on the host from the seed, so a run
+//! is reproducible.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use burn::module::{Module, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use image::DynamicImage;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::loader::Loader;
+use super::source::{Dataset, ItemError};
+use super::transform::Transform;
+use crate::Result;
+use crate::config::OptimConfig;
+use crate::rng::{self, Purpose};
+use crate::train::Adam;
+
+const INPUT: usize = 3 * 32 * 32;
+
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    pub w_enc: Param<Tensor<2>>,
+    pub b_enc: Param<Tensor<1>>,
+    pub w_dec: Param<Tensor<2>>,
+    pub b_dec: Param<Tensor<1>>,
+}
+
+impl Autoencoder {
+    pub fn new(code_bits: usize, seed: u64, device: &Device) -> Self {
+        let mut r = rng::stream(seed, Purpose::Init, 7);
+        let mut uniform = |n: usize, fan_in: usize| -> Vec<f32> {
+            let k = (1.0 / fan_in as f32).sqrt();
+            (0..n).map(|_| r.random_range(-k..k)).collect()
+        };
+        let t2 = |v: Vec<f32>, s: [usize; 2]| {
+            Param::from_tensor(Tensor::from_data(TensorData::new(v, s), device))
+        };
+        let w_enc = t2(uniform(INPUT * code_bits, INPUT), [INPUT, code_bits]);
+        let w_dec = t2(uniform(code_bits * INPUT, code_bits), [code_bits, INPUT]);
+        Self {
+            w_enc,
+            b_enc: Param::from_tensor(Tensor::zeros([code_bits], device)),
+            w_dec,
+            b_dec: Param::from_tensor(Tensor::zeros([INPUT], device)),
+        }
+    }
+
+    /// The code layer: ReLU(x·W + b), `[b, bits]`.
+    pub fn encode(&self, x: Tensor<2>) -> Tensor<2> {
+        let [b, _] = x.dims();
+        let [bits] = self.b_enc.dims();
+        relu(
+            x.matmul(self.w_enc.val())
+                .add(self.b_enc.val().reshape([1, bits]).expand([b, bits])),
+        )
+    }
+
+    pub fn decode(&self, h: Tensor<2>) -> Tensor<2> {
+        let [b, _] = h.dims();
+        h.matmul(self.w_dec.val())
+            .add(self.b_dec.val().reshape([1, INPUT]).expand([b, INPUT]))
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DedupConfig {
+    pub code_bits: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Std of the Gaussian noise added to inputs (denoising).
+    pub noise: f32,
+    /// Dropout probability on the code layer while training.
+    pub dropout: f32,
+    pub learning_rate: f64,
+    pub seed: u64,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            code_bits: 128,
+            epochs: 10,
+            batch_size: 256,
+            noise: 0.2,
+            dropout: 0.5,
+            learning_rate: 1e-3,
+            seed: 1,
+        }
+    }
+}
+
+/// The trained autoencoder's binary code of every item (unreadable items: `None`), and the last
+/// epoch's mean reconstruction error.
+pub fn codes(
+    ds: Arc<dyn Dataset>,
+    cfg: &DedupConfig,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, f32),
+) -> Result<(Vec<Option<u128>>, f32)> {
+    assert!(cfg.code_bits <= 128, "codes are stored in 128 bits");
+    let ad = device.clone().autodiff();
+    let mut ae = Autoencoder::new(cfg.code_bits, cfg.seed, &ad);
+    let mut opt = Adam::new(OptimConfig {
+        learning_rate: cfg.learning_rate,
+        beta1: 0.9,
+        ..OptimConfig::default()
+    });
+    let t = Transform {
+        size: 32,
+        channels: 3,
+    };
+    let n = ds.len();
+    let bs = cfg.batch_size.min(n).max(1);
+    let mut last_loss = f32::NAN;
+    for epoch in 0..cfg.epochs {
+        let order = rng::permutation(cfg.seed, 1000 + epoch as u64, n);
+        let (mut sum, mut batches) = (0f32, 0usize);
+        for (step, b) in Loader::start(ds.clone(), order, bs, 0, t, 0, 2)?.enumerate() {
+            if b.count < 2 {
+                continue;
+            }
+            let mut r = rng::stream(cfg.seed, Purpose::Sample, (epoch * 1_000_000 + step) as u64);
+            let noise = rng::normal(&mut r, b.images.len(), 0.0, cfg.noise);
+            let noisy: Vec<f32> = b.images.iter().zip(&noise).map(|(v, e)| v + e).collect();
+            let keep = 1.0 - cfg.dropout;
+            let mask: Vec<f32> = (0..b.count * cfg.code_bits)
+                .map(|_| {
+                    if r.random::<f32>() < keep {
+                        1.0 / keep
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let x = Tensor::<2>::from_data(TensorData::new(b.images, [b.count, INPUT]), &ad);
+            let xn = Tensor::<2>::from_data(TensorData::new(noisy, [b.count, INPUT]), &ad);
+            let m = Tensor::<2>::from_data(TensorData::new(mask, [b.count, cfg.code_bits]), &ad);
+            let y = ae.decode(ae.encode(xn).mul(m));
+            let loss = y.sub(x).powi_scalar(2).mean();
+            let mut grads = GradientsParams::from_grads(loss.backward(), &ae);
+            sum += loss.into_scalar::<f32>();
+            batches += 1;
+            ae = opt.update(ae, &mut grads);
+        }
+        last_loss = sum / batches.max(1) as f32;
+        progress(epoch + 1, last_loss);
+    }
+    // Codes of every item, in order (the last partial batch included).
+    let ae = ae.valid();
+    let mut out = vec![None; n];
+    let mut order: Vec<usize> = (0..n).collect();
+    while order.len() % bs != 0 {
+        order.push(order[order.len() % n]);
+    }
+    for b in Loader::start(ds, order, bs, 0, t, 0, 2)? {
+        if b.count == 0 {
+            continue;
+        }
+        let x = Tensor::<2>::from_data(TensorData::new(b.images, [b.count, INPUT]), device);
+        let h = ae
+            .encode(x)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32");
+        for (j, &item) in b.items.iter().enumerate() {
+            let code = h[j * cfg.code_bits..(j + 1) * cfg.code_bits]
+                .iter()
+                .enumerate()
+                .fold(0u128, |c, (k, v)| if *v > 0.0 { c | (1 << k) } else { c });
+            out[item] = Some(code);
+        }
+    }
+    Ok((out, last_loss))
+}
+
+/// Items sharing a code, groups of two or more, each sorted; groups ordered by first item.
+pub fn groups<K: std::hash::Hash + Eq>(codes: &[Option<K>]) -> Vec<Vec<usize>> {
+    let mut by: HashMap<&K, Vec<usize>> = HashMap::new();
+    for (i, c) in codes.iter().enumerate() {
+        if let Some(c) = c {
+            by.entry(c).or_default().push(i);
+        }
+    }
+    let mut g: Vec<Vec<usize>> = by.into_values().filter(|v| v.len() > 1).collect();
+    g.sort();
+    g
+}
+
+/// The report `dcgan data dedup` writes and `dcgan train --exclude` reads.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Report {
+    pub source: String,
+    pub images: usize,
+    pub code_bits: usize,
+    pub reconstruction_mse: f32,
+    /// Each group: item indices and names; the first of a group is kept.
+    pub groups: Vec<Group>,
+    /// Every item but the first of each group.
+    pub excluded: Vec<usize>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Group {
+    pub items: Vec<usize>,
+    pub names: Vec<String>,
+}
+
+pub fn report(
+    source: &str,
+    ds: &dyn Dataset,
+    code_bits: usize,
+    mse: f32,
+    groups: &[Vec<usize>],
+) -> Report {
+    let excluded = groups.iter().flat_map(|g| g[1..].to_vec()).collect();
+    Report {
+        source: source.into(),
+        images: ds.len(),
+        code_bits,
+        reconstruction_mse: mse,
+        groups: groups
+            .iter()
+            .map(|g| Group {
+                items: g.clone(),
+                names: g.iter().map(|&i| ds.name(i)).collect(),
+            })
+            .collect(),
+        excluded,
+    }
+}
+
+/// Perceptual-hash baseline (image_hasher's default gradient hash, 64 bits): exact collisions.
+pub fn phash_codes(ds: &dyn Dataset) -> Vec<Option<Vec<u8>>> {
+    use rayon::prelude::*;
+    let hasher = image_hasher::HasherConfig::new()
+        .hash_size(8, 8)
+        .to_hasher();
+    (0..ds.len())
+        .into_par_iter()
+        .map(|i| {
+            ds.get(i)
+                .ok()
+                .map(|img| hasher.hash_image(&img).as_bytes().to_vec())
+        })
+        .collect()
+}
+
+/// A data set plus near-duplicates planted in it, for measuring de-duplication: copy k of
+/// original `o` is one of: resized to half and back, JPEG re-compressed at quality 40, cropped
+/// by 2 pixels each side and resized back, brightened by 12 levels (in turn).
+pub struct Planted {
+    base: Arc<dyn Dataset>,
+    copies: Vec<(usize, DynamicImage)>,
+}
+
+impl Planted {
+    pub fn new(base: Arc<dyn Dataset>, count: usize, seed: u64) -> Self {
+        let order = rng::permutation(seed, 77, base.len());
+        let mut copies = Vec::new();
+        for &o in &order {
+            if copies.len() == count {
+                break;
+            }
+            let Ok(img) = base.get(o) else { continue };
+            copies.push((o, alter(&img, copies.len() % 4)));
+        }
+        Self { base, copies }
+    }
+
+    /// (original, copy) index pairs.
+    pub fn pairs(&self) -> Vec<(usize, usize)> {
+        self.copies
+            .iter()
+            .enumerate()
+            .map(|(k, (o, _))| (*o, self.base.len() + k))
+            .collect()
+    }
+}
+
+fn alter(img: &DynamicImage, kind: usize) -> DynamicImage {
+    use image::imageops::FilterType;
+    let (w, h) = (img.width(), img.height());
+    match kind {
+        0 => img
+            .resize_exact(w / 2, h / 2, FilterType::Triangle)
+            .resize_exact(w, h, FilterType::Triangle),
+        1 => {
+            let mut buf = Vec::new();
+            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, 40);
+            img.to_rgb8()
+                .write_with_encoder(enc)
+                .expect("in-memory JPEG");
+            image::load_from_memory(&buf).expect("decodes")
+        }
+        2 => img
+            .crop_imm(2, 2, w - 4, h - 4)
+            .resize_exact(w, h, FilterType::Triangle),
+        _ => img.brighten(12),
+    }
+}
+
+impl Dataset for Planted {
+    fn len(&self) -> usize {
+        self.base.len() + self.copies.len()
+    }
+    fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
+        if i < self.base.len() {
+            self.base.get(i)
+        } else {
+            Ok(self.copies[i - self.base.len()].1.clone())
+        }
+    }
+    fn label(&self, _: usize) -> Option<usize> {
+        None
+    }
+    fn classes(&self) -> Vec<String> {
+        vec![]
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{} + {} planted near-duplicates",
+            self.base.describe(),
+            self.copies.len()
+        )
+    }
+}
+
+/// Recall of the planted pairs and the share of flagged pairs that are not planted ones.
+#[derive(Serialize, Clone, Debug)]
+pub struct Scores {
+    pub planted_pairs: usize,
+    pub found: usize,
+    pub recall: f64,
+    pub flagged_pairs: usize,
+    pub false_pairs: usize,
+    /// false_pairs / flagged_pairs.
+    pub false_positive_share: f64,
+    /// Images not planted as copies or originals that land in some group, over all such images.
+    pub unplanted_flagged_rate: f64,
+    pub groups: usize,
+    /// Recall per alteration: resized, re-compressed, cropped, brightened.
+    pub recall_by_alteration: [f64; 4],
+}
+
+/// The alterations, in the order planted copies cycle through them.
+pub const ALTERATIONS: [&str; 4] = [
+    "resized to half and back",
+    "JPEG quality 40",
+    "cropped 2 px and resized",
+    "brightened by 12",
+];
+
+pub fn score(groups: &[Vec<usize>], pairs: &[(usize, usize)], n: usize) -> Scores {
+    let mut group_of = vec![usize::MAX; n];
+    for (g, items) in groups.iter().enumerate() {
+        for &i in items {
+            group_of[i] = g;
+        }
+    }
+    let same = |(a, b): &(usize, usize)| group_of[*a] != usize::MAX && group_of[*a] == group_of[*b];
+    let found = pairs.iter().filter(|p| same(p)).count();
+    let mut by_kind = [0f64; 4];
+    for (kind, r) in by_kind.iter_mut().enumerate() {
+        let of_kind: Vec<_> = pairs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| k % 4 == kind)
+            .map(|(_, p)| p)
+            .collect();
+        *r = of_kind.iter().filter(|p| same(p)).count() as f64 / of_kind.len().max(1) as f64;
+    }
+    let planted: std::collections::HashSet<(usize, usize)> = pairs.iter().copied().collect();
+    let in_pair: std::collections::HashSet<usize> =
+        pairs.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    let (mut flagged, mut false_pairs) = (0, 0);
+    for g in groups {
+        for x in 0..g.len() {
+            for y in x + 1..g.len() {
+                flagged += 1;
+                let (a, b) = (g[x].min(g[y]), g[x].max(g[y]));
+                if !planted.contains(&(a, b)) {
+                    false_pairs += 1;
+                }
+            }
+        }
+    }
+    let unplanted = (0..n).filter(|i| !in_pair.contains(i)).count();
+    let unplanted_flagged = (0..n)
+        .filter(|i| !in_pair.contains(i) && group_of[*i] != usize::MAX)
+        .count();
+    Scores {
+        planted_pairs: pairs.len(),
+        found,
+        recall: found as f64 / pairs.len().max(1) as f64,
+        flagged_pairs: flagged,
+        false_pairs,
+        false_positive_share: false_pairs as f64 / flagged.max(1) as f64,
+        unplanted_flagged_rate: unplanted_flagged as f64 / unplanted.max(1) as f64,
+        groups: groups.len(),
+        recall_by_alteration: by_kind,
+    }
+}
