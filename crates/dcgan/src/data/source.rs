@@ -367,13 +367,22 @@ impl ImageFolder {
             .follow_links(true)
             .sort_by_file_name()
         {
-            let entry = entry.map_err(|e| {
-                let p = e.path().unwrap_or(root).to_path_buf();
-                match e.into_io_error() {
-                    Some(io) => Error::io(p, io),
-                    None => Error::format(p, "file system loop"),
+            let entry = match entry {
+                Ok(e) => e,
+                // An image file the walk cannot follow (a dangling link): keep it, so decoding it
+                // fails and it is skipped and counted like any unreadable image.
+                Err(e) if e.depth() > 0 && e.path().is_some_and(has_image_extension) => {
+                    files.push(e.path().unwrap().to_path_buf());
+                    continue;
                 }
-            })?;
+                Err(e) => {
+                    let p = e.path().unwrap_or(root).to_path_buf();
+                    return Err(match e.into_io_error() {
+                        Some(io) => Error::io(p, io),
+                        None => Error::format(p, "file system loop"),
+                    });
+                }
+            };
             if entry.file_type().is_file() && has_image_extension(entry.path()) {
                 files.push(entry.into_path());
             }
