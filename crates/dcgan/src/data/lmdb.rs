@@ -12,7 +12,7 @@ use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
 use image::{DynamicImage, ImageReader};
 
-use super::source::{Dataset, ItemError, MAX_IMAGE_SIDE};
+use super::source::{Dataset, ItemError, decode_limited};
 use crate::error::{Error, Result};
 
 pub struct Lmdb {
@@ -86,23 +86,29 @@ impl Lmdb {
         &self.keys[self.offsets[i]..self.offsets[i + 1]]
     }
 
-    /// The stored (encoded) bytes of item `i`.
-    pub fn raw(&self, i: usize) -> std::result::Result<Vec<u8>, ItemError> {
-        let err = |m: String| ItemError {
+    fn item_error(&self, i: usize, message: String) -> ItemError {
+        ItemError {
             item: format!(
                 "{}[{}]",
                 self.path.display(),
                 String::from_utf8_lossy(self.key(i))
             ),
-            message: m,
-        };
-        let rtxn = self.env.read_txn().map_err(|e| err(e.to_string()))?;
+            message,
+        }
+    }
+
+    /// The stored (encoded) bytes of item `i`.
+    pub fn raw(&self, i: usize) -> std::result::Result<Vec<u8>, ItemError> {
+        let rtxn = self
+            .env
+            .read_txn()
+            .map_err(|e| self.item_error(i, e.to_string()))?;
         let v = self
             .db
             .get(&rtxn, self.key(i))
-            .map_err(|e| err(e.to_string()))?
-            .ok_or_else(|| err("key vanished".into()))?;
-        Ok(v.to_vec())
+            .map_err(|e| self.item_error(i, e.to_string()))?;
+        Ok(v.ok_or_else(|| self.item_error(i, "key vanished".into()))?
+            .to_vec())
     }
 }
 
@@ -125,24 +131,8 @@ impl Dataset for Lmdb {
     }
     fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
         let bytes = self.raw(i)?;
-        let err = |m: String| ItemError {
-            item: format!(
-                "{}[{}]",
-                self.path.display(),
-                String::from_utf8_lossy(self.key(i))
-            ),
-            message: m,
-        };
-        let mut reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| err(e.to_string()))?;
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(MAX_IMAGE_SIDE);
-        limits.max_image_height = Some(MAX_IMAGE_SIDE);
-        reader.limits(limits);
-        reader
-            .decode()
-            .map_err(|e| err(format!("unreadable image ({e})")))
+        let item = self.item_error(i, String::new()).item;
+        decode_limited(ImageReader::new(Cursor::new(bytes)), item)
     }
     fn label(&self, _: usize) -> Option<usize> {
         None

@@ -430,19 +430,32 @@ fn has_image_extension(p: &Path) -> bool {
 
 /// Decode one image file, refusing enormous dimensions before allocating for them.
 pub fn decode_file(path: &Path) -> std::result::Result<DynamicImage, ItemError> {
+    let name = path.display().to_string();
+    let reader = ImageReader::open(path).map_err(|e| ItemError {
+        item: name.clone(),
+        message: e.to_string(),
+    })?;
+    decode_limited(reader, name)
+}
+
+/// Decode an image from any reader (a file, an LMDB value) with the limits every source uses:
+/// at most [`MAX_IMAGE_SIDE`] pixels a side and 1 GiB of allocation, checked from the header
+/// before any pixel is decoded (a decompression bomb claims enormous dimensions in a few bytes).
+pub fn decode_limited<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+    item: String,
+) -> std::result::Result<DynamicImage, ItemError> {
     let err = |m: String| ItemError {
-        item: path.display().to_string(),
+        item: item.clone(),
         message: m,
     };
-    let reader = ImageReader::open(path)
-        .map_err(|e| err(e.to_string()))?
+    let mut reader = reader
         .with_guessed_format()
         .map_err(|e| err(e.to_string()))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     limits.max_alloc = Some(1 << 30);
-    let mut reader = reader;
     reader.limits(limits);
     reader
         .decode()
