@@ -119,9 +119,7 @@ fn a_diverging_run_stops_and_keeps_its_last_good_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 40, 16);
     let out = dir.path().join("run");
-    let mut args = train_args(data.to_str().unwrap(), out.to_str().unwrap());
-    args.extend(["--max-steps", "2"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "2"]);
     let ckpt = out.join("checkpoints/step-00000002.safetensors");
     let good = std::fs::read(&ckpt).unwrap();
     // A learning rate of 1e30 sends the weights to ±1e30 in one Adam step; the losses overflow.
@@ -171,9 +169,7 @@ fn resume_with_a_checkpoint_of_another_architecture() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    let mut args = train_args(data.to_str().unwrap(), out.to_str().unwrap());
-    args.extend(["--max-steps", "1"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "1"]);
     let cfg_path = out.join("config.json");
     let cfg = std::fs::read_to_string(&cfg_path)
         .unwrap()
@@ -226,9 +222,7 @@ fn latents_of_the_wrong_shape() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    let mut args = train_args(data.to_str().unwrap(), out.to_str().unwrap());
-    args.extend(["--max-steps", "1"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "1"]);
     // The model's latent size is 16; write (3, 100).
     let z = dir.path().join("z.npy");
     dcgan::io::npy::write(
@@ -261,9 +255,7 @@ fn exploration_commands_name_the_bad_value() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    let mut args = train_args(data.to_str().unwrap(), out.to_str().unwrap());
-    args.extend(["--max-steps", "1"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "1"]);
     let sheet = dir.path().join("sheet.npy");
     let o = run(&[
         "sample",

@@ -74,3 +74,19 @@ pub fn shared_dir() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     p.join("golden").is_dir().then(|| p.canonicalize().unwrap())
 }
+
+/// `dcgan train --data DATA --out OUT` with the small model and `extra` flags; the run must succeed.
+pub fn train_small(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(small_model());
+    args.extend(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "training failed: {}", stderr(&o));
+    o
+}
