@@ -3,8 +3,9 @@
 //! `export-torch` need nothing else, and `train --resume` continues from it exactly.
 //!
 //! Tensor names: `generator.<path>`, `discriminator.<path>`, `optimizer.generator.{m,v}.<path>`,
-//! `optimizer.discriminator.{m,v}.<path>`. Metadata: `format`, `config` (RunConfig JSON),
-//! `state` (TrainState JSON).
+//! `optimizer.discriminator.{m,v}.<path>`. Metadata: one entry, `dcgan`, holding the JSON of
+//! `{format, config, state}` (RunConfig and TrainState), so a checkpoint's bytes are a function of
+//! its content.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,15 @@ use crate::io::{TensorMap, atomic_write, load_named, named_tensors};
 use crate::model::{Discriminator, Generator};
 
 pub const FORMAT: &str = "dcgan-checkpoint-v1";
+const META_KEY: &str = "dcgan";
+
+/// The checkpoint's metadata: what it is, the run's config and its counters.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    config: RunConfig,
+    state: TrainState,
+}
 
 /// The counters that, with the seed, determine everything still to come in a run.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -79,15 +89,17 @@ pub fn encode(
         add_section(&mut tensors, "optimizer.generator.", g.state_tensors());
         add_section(&mut tensors, "optimizer.discriminator.", d.state_tensors());
     }
+    // One metadata entry: safetensors writes its metadata map in hash order, so several entries
+    // would make the same checkpoint serialise to different bytes in different processes.
+    let header = Header {
+        format: FORMAT.into(),
+        config: config.clone(),
+        state: state.clone(),
+    };
     let mut meta = HashMap::new();
-    meta.insert("format".into(), FORMAT.into());
     meta.insert(
-        "config".into(),
-        serde_json::to_string(config).expect("config serialises"),
-    );
-    meta.insert(
-        "state".into(),
-        serde_json::to_string(state).expect("state serialises"),
+        META_KEY.to_string(),
+        serde_json::to_string(&header).expect("header serialises"),
     );
     safetensors_file::serialize(&tensors, &HashMap::new(), meta)
 }
@@ -157,25 +169,22 @@ impl Checkpoint {
     pub fn load(path: &Path) -> Result<Self> {
         let path = resolve(path)?;
         let content = safetensors_file::read(&path)?;
-        let format = content.metadata.get("format").map(String::as_str);
-        if format != Some(FORMAT) {
+        let Some(text) = content.metadata.get(META_KEY) else {
             return Err(Error::format(
                 &path,
-                match format {
-                    Some(f) => format!("checkpoint format {f} is not {FORMAT}"),
-                    None => "not a dcgan checkpoint (no format in its metadata; to use PyTorch weights, run `dcgan import-torch`)".into(),
-                },
+                "not a dcgan checkpoint (no dcgan header in its metadata; to use PyTorch weights, run `dcgan import-torch`)",
+            ));
+        };
+        let header: Header = serde_json::from_str(text)
+            .map_err(|e| Error::format(&path, format!("unreadable checkpoint header: {e}")))?;
+        if header.format != FORMAT {
+            return Err(Error::format(
+                &path,
+                format!("checkpoint format {} is not {FORMAT}", header.format),
             ));
         }
-        let meta = |key: &str| {
-            content
-                .metadata
-                .get(key)
-                .ok_or_else(|| Error::format(&path, format!("checkpoint metadata has no {key}")))
-        };
-        let config = RunConfig::from_json(meta("config")?, &path)?;
-        let state: TrainState = serde_json::from_str(meta("state")?)
-            .map_err(|e| Error::format(&path, format!("bad training state in metadata: {e}")))?;
+        header.config.validate()?;
+        let (config, state) = (header.config, header.state);
         Ok(Self {
             path,
             config,
