@@ -149,16 +149,7 @@ fn sample_saves_latents_that_generate_reproduces() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(small_model());
-    args.extend(["--max-steps", "2"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "2"]);
 
     let grid = dir.path().join("grid.png");
     let z = dir.path().join("z.npy");

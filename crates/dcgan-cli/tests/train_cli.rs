@@ -251,16 +251,7 @@ fn resume_extends_a_finished_run() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 24, 16);
     let out = dir.path().join("run");
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(small_model());
-    args.extend(["--max-steps", "2"]);
-    assert!(run(&args).status.success());
+    train_small(&data, &out, &["--max-steps", "2"]);
     let o = run(&[
         "train",
         "--resume",
@@ -271,7 +262,13 @@ fn resume_extends_a_finished_run() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(read_log(&out).len(), 5);
     // Starting a new run over an existing one is refused, nothing is overwritten.
-    let o = run(&args);
+    let o = run(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("already holds a run; continue it with `dcgan train --resume`"),
