@@ -11,7 +11,7 @@ fn encoded(i: u32) -> Vec<u8> {
         image::Rgb([(x * 10 + i) as u8, (y * 12) as u8, (i * 37 % 256) as u8])
     });
     let mut out = Vec::new();
-    let format = if i % 2 == 0 {
+    let format = if i.is_multiple_of(2) {
         image::ImageFormat::Jpeg
     } else {
         image::ImageFormat::WebP

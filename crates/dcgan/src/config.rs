@@ -71,7 +71,7 @@ impl ModelConfig {
 
     pub fn validate(&self) -> Result<()> {
         let s = self.image_size;
-        if s < 16 || s % 4 != 0 || !(s / 4).is_power_of_two() {
+        if s < 16 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
             return Err(Error::config(
                 "image size",
                 s,
@@ -101,7 +101,10 @@ impl ModelConfig {
                 "must be 4 (pytorch/examples layout) or 5 (the authors' layout)",
             ));
         }
-        if !(self.batch_norm_eps > 0.0) || !(0.0..=1.0).contains(&self.batch_norm_momentum) {
+        if self.batch_norm_eps.is_nan()
+            || self.batch_norm_eps <= 0.0
+            || !(0.0..=1.0).contains(&self.batch_norm_momentum)
+        {
             return Err(Error::config(
                 "batch norm settings",
                 format!(

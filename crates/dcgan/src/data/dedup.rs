@@ -157,7 +157,7 @@ pub fn codes(
     let ae = ae.valid();
     let mut out = vec![None; n];
     let mut order: Vec<usize> = (0..n).collect();
-    while order.len() % bs != 0 {
+    while !order.len().is_multiple_of(bs) {
         order.push(order[order.len() % n]);
     }
     for b in Loader::start(ds, order, bs, 0, t, 0, 2)? {

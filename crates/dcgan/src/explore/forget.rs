@@ -75,6 +75,7 @@ pub struct ForgetModel {
 }
 
 /// Fit the regression on the hidden-layer activations of `latents` (`n × nz`).
+#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
 pub fn fit(
     g: &Generator,
     latents: &[f32],

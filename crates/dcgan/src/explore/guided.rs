@@ -128,7 +128,7 @@ pub fn top_images(
     let mut best: Vec<Vec<(usize, f32)>> = vec![Vec::new(); features];
     let mut order: Vec<usize> = (0..n).collect();
     // Include the tail that does not fill a batch: pad the order with the last items again.
-    while order.len() % batch != 0 {
+    while !order.len().is_multiple_of(batch) {
         order.push(order[order.len() % n]);
     }
     let loader = Loader::start(dataset, order, batch, 0, transform, 0, 2)?;

@@ -20,6 +20,7 @@ pub struct Walks {
 
 /// `walks` walks through `points` latent points each, `steps` intervals between points. The
 /// points are `given` (one walk through them) or drawn from `seed`.
+#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
 pub fn walks(
     ckpt: &Checkpoint,
     given: Option<Vec<f32>>,

@@ -43,6 +43,7 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 
 /// The `k` nearest items of `dataset` (its first `limit`) to each of `samples`
 /// (`[n, c, s, s]` in [−1, 1], already at the model's size).
+#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
 pub fn nearest(
     d: &Discriminator,
     samples: &[f32],
@@ -63,7 +64,7 @@ pub fn nearest(
     let total = dataset.len().min(limit);
     let batch = 128.min(total.max(1));
     let mut order: Vec<usize> = (0..total).collect();
-    while order.len() % batch != 0 {
+    while !order.len().is_multiple_of(batch) {
         order.push(order[order.len() % total]);
     }
     let mut out = vec![Nearest::default(); n];

@@ -386,10 +386,10 @@ fn run_loop(
             let epoch_done = state.batch_in_epoch == per_epoch;
             let finishing = state.step >= last_step || stop.load(Ordering::Relaxed);
             if !epoch_done {
-                if state.step % t.sample_every == 0 || finishing {
+                if state.step.is_multiple_of(t.sample_every) || finishing {
                     write_samples(&gan, format!("step-{:08}.png", state.step), &mut summary)?;
                 }
-                if state.step % t.checkpoint_every == 0 || finishing {
+                if state.step.is_multiple_of(t.checkpoint_every) || finishing {
                     write_checkpoint(&gan, &state, &mut summary)?;
                     last_checkpointed = state.step;
                     obs.message(&format!(

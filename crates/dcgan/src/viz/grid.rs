@@ -64,6 +64,19 @@ pub fn save_png(path: &Path, img: &DynamicImage) -> Result<()> {
     crate::io::atomic_write(path, &bytes)
 }
 
+/// Rows of images (each row `[k, c, s, s]`, k may differ per row) as one picture, rows padded
+/// with black tiles to the longest.
+pub fn save_rows(path: &Path, rows: &[Vec<f32>], channels: usize, size: usize) -> Result<()> {
+    let per = channels * size * size;
+    let cols = rows.iter().map(|r| r.len() / per).max().unwrap_or(1).max(1);
+    let mut all = Vec::with_capacity(rows.len() * cols * per);
+    for r in rows {
+        all.extend_from_slice(r);
+        all.extend(std::iter::repeat_n(-1.0f32, (cols - r.len() / per) * per));
+    }
+    save_grid(path, &all, rows.len() * cols, channels, size, cols)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,17 +96,4 @@ mod tests {
         assert_eq!(g.get_pixel(6, 6).0, [0, 0, 0]); // empty slot
         assert_eq!(g.get_pixel(0, 0).0, [0, 0, 0]); // border
     }
-}
-
-/// Rows of images (each row `[k, c, s, s]`, k may differ per row) as one picture, rows padded
-/// with black tiles to the longest.
-pub fn save_rows(path: &Path, rows: &[Vec<f32>], channels: usize, size: usize) -> Result<()> {
-    let per = channels * size * size;
-    let cols = rows.iter().map(|r| r.len() / per).max().unwrap_or(1).max(1);
-    let mut all = Vec::with_capacity(rows.len() * cols * per);
-    for r in rows {
-        all.extend_from_slice(r);
-        all.extend(std::iter::repeat_n(-1.0f32, (cols - r.len() / per) * per));
-    }
-    save_grid(path, &all, rows.len() * cols, channels, size, cols)
 }
