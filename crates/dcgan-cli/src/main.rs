@@ -42,6 +42,8 @@ enum Command {
     ImportTorch(commands::interop::ImportArgs),
     /// Write a checkpoint's networks as pytorch/examples state dicts (safetensors).
     ExportTorch(commands::interop::ExportArgs),
+    /// D's features of every layer, max-pooled to 4×4 (paper §5.1), with the data's labels.
+    Features(commands::features::FeaturesArgs),
     /// Data-set tools: info, preview, export.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::ExportTorch(a) => commands::interop::run_export(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Data(c) => commands::data::run(c),
+        Command::Features(a) => commands::features::run(a),
         Command::Interpolate(a) => commands::explore::run_interpolate(a),
         Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
         Command::VisualizeD(a) => commands::explore::run_visualize_d(a),

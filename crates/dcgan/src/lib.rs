@@ -19,6 +19,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod eval;
 pub mod explore;
 pub mod interop;
 pub mod io;

@@ -81,6 +81,23 @@ pub fn read_latents(path: &Path, latent_dim: usize) -> Result<(usize, Vec<f32>)>
     Ok((t.shape[0], t.data))
 }
 
+/// Write an int64 array (labels) in C order, atomically.
+pub fn write_i64(path: &Path, shape: &[usize], data: &[i64]) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut w = npyz::WriteOptions::<i64>::new()
+            .default_dtype()
+            .shape(&shape)
+            .writer(BufWriter::new(&mut buf))
+            .begin_nd()
+            .expect("in-memory writer");
+        w.extend(data.iter().copied()).expect("in-memory writer");
+        w.finish().expect("in-memory writer");
+    }
+    super::atomic_write(path, &buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,3 @@
+//! Evaluation (paper §5): D's features as a representation.
+
+pub mod features;
