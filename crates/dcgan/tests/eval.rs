@@ -127,8 +127,8 @@ fn batchnorm_statistics_are_re_estimated_over_the_data_and_labels_kept() {
     let (dim, f, labels) =
         features::extract(&d, ds.clone(), t, 10, &device, &mut |_, _| {}).unwrap();
     assert_eq!((dim, f.len(), labels.len()), (896, 24 * 896, 24));
-    for i in 0..24 {
-        assert_eq!(labels[i], ds.label(i).unwrap() as i64);
+    for (i, l) in labels.iter().enumerate() {
+        assert_eq!(*l, ds.label(i).unwrap() as i64);
     }
     assert!(labels.contains(&0) && labels.contains(&1));
 }

@@ -156,11 +156,7 @@ pub fn codes(
     // Codes of every item, in order (the last partial batch included).
     let ae = ae.valid();
     let mut out = vec![None; n];
-    let mut order: Vec<usize> = (0..n).collect();
-    while !order.len().is_multiple_of(bs) {
-        order.push(order[order.len() % n]);
-    }
-    for b in Loader::start(ds, order, bs, 0, t, 0, 2)? {
+    for b in Loader::sequential(ds, n, bs, t)? {
         if b.count == 0 {
             continue;
         }

@@ -52,7 +52,46 @@ impl Loader {
         workers: usize,
         prefetch: usize,
     ) -> Result<Self> {
-        let batches = order.len() / batch_size;
+        Self::spawn(
+            dataset,
+            order,
+            batch_size,
+            first_batch,
+            true,
+            transform,
+            workers,
+            prefetch,
+        )
+    }
+
+    /// The first `limit` items, each once and in order, the last batch possibly smaller: for
+    /// passes over a data set that are not training (features, codes, searches).
+    pub fn sequential(
+        dataset: Arc<dyn Dataset>,
+        limit: usize,
+        batch_size: usize,
+        transform: Transform,
+    ) -> Result<Self> {
+        let order = (0..dataset.len().min(limit)).collect();
+        Self::spawn(dataset, order, batch_size.max(1), 0, false, transform, 0, 2)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spawn(
+        dataset: Arc<dyn Dataset>,
+        order: Vec<usize>,
+        batch_size: usize,
+        first_batch: usize,
+        drop_last: bool,
+        transform: Transform,
+        workers: usize,
+        prefetch: usize,
+    ) -> Result<Self> {
+        let batches = if drop_last {
+            order.len() / batch_size
+        } else {
+            order.len().div_ceil(batch_size)
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(workers)
             .thread_name(|i| format!("dcgan-decode-{i}"))
@@ -63,7 +102,7 @@ impl Loader {
             .name("dcgan-loader".into())
             .spawn(move || {
                 for b in first_batch..batches {
-                    let items = &order[b * batch_size..(b + 1) * batch_size];
+                    let items = &order[b * batch_size..((b + 1) * batch_size).min(order.len())];
                     let batch = pool.install(|| make_batch(&*dataset, items, b, transform));
                     if tx.send(batch).is_err() {
                         return; // the consumer is gone

@@ -14,16 +14,9 @@ use crate::Result;
 use crate::data::{Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator};
 
-/// Every item of `ds` in order, in batches (the order padded to whole batches; padding repeats
-/// items, which callers skip by item index).
+/// Every item of `ds` once, in order, in batches.
 fn batches(ds: Arc<dyn Dataset>, t: Transform, batch: usize) -> Result<Loader> {
-    let n = ds.len();
-    let batch = batch.min(n).max(1);
-    let mut order: Vec<usize> = (0..n).collect();
-    while order.len() % batch != 0 {
-        order.push(order[order.len() % n]);
-    }
-    Loader::start(ds, order, batch, 0, t, 0, 2)
+    Loader::sequential(ds, usize::MAX, batch, t)
 }
 
 /// Replace D's running BatchNorm statistics by the average of its batch statistics over `ds`
@@ -112,11 +105,9 @@ pub fn extract(
             .try_into_vec::<f32>()
             .expect("f32");
         for (j, &item) in b.items.iter().enumerate() {
-            if feats[item].is_none() {
-                feats[item] = Some(v[j * dim..(j + 1) * dim].to_vec());
-                labels[item] = b.labels[j].map(|l| l as i64).unwrap_or(-1);
-                done += 1;
-            }
+            feats[item] = Some(v[j * dim..(j + 1) * dim].to_vec());
+            labels[item] = b.labels[j].map(|l| l as i64).unwrap_or(-1);
+            done += 1;
         }
         progress(done, n);
     }

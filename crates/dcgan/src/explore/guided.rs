@@ -126,12 +126,7 @@ pub fn top_images(
     let n = dataset.len().min(limit);
     let batch = 64.min(n.max(1));
     let mut best: Vec<Vec<(usize, f32)>> = vec![Vec::new(); features];
-    let mut order: Vec<usize> = (0..n).collect();
-    // Include the tail that does not fill a batch: pad the order with the last items again.
-    while !order.len().is_multiple_of(batch) {
-        order.push(order[order.len() % n]);
-    }
-    let loader = Loader::start(dataset, order, batch, 0, transform, 0, 2)?;
+    let loader = Loader::sequential(dataset, n, batch, transform)?;
     let s = transform.size;
     for b in loader {
         if b.count == 0 {

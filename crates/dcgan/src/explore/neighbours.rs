@@ -27,9 +27,6 @@ fn flat_features(d: &Discriminator, x: Tensor<4>) -> Vec<f32> {
 }
 
 fn push(list: &mut Vec<(usize, f32)>, item: usize, dist: f32, k: usize) {
-    if list.iter().any(|(i, _)| *i == item) {
-        return; // the order's padding repeats a few items
-    }
     if list.len() < k || dist < list[list.len() - 1].1 {
         list.push((item, dist));
         list.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -63,12 +60,8 @@ pub fn nearest(
     let fper = sample_feats.len() / n;
     let total = dataset.len().min(limit);
     let batch = 128.min(total.max(1));
-    let mut order: Vec<usize> = (0..total).collect();
-    while !order.len().is_multiple_of(batch) {
-        order.push(order[order.len() % total]);
-    }
     let mut out = vec![Nearest::default(); n];
-    for b in Loader::start(dataset, order, batch, 0, transform, 0, 2)? {
+    for b in Loader::sequential(dataset, total, batch, transform)? {
         if b.count == 0 {
             continue;
         }
