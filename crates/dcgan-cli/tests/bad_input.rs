@@ -5,23 +5,6 @@ mod common;
 
 use common::*;
 
-fn assert_clean_failure(o: &std::process::Output, code: i32, needle: &str) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(code), "exit code; stderr: {err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "panic trace: {err}"
-    );
-    assert_eq!(
-        err.lines()
-            .filter(|l| l.starts_with("dcgan: error"))
-            .count(),
-        1,
-        "{err}"
-    );
-}
-
 fn train_args<'a>(data: &'a str, out: &'a str) -> Vec<&'a str> {
     let mut a = vec!["train", "--data", data, "--out", out];
     a.extend(small_model());

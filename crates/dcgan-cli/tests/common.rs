@@ -90,3 +90,21 @@ pub fn train_small(data: &Path, out: &Path, extra: &[&str]) -> Output {
     assert!(o.status.success(), "training failed: {}", stderr(&o));
     o
 }
+
+/// The command failed cleanly: exit `code`, `needle` in stderr, one `dcgan: error` line, no panic trace.
+pub fn assert_clean_failure(o: &std::process::Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "exit code; stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "panic trace: {err}"
+    );
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("dcgan: error"))
+            .count(),
+        1,
+        "{err}"
+    );
+}

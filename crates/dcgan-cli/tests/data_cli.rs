@@ -124,20 +124,18 @@ fn corrupt_and_truncated_lmdb_files_are_clear_errors() {
     // Truncated: the second half of the file is gone (LMDB would read past its map and crash).
     std::fs::write(&data, &bytes[..bytes.len() / 2]).unwrap();
     let o = run(&["data", "info", db.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(&format!("{}: truncated: the database has", data.display())),
-        "{}",
-        stderr(&o)
+    assert_clean_failure(
+        &o,
+        2,
+        &format!("{}: truncated: the database has", data.display()),
     );
     // Garbage.
     std::fs::write(&data, vec![0x5au8; 64 * 1024]).unwrap();
     let o = run(&["data", "info", db.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(&format!("{}: not a readable LMDB database", data.display())),
-        "{}",
-        stderr(&o)
+    assert_clean_failure(
+        &o,
+        2,
+        &format!("{}: not a readable LMDB database", data.display()),
     );
 }
 
@@ -293,12 +291,7 @@ fn dedup_finds_copies_and_train_excludes_them() {
         "--exclude",
         rp.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the report covers 63 images"),
-        "{}",
-        stderr(&o)
-    );
+    assert_clean_failure(&o, 2, "the report covers 63 images");
 }
 
 /// Files that cannot be opened: a dangling symlink, and (when not running as root, which reads

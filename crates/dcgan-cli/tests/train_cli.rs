@@ -269,11 +269,10 @@ fn resume_extends_a_finished_run() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("already holds a run; continue it with `dcgan train --resume`"),
-        "{}",
-        stderr(&o)
+    assert_clean_failure(
+        &o,
+        2,
+        "already holds a run; continue it with `dcgan train --resume`",
     );
     assert_eq!(read_log(&out).len(), 5);
 }
@@ -471,10 +470,5 @@ fn kernel_five_layout_trains_and_samples() {
         "--out",
         dir.path().join("t").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("this model uses kernel 5"),
-        "{}",
-        stderr(&o)
-    );
+    assert_clean_failure(&o, 2, "this model uses kernel 5");
 }
