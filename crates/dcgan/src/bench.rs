@@ -423,23 +423,12 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
     });
     // Adam: one update of each network from a full set of gradients (the update alone is timed).
     let z = Tensor::<2>::zeros([2, model.latent_dim], &ad);
-    let g_update = {
-        let mut opt = Adam::new(OptimConfig::default());
-        median(
-            (0..runs)
-                .map(|_| {
-                    let mut grads = burn::optim::GradientsParams::from_grads(
-                        g.forward(z.clone(), BnMode::Train).sum().backward(),
-                        &g,
-                    );
-                    let t = Instant::now();
-                    let updated = opt.update(g.clone(), &mut grads);
-                    let _ = updated.output.weight.val().into_data();
-                    t.elapsed().as_secs_f64()
-                })
-                .collect(),
-        )
-    };
+    let g_update = adam_update_seconds(
+        &g,
+        runs,
+        |g| g.forward(z.clone(), BnMode::Train).sum(),
+        |g| g.output.weight.val(),
+    );
     out.push(OpTiming {
         category: "optimizer",
         name: "Adam update of G".into(),
@@ -447,23 +436,12 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         per_iteration: 1,
     });
     let x = random4([2, model.channels, s, s], 5, &ad);
-    let d_update = {
-        let mut opt = Adam::new(OptimConfig::default());
-        median(
-            (0..runs)
-                .map(|_| {
-                    let mut grads = burn::optim::GradientsParams::from_grads(
-                        d.forward(x.clone(), BnMode::Train).sum().backward(),
-                        &d,
-                    );
-                    let t = Instant::now();
-                    let updated = opt.update(d.clone(), &mut grads);
-                    let _ = updated.blocks[0].conv.weight.val().into_data();
-                    t.elapsed().as_secs_f64()
-                })
-                .collect(),
-        )
-    };
+    let d_update = adam_update_seconds(
+        &d,
+        runs,
+        |d| d.forward(x.clone(), BnMode::Train).sum(),
+        |d| d.blocks[0].conv.weight.val(),
+    );
     out.push(OpTiming {
         category: "optimizer",
         name: "Adam update of D".into(),
@@ -471,4 +449,27 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         per_iteration: 1,
     });
     out
+}
+
+/// Median seconds of one Adam update of `module` from the gradients of `loss` (the backward pass
+/// is not timed); `read_back` names a tensor of the updated module to wait for.
+fn adam_update_seconds<M: burn::module::Module>(
+    module: &M,
+    runs: usize,
+    loss: impl Fn(&M) -> Tensor<1>,
+    read_back: impl Fn(&M) -> Tensor<4>,
+) -> f64 {
+    let mut opt = Adam::new(OptimConfig::default());
+    median(
+        (0..runs)
+            .map(|_| {
+                let mut grads =
+                    burn::optim::GradientsParams::from_grads(loss(module).backward(), module);
+                let t = Instant::now();
+                let updated = opt.update(module.clone(), &mut grads);
+                let _ = read_back(&updated).into_data();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
 }
