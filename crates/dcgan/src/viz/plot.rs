@@ -88,78 +88,87 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
             .max(0.1) as f64
             * 1.05;
 
-        let mut chart = ChartBuilder::on(&top);
-        chart.margin(12);
-        if text {
-            chart
-                .caption("losses", ("sans-serif", 20))
-                .x_label_area_size(30)
-                .y_label_area_size(50);
-        }
-        let mut chart = chart
-            .build_cartesian_2d(x0..x1, 0.0..ymax)
-            .map_err(|e| err(e.to_string()))?;
-        if text {
-            chart
-                .configure_mesh()
-                .x_desc("step")
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-        }
-        let curves = [
-            ("loss D", &loss_d, RGBColor(31, 119, 180)),
-            ("loss G", &loss_g, RGBColor(255, 127, 14)),
+        let losses = [
+            ("loss D", &loss_d[..], RGBColor(31, 119, 180)),
+            ("loss G", &loss_g[..], RGBColor(255, 127, 14)),
         ];
-        for (name, v, color) in curves {
-            draw_curve(&mut chart, &steps, v, window, color, name, text).map_err(err)?;
-        }
-        if text {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-        }
-
+        draw_panel(
+            &top,
+            "losses",
+            (x0, x1),
+            ymax,
+            &steps,
+            &losses,
+            window,
+            text,
+        )
+        .map_err(err)?;
         let d_real = series(|p| p.d_real);
         let d_fake = series(|p| p.d_fake);
-        let mut chart = ChartBuilder::on(&bottom);
-        chart.margin(12);
-        if text {
-            chart
-                .caption("mean D output", ("sans-serif", 20))
-                .x_label_area_size(30)
-                .y_label_area_size(50);
-        }
-        let mut chart = chart
-            .build_cartesian_2d(x0..x1, 0.0..1.0)
-            .map_err(|e| err(e.to_string()))?;
-        if text {
-            chart
-                .configure_mesh()
-                .x_desc("step")
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-        }
-        for (name, v, color) in [
-            ("D(x)", &d_real, RGBColor(44, 160, 44)),
-            ("D(G(z))", &d_fake, RGBColor(214, 39, 40)),
-        ] {
-            draw_curve(&mut chart, &steps, v, window, color, name, text).map_err(err)?;
-        }
-        if text {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| err(e.to_string()))?;
-        }
+        let outputs = [
+            ("D(x)", &d_real[..], RGBColor(44, 160, 44)),
+            ("D(G(z))", &d_fake[..], RGBColor(214, 39, 40)),
+        ];
+        draw_panel(
+            &bottom,
+            "mean D output",
+            (x0, x1),
+            1.0,
+            &steps,
+            &outputs,
+            window,
+            text,
+        )
+        .map_err(err)?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let img = image::RgbImage::from_raw(w, h, buf).expect("buffer size");
     super::grid::save_png(path, &image::DynamicImage::ImageRgb8(img))
+}
+
+/// One panel: `curves` (name, values, colour) against `steps`, y from 0 to `y_max`; axes, caption
+/// and legend only when a font was found.
+#[allow(clippy::too_many_arguments)]
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    (x0, x1): (f64, f64),
+    y_max: f64,
+    steps: &[f64],
+    curves: &[(&str, &[f32], RGBColor)],
+    window: usize,
+    text: bool,
+) -> std::result::Result<(), String> {
+    let mut chart = ChartBuilder::on(area);
+    chart.margin(12);
+    if text {
+        chart
+            .caption(caption, ("sans-serif", 20))
+            .x_label_area_size(30)
+            .y_label_area_size(50);
+    }
+    let mut chart = chart
+        .build_cartesian_2d(x0..x1, 0.0..y_max)
+        .map_err(|e| e.to_string())?;
+    if text {
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    for &(name, v, color) in curves {
+        draw_curve(&mut chart, steps, v, window, color, name, text)?;
+    }
+    if text {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn draw_curve<DB: DrawingBackend>(
