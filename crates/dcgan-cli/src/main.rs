@@ -44,6 +44,8 @@ enum Command {
     ExportTorch(commands::interop::ExportArgs),
     /// D's features of every layer, max-pooled to 4×4 (paper §5.1), with the data's labels.
     Features(commands::features::FeaturesArgs),
+    /// FID and KID (Inception-v3, TF FID weights): a generator against data, or two image sets.
+    Fid(commands::fid::FidArgs),
     /// Data-set tools: info, preview, export.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => commands::bench::run(a),
         Command::Data(c) => commands::data::run(c),
         Command::Features(a) => commands::features::run(a),
+        Command::Fid(a) => commands::fid::run(a),
         Command::Interpolate(a) => commands::explore::run_interpolate(a),
         Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
         Command::VisualizeD(a) => commands::explore::run_visualize_d(a),

@@ -70,3 +70,29 @@ impl Observer for Progress {
         }
     }
 }
+
+/// A bar for a pass over `what` (features, FID images) on a terminal; nothing otherwise.
+/// Returns the callback the library's passes take: `(done, total)`.
+pub fn counter(what: &str) -> impl FnMut(usize, usize) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}, ETA {eta}",
+            )
+            .expect("template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar
+    });
+    move |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done >= total {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}

@@ -20,6 +20,8 @@ pub enum Purpose {
     Latent = 3,
     FixedNoise = 4,
     Sample = 5,
+    /// Latents and subsets drawn by evaluation (FID, KID, classifier splits).
+    Evaluation = 6,
 }
 
 /// The random generator for `(seed, purpose, index)`.

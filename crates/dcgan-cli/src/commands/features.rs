@@ -53,8 +53,14 @@ pub fn run(a: FeaturesArgs) -> Result<()> {
             ds.describe()
         );
     }
-    let (dim, feats, labels) =
-        features::extract(&d, ds.clone(), t, a.batch_size, &device, &mut |_, _| {})?;
+    let (dim, feats, labels) = features::extract(
+        &d,
+        ds.clone(),
+        t,
+        a.batch_size,
+        &device,
+        &mut crate::progress::counter("images"),
+    )?;
     let n = labels.len();
     dcgan::io::npy::write(&a.out, &dcgan::io::HostTensor::new(vec![n, dim], feats))?;
     let name = a

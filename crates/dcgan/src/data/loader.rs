@@ -73,6 +73,16 @@ impl Loader {
         transform: Transform,
     ) -> Result<Self> {
         let order = (0..dataset.len().min(limit)).collect();
+        Self::over(dataset, order, batch_size, transform)
+    }
+
+    /// The items `order`, each once and in that order, the last batch possibly smaller.
+    pub fn over(
+        dataset: Arc<dyn Dataset>,
+        order: Vec<usize>,
+        batch_size: usize,
+        transform: Transform,
+    ) -> Result<Self> {
         Self::spawn(dataset, order, batch_size.max(1), 0, false, transform, 0, 2)
     }
 

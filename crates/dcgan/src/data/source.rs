@@ -449,9 +449,32 @@ pub fn decode_limited<R: std::io::BufRead + std::io::Seek>(
         item: item.clone(),
         message: m,
     };
-    let mut reader = reader
+    let reader = reader
         .with_guessed_format()
         .map_err(|e| err(e.to_string()))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        let mut bytes = Vec::new();
+        let mut inner = reader.into_inner();
+        inner
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(e.to_string()))?;
+        if let Some(img) = decode_jpeg_like_libjpeg(&bytes) {
+            return Ok(img);
+        }
+        // Not something libjpeg decodes (CMYK, damaged): the image crate decides, and its
+        // error names the problem.
+        let fallback = ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| err(e.to_string()))?;
+        return decode_with_limits(fallback, err);
+    }
+    decode_with_limits(reader, err)
+}
+
+fn decode_with_limits<R: std::io::BufRead + std::io::Seek>(
+    mut reader: ImageReader<R>,
+    err: impl Fn(String) -> ItemError,
+) -> std::result::Result<DynamicImage, ItemError> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
@@ -460,6 +483,43 @@ pub fn decode_limited<R: std::io::BufRead + std::io::Seek>(
     reader
         .decode()
         .map_err(|e| err(format!("unreadable image ({e})")))
+}
+
+/// A JPEG decoded by libjpeg-turbo's code (mozjpeg's decoder, ISLOW IDCT, fancy upsampling):
+/// the pixels PIL, torchvision and therefore the Python reference pipelines see. The image
+/// crate's decoder differs by up to ±3 levels on some pixels, which moves FID. `None` when
+/// libjpeg refuses the file (the caller falls back to the image crate for the message), when
+/// the header claims more than the size limits, or for colour spaces other than grey and YCbCr.
+fn decode_jpeg_like_libjpeg(bytes: &[u8]) -> Option<DynamicImage> {
+    // libjpeg reports errors by unwinding (resume_unwind, so no panic message is printed).
+    std::panic::catch_unwind(|| -> Option<DynamicImage> {
+        let d = mozjpeg::Decompress::new_mem(bytes).ok()?;
+        let (w, h) = d.size();
+        if w as u64 > MAX_IMAGE_SIDE as u64 || h as u64 > MAX_IMAGE_SIDE as u64 {
+            return None;
+        }
+        if (w as u64) * (h as u64) * 3 > 1 << 30 {
+            return None;
+        }
+        match d.color_space() {
+            mozjpeg::ColorSpace::JCS_GRAYSCALE => {
+                let mut s = d.grayscale().ok()?;
+                let px: Vec<u8> = s.read_scanlines().ok()?;
+                s.finish().ok()?;
+                GrayImage::from_raw(w as u32, h as u32, px).map(DynamicImage::ImageLuma8)
+            }
+            mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => {
+                let mut s = d.rgb().ok()?;
+                let px: Vec<[u8; 3]> = s.read_scanlines().ok()?;
+                s.finish().ok()?;
+                let flat = px.into_iter().flatten().collect();
+                RgbImage::from_raw(w as u32, h as u32, flat).map(DynamicImage::ImageRgb8)
+            }
+            _ => None,
+        }
+    })
+    .ok()
+    .flatten()
 }
 
 impl Dataset for ImageFolder {

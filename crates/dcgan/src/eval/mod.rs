@@ -1,3 +1,5 @@
 //! Evaluation (paper §5): D's features as a representation.
 
 pub mod features;
+pub mod fid;
+pub mod inception;

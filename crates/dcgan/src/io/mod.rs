@@ -5,6 +5,7 @@ pub mod named;
 pub mod npy;
 pub mod safetensors_file;
 pub mod torch;
+pub mod torchscript;
 
 pub use atomic::atomic_write;
 pub use named::{HostTensor, TensorMap, load_named, named_tensors};

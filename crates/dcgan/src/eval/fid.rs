@@ -1,0 +1,390 @@
+//! Fréchet Inception Distance and Kernel Inception Distance over Inception pool features.
+//!
+//! - FID (Heusel et al. 2017): `|μ₁−μ₂|² + Tr(Σ₁ + Σ₂ − 2·(Σ₁Σ₂)^½)`, in float64, covariances
+//!   with N−1. The trace of the matrix square root is computed as Σ√λ over the eigenvalues of
+//!   the symmetric `Σ₁^½ Σ₂ Σ₁^½` (which has the eigenvalues of Σ₁Σ₂), so no general `sqrtm` is
+//!   needed; faer does the two symmetric eigendecompositions.
+//! - KID (Bińkowski et al. 2018): the unbiased MMD² with the cubic polynomial kernel
+//!   `k(x, y) = (x·y/d + 1)³`, averaged over random subsets.
+//!
+//! Statistics are cached as `.npz` files with arrays `mu` and `sigma` (pytorch-fid's layout,
+//! so either tool reads the other's).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::tensor::Device;
+use faer::{Mat, Side};
+use rand::Rng;
+
+use super::inception::{self, FEATURES, Inception};
+use crate::config::ModelConfig;
+use crate::data::{Dataset, Loader, Transform};
+use crate::error::{Error, IoContext, Result};
+use crate::model::{BnMode, Generator};
+use crate::rng;
+use crate::train::run::generate;
+
+/// Mean and covariance of a feature set.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    pub dim: usize,
+    /// Number of feature vectors (0 when read from a file that does not say).
+    pub n: usize,
+    pub mu: Vec<f64>,
+    /// `dim × dim`, row-major.
+    pub sigma: Vec<f64>,
+}
+
+impl Stats {
+    /// Statistics of `n = features.len() / dim` vectors.
+    pub fn from_features(features: &[f32], dim: usize) -> Result<Self> {
+        let n = features.len() / dim;
+        if n < 2 {
+            return Err(Error::Data(format!(
+                "FID needs at least 2 images per set, got {n}"
+            )));
+        }
+        let mut mu = vec![0f64; dim];
+        for row in features.chunks_exact(dim) {
+            for (m, &v) in mu.iter_mut().zip(row) {
+                *m += v as f64;
+            }
+        }
+        mu.iter_mut().for_each(|m| *m /= n as f64);
+        let centred = Mat::<f64>::from_fn(n, dim, |i, j| features[i * dim + j] as f64 - mu[j]);
+        let cov = centred.transpose() * &centred;
+        let sigma = (0..dim * dim)
+            .map(|k| cov[(k / dim, k % dim)] / (n - 1) as f64)
+            .collect();
+        Ok(Stats { dim, n, mu, sigma })
+    }
+
+    fn sigma_mat(&self) -> Mat<f64> {
+        Mat::from_fn(self.dim, self.dim, |i, j| self.sigma[i * self.dim + j])
+    }
+
+    /// Write `mu`, `sigma` (float64) and `n` to an `.npz`, atomically.
+    pub fn save_npz(&self, path: &Path) -> Result<()> {
+        use npyz::WriterBuilder;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut npz = npyz::npz::NpzWriter::new(&mut buf);
+            let io = |e: std::io::Error| Error::io(path, e);
+            let mut w = npz
+                .array::<f64>("mu", Default::default())
+                .map_err(io)?
+                .default_dtype()
+                .shape(&[self.dim as u64])
+                .begin_nd()
+                .map_err(io)?;
+            w.extend(self.mu.iter().copied()).map_err(io)?;
+            w.finish().map_err(io)?;
+            let mut w = npz
+                .array::<f64>("sigma", Default::default())
+                .map_err(io)?
+                .default_dtype()
+                .shape(&[self.dim as u64, self.dim as u64])
+                .begin_nd()
+                .map_err(io)?;
+            w.extend(self.sigma.iter().copied()).map_err(io)?;
+            w.finish().map_err(io)?;
+            let mut w = npz
+                .array::<i64>("n", Default::default())
+                .map_err(io)?
+                .default_dtype()
+                .shape(&[])
+                .begin_nd()
+                .map_err(io)?;
+            w.push(&(self.n as i64)).map_err(io)?;
+            w.finish().map_err(io)?;
+        }
+        crate::io::atomic_write(path, &buf.into_inner())
+    }
+
+    /// Read statistics written by [`Stats::save_npz`] or by pytorch-fid (`mu`, `sigma`).
+    pub fn load_npz(path: &Path) -> Result<Self> {
+        let mut npz = npyz::npz::NpzArchive::open(path).at(path)?;
+        let bad = |m: String| Error::format(path, m);
+        let mut read = |name: &str| -> Result<(Vec<u64>, Vec<f64>)> {
+            let arr = npz
+                .by_name(name)
+                .map_err(|e| bad(format!("not an .npz archive ({e})")))?
+                .ok_or_else(|| {
+                    bad(format!(
+                        "no array `{name}` (FID statistics need mu and sigma)"
+                    ))
+                })?;
+            let shape = arr.shape().to_vec();
+            let data = match arr.dtype().descr().trim_matches(|c| c == '\'' || c == '"') {
+                "<f8" => arr.into_vec::<f64>(),
+                "<f4" => arr
+                    .into_vec::<f32>()
+                    .map(|v| v.into_iter().map(f64::from).collect()),
+                "<i8" => arr
+                    .into_vec::<i64>()
+                    .map(|v| v.into_iter().map(|x| x as f64).collect()),
+                other => return Err(bad(format!("array `{name}` has type {other}"))),
+            }
+            .map_err(|e| bad(format!("array `{name}` is unreadable ({e})")))?;
+            Ok((shape, data))
+        };
+        let (ms, mu) = read("mu")?;
+        let (ss, sigma) = read("sigma")?;
+        let dim = mu.len();
+        if ms.len() != 1 || ss != [dim as u64, dim as u64] {
+            return Err(bad(format!(
+                "mu has shape {ms:?} and sigma {ss:?}; expected (d,) and (d, d)"
+            )));
+        }
+        let n = read("n").map(|(_, v)| v[0] as usize).unwrap_or(0);
+        Ok(Stats { dim, n, mu, sigma })
+    }
+}
+
+/// The Fréchet distance between two Gaussians.
+pub fn frechet_distance(a: &Stats, b: &Stats) -> Result<f64> {
+    if a.dim != b.dim {
+        return Err(Error::Data(format!(
+            "feature sizes differ: {} and {}",
+            a.dim, b.dim
+        )));
+    }
+    let d = a.dim;
+    let mean_term: f64 = a.mu.iter().zip(&b.mu).map(|(x, y)| (x - y).powi(2)).sum();
+    let trace = |s: &[f64]| (0..d).map(|i| s[i * d + i]).sum::<f64>();
+    let (s1, s2) = (a.sigma_mat(), b.sigma_mat());
+    let evd = s1
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
+    let (u, s) = (evd.U(), evd.S());
+    // Σ₁^½ = U diag(√max(λ, 0)) Uᵀ (a covariance is PSD; tiny negative λ are rounding).
+    let root = Mat::<f64>::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
+    let half = &root * u.transpose();
+    let m = &half * &s2 * &half;
+    // Symmetrise against rounding before the symmetric solver.
+    let m = Mat::<f64>::from_fn(d, d, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
+    let eig = m
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
+    let tr_sqrt: f64 = eig.iter().map(|&l| l.max(0.0).sqrt()).sum();
+    Ok(mean_term + trace(&a.sigma) + trace(&b.sigma) - 2.0 * tr_sqrt)
+}
+
+/// KID estimate: mean and standard deviation over subsets.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Kid {
+    pub mean: f64,
+    pub std: f64,
+    pub subsets: usize,
+    pub subset_size: usize,
+}
+
+/// Unbiased MMD² with the kernel `(x·y/d + 1)³` between random subsets of `a` and `b` (each
+/// `[n, dim]`), `subsets` times; subsets of `subset_size` (capped at the smaller set), drawn
+/// without replacement within a subset.
+pub fn kid(
+    a: &[f32],
+    b: &[f32],
+    dim: usize,
+    subsets: usize,
+    subset_size: usize,
+    rng: &mut impl Rng,
+) -> Result<Kid> {
+    let (na, nb) = (a.len() / dim, b.len() / dim);
+    let m = subset_size.min(na).min(nb);
+    if m < 2 {
+        return Err(Error::Data(format!(
+            "KID needs at least 2 images per set, got {na} and {nb}"
+        )));
+    }
+    let kernel = |x: &[f32], y: &[f32]| {
+        let dot: f64 = x.iter().zip(y).map(|(&p, &q)| p as f64 * q as f64).sum();
+        (dot / dim as f64 + 1.0).powi(3)
+    };
+    let mut values = Vec::with_capacity(subsets);
+    for _ in 0..subsets {
+        let ia = rand::seq::index::sample(rng, na, m).into_vec();
+        let ib = rand::seq::index::sample(rng, nb, m).into_vec();
+        let xa: Vec<&[f32]> = ia.iter().map(|&i| &a[i * dim..(i + 1) * dim]).collect();
+        let xb: Vec<&[f32]> = ib.iter().map(|&i| &b[i * dim..(i + 1) * dim]).collect();
+        use rayon::prelude::*;
+        let (kaa, kbb, kab) = (0..m)
+            .into_par_iter()
+            .map(|i| {
+                let mut s = (0.0, 0.0, 0.0);
+                for j in 0..m {
+                    if i != j {
+                        s.0 += kernel(xa[i], xa[j]);
+                        s.1 += kernel(xb[i], xb[j]);
+                    }
+                    s.2 += kernel(xa[i], xb[j]);
+                }
+                s
+            })
+            .reduce(|| (0.0, 0.0, 0.0), |p, q| (p.0 + q.0, p.1 + q.1, p.2 + q.2));
+        let mf = m as f64;
+        values.push((kaa + kbb) / (mf * (mf - 1.0)) - 2.0 * kab / (mf * mf));
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+    Ok(Kid {
+        mean,
+        std: var.sqrt(),
+        subsets,
+        subset_size: m,
+    })
+}
+
+/// The side of images a data set is measured at by default: the shorter side of its first
+/// readable image (CIFAR-10: 32), so small images are not resampled twice.
+pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
+    (0..ds.len().min(16))
+        .find_map(|i| ds.get(i).ok())
+        .map(|img| img.width().min(img.height()) as usize)
+        .ok_or_else(|| {
+            Error::Data(format!(
+                "{}: no readable image among the first 16",
+                ds.describe()
+            ))
+        })
+}
+
+/// Inception pool features (`[n, 2048]` flattened) of `limit` images of a data set (all of
+/// them when it has no more; otherwise a random subset drawn from `seed`, in data-set order,
+/// since the first N of a class-sorted folder would be one class),
+/// each prepared at `size`×`size` (shorter side resized, centre crop) and then resampled to
+/// the network's 299×299. Unreadable images are skipped (the count returned says how many
+/// were used). `progress(done, total)` is called after each batch.
+pub fn dataset_features(
+    net: &Inception,
+    ds: Arc<dyn Dataset>,
+    size: usize,
+    limit: usize,
+    seed: u64,
+    batch: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(usize, Vec<f32>)> {
+    let total = ds.len().min(limit);
+    let order: Vec<usize> = if total < ds.len() {
+        let mut r = rng::stream(seed, rng::Purpose::Evaluation, 2);
+        let mut v = rand::seq::index::sample(&mut r, ds.len(), total).into_vec();
+        v.sort_unstable();
+        v
+    } else {
+        (0..total).collect()
+    };
+    let t = Transform { size, channels: 3 };
+    let mut out = Vec::with_capacity(total * FEATURES);
+    let (mut used, mut seen) = (0, 0);
+    for b in Loader::over(ds, order, batch, t)? {
+        seen += b.count + b.bad.len();
+        if b.count > 0 {
+            out.extend(inception::features_of(
+                net, &b.images, b.count, 3, size, device,
+            ));
+            used += b.count;
+        }
+        progress(seen, total);
+    }
+    Ok((used, out))
+}
+
+/// Inception pool features of `n` images from G (BatchNorm in inference mode), latents from
+/// the evaluation stream of `seed`. Images are rounded to 8 bits first, as saved PNGs are, so
+/// this equals measuring `dcgan generate`'s PNG output.
+#[allow(clippy::too_many_arguments)]
+pub fn generator_features(
+    net: &Inception,
+    g: &Generator,
+    model: &ModelConfig,
+    n: usize,
+    seed: u64,
+    batch: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<f32>> {
+    let mut rng = rng::stream(seed, rng::Purpose::Evaluation, 0);
+    let mut out = Vec::with_capacity(n * FEATURES);
+    let mut done = 0;
+    while done < n {
+        let k = batch.min(n - done);
+        let z = rng::latents(&mut rng, k, model.latent_dim, model.latent_distribution);
+        let mut images = generate(g, &z, model.latent_dim, BnMode::Eval, device);
+        for v in &mut images {
+            *v = ((*v).clamp(-1.0, 1.0) * 127.5 + 127.5).round() / 127.5 - 1.0;
+        }
+        out.extend(inception::features_of(
+            net,
+            &images,
+            k,
+            model.channels,
+            model.image_size,
+            device,
+        ));
+        done += k;
+        progress(done, n);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn gaussian(n: usize, dim: usize, shift: f32, scale: f32, seed: u64) -> Vec<f32> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        crate::rng::normal(&mut rng, n * dim, 0.0, 1.0)
+            .into_iter()
+            .map(|v| v * scale + shift)
+            .collect()
+    }
+
+    #[test]
+    fn fid_of_gaussians_matches_the_closed_form() {
+        // Isotropic covariances: FID = d·shift² + d·(s₁ − s₂)² (population values); the sample
+        // estimate with n = 4000, d = 8 is within a few percent.
+        let d = 8;
+        let a = Stats::from_features(&gaussian(4000, d, 0.0, 1.0, 1), d).unwrap();
+        let b = Stats::from_features(&gaussian(4000, d, 0.5, 2.0, 2), d).unwrap();
+        let want = d as f64 * 0.25 + d as f64 * 1.0;
+        let got = frechet_distance(&a, &b).unwrap();
+        assert!(
+            (got - want).abs() / want < 0.05,
+            "FID {got}, closed form {want}"
+        );
+        assert!(frechet_distance(&a, &a).unwrap().abs() < 1e-9);
+    }
+
+    #[test]
+    fn kid_is_near_zero_for_one_distribution_and_positive_for_two() {
+        let d = 16;
+        let a = gaussian(600, d, 0.0, 1.0, 3);
+        let b = gaussian(600, d, 0.0, 1.0, 4);
+        let c = gaussian(600, d, 1.0, 1.0, 5);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let same = kid(&a, &b, d, 10, 300, &mut rng).unwrap();
+        let diff = kid(&a, &c, d, 10, 300, &mut rng).unwrap();
+        assert!(same.mean.abs() < 3.0 * same.std.max(1e-3), "{same:?}");
+        assert!(
+            diff.mean > 10.0 * same.mean.abs().max(1e-3),
+            "{diff:?} vs {same:?}"
+        );
+        assert_eq!(diff.subset_size, 300);
+    }
+
+    #[test]
+    fn statistics_round_trip_through_npz() {
+        let d = 5;
+        let s = Stats::from_features(&gaussian(50, d, 0.3, 1.5, 6), d).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("stats.npz");
+        s.save_npz(&p).unwrap();
+        let r = Stats::load_npz(&p).unwrap();
+        assert_eq!((r.dim, r.n), (5, 50));
+        assert_eq!(r.mu, s.mu);
+        assert_eq!(r.sigma, s.sigma);
+    }
+}
