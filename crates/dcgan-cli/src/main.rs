@@ -46,6 +46,9 @@ enum Command {
     Features(commands::features::FeaturesArgs),
     /// FID and KID (Inception-v3, TF FID weights): a generator against data, or two image sets.
     Fid(commands::fid::FidArgs),
+    /// The paper's evaluation on labelled data: linear SVMs on D's features and baselines.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCommand),
     /// Data-set tools: info, preview, export.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
         Command::Data(c) => commands::data::run(c),
         Command::Features(a) => commands::features::run(a),
         Command::Fid(a) => commands::fid::run(a),
+        Command::Eval(c) => commands::eval::run(c),
         Command::Interpolate(a) => commands::explore::run_interpolate(a),
         Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
         Command::VisualizeD(a) => commands::explore::run_visualize_d(a),

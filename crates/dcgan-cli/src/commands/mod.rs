@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod data;
+pub mod eval;
 pub mod explore;
 pub mod features;
 pub mod fid;

@@ -3,3 +3,6 @@
 pub mod features;
 pub mod fid;
 pub mod inception;
+pub mod kmeans;
+pub mod protocol;
+pub mod svm;

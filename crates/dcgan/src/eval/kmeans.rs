@@ -1,0 +1,304 @@
+//! The paper's K-means baseline (Table 1): Coates & Ng's single-layer network (AISTATS 2011).
+//!
+//! 1. 6×6 patches (all channels) from the training images, each normalised for brightness and
+//!    contrast: `(p − mean(p)) / √(var(p) + 10)` on the 0–255 scale;
+//! 2. ZCA whitening fitted on those patches (ε = 0.1);
+//! 3. a K-means dictionary of K centroids (linfa-clustering, random initialisation);
+//! 4. features of an image: every 6×6 patch at stride 1, normalised and whitened, encoded with
+//!    the "triangle" activation `f_k = max(0, μ(z) − z_k)` where `z_k` is the distance to
+//!    centroid k and μ(z) its mean over centroids;
+//! 5. sum-pooling over the four quadrants: 4·K features.
+//!
+//! Encoding is a matrix product (‖p − c‖² = ‖p‖² − 2p·c + ‖c‖²) on burn.
+
+use std::sync::Arc;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use faer::{Mat, Side};
+use linfa::traits::Fit;
+use rand::Rng;
+
+use crate::data::{Dataset, Loader, Transform};
+use crate::error::{Error, Result};
+use crate::rng;
+
+/// Patch side (Coates & Ng's best receptive field).
+pub const PATCH: usize = 6;
+
+/// A fitted dictionary: whitening and centroids.
+#[derive(Clone, Debug)]
+pub struct KMeansFeatures {
+    pub channels: usize,
+    pub k: usize,
+    /// Patch mean (after normalisation), `PATCH²·channels`.
+    mean: Vec<f32>,
+    /// ZCA matrix, `d × d`.
+    zca: Vec<f32>,
+    /// `k × d`.
+    pub centroids: Vec<f32>,
+}
+
+fn patch_dim(channels: usize) -> usize {
+    PATCH * PATCH * channels
+}
+
+/// Patch at (y, x) of a `[channels, size, size]` image in [−1, 1], as 0–255 values,
+/// brightness/contrast normalised.
+fn patch(img: &[f32], channels: usize, size: usize, y: usize, x: usize, out: &mut [f32]) {
+    let mut k = 0;
+    for c in 0..channels {
+        for dy in 0..PATCH {
+            let row = &img[(c * size + y + dy) * size + x..][..PATCH];
+            for &v in row {
+                out[k] = (v + 1.0) * 127.5;
+                k += 1;
+            }
+        }
+    }
+    let n = out.len() as f32;
+    let mean = out.iter().sum::<f32>() / n;
+    // Coates & Ng use the unbiased variance.
+    let var = out.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / (n - 1.0);
+    let s = 1.0 / (var + 10.0).sqrt();
+    for v in out.iter_mut() {
+        *v = (*v - mean) * s;
+    }
+}
+
+/// All images of a data set prepared at `size` (host memory: `n·channels·size²` floats).
+fn load_images(ds: Arc<dyn Dataset>, t: Transform, limit: usize) -> Result<(usize, Vec<f32>)> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for b in Loader::sequential(ds, limit, 256, t)? {
+        out.extend_from_slice(&b.images);
+        n += b.count;
+    }
+    Ok((n, out))
+}
+
+impl KMeansFeatures {
+    /// Fit on `n_patches` random patches of the first `limit` images.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fit(
+        ds: Arc<dyn Dataset>,
+        t: Transform,
+        limit: usize,
+        k: usize,
+        n_patches: usize,
+        iterations: u64,
+        seed: u64,
+    ) -> Result<Self> {
+        if t.size < PATCH {
+            return Err(Error::config(
+                "image size",
+                t.size,
+                "K-means patches are 6×6",
+            ));
+        }
+        let (n, images) = load_images(ds, t, limit)?;
+        if n == 0 {
+            return Err(Error::Data(
+                "no readable images for the K-means dictionary".into(),
+            ));
+        }
+        let d = patch_dim(t.channels);
+        let span = t.size - PATCH + 1;
+        let img_len = t.channels * t.size * t.size;
+        let mut rng = rng::stream(seed, rng::Purpose::Evaluation, 3);
+        let mut patches = vec![0f32; n_patches * d];
+        for p in patches.chunks_exact_mut(d) {
+            let i = rng.random_range(0..n);
+            let (y, x) = (rng.random_range(0..span), rng.random_range(0..span));
+            patch(
+                &images[i * img_len..(i + 1) * img_len],
+                t.channels,
+                t.size,
+                y,
+                x,
+                p,
+            );
+        }
+        // ZCA: W = V (Λ + ε)^(−½) Vᵀ of the patch covariance.
+        let mut mean = vec![0f64; d];
+        for p in patches.chunks_exact(d) {
+            for (m, &v) in mean.iter_mut().zip(p) {
+                *m += v as f64;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n_patches as f64);
+        let centred = Mat::<f64>::from_fn(n_patches, d, |i, j| patches[i * d + j] as f64 - mean[j]);
+        let cov = centred.transpose() * &centred;
+        let cov = Mat::<f64>::from_fn(d, d, |i, j| cov[(i, j)] / (n_patches - 1) as f64);
+        let evd = cov
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| Error::Data(format!("whitening failed: {e:?}")))?;
+        let (u, s) = (evd.U(), evd.S());
+        let scaled = Mat::<f64>::from_fn(d, d, |i, j| u[(i, j)] / (s[j].max(0.0) + 0.1).sqrt());
+        let zca_m = &scaled * u.transpose();
+        let zca: Vec<f32> = (0..d * d).map(|q| zca_m[(q / d, q % d)] as f32).collect();
+        let mean: Vec<f32> = mean.into_iter().map(|m| m as f32).collect();
+        let white = whiten(&patches, d, &mean, &zca);
+        let data = ndarray::Array2::from_shape_vec((n_patches, d), white)
+            .map_err(|e| Error::Data(e.to_string()))?;
+        let model = linfa_clustering::KMeans::params(k)
+            .init_method(linfa_clustering::KMeansInit::Random)
+            .max_n_iterations(iterations)
+            .n_runs(1)
+            .tolerance(1e-4)
+            .fit(&linfa::DatasetBase::from(data))
+            .map_err(|e| Error::Data(format!("K-means failed: {e}")))?;
+        let centroids = model.centroids().iter().copied().collect();
+        Ok(KMeansFeatures {
+            channels: t.channels,
+            k,
+            mean,
+            zca,
+            centroids,
+        })
+    }
+
+    /// Features (`[n, 4k]`) of images `[n, channels, size, size]` in [−1, 1].
+    pub fn encode(&self, images: &[f32], n: usize, size: usize, device: &Device) -> Vec<f32> {
+        let d = patch_dim(self.channels);
+        let span = size - PATCH + 1;
+        let img_len = self.channels * size * size;
+        let mut patches = vec![0f32; n * span * span * d];
+        for i in 0..n {
+            let img = &images[i * img_len..(i + 1) * img_len];
+            for y in 0..span {
+                for x in 0..span {
+                    let at = ((i * span + y) * span + x) * d;
+                    patch(img, self.channels, size, y, x, &mut patches[at..at + d]);
+                }
+            }
+        }
+        let white = whiten(&patches, d, &self.mean, &self.zca);
+        let rows = n * span * span;
+        let p = Tensor::<2>::from_data(TensorData::new(white, [rows, d]), device);
+        let c =
+            Tensor::<2>::from_data(TensorData::new(self.centroids.clone(), [self.k, d]), device);
+        let pp = p.clone().powf_scalar(2.0).sum_dim(1); // [rows, 1]
+        let cc = c.clone().powf_scalar(2.0).sum_dim(1).reshape([1, self.k]);
+        let z = (pp + cc - p.matmul(c.transpose()) * 2.0)
+            .clamp_min(0.0)
+            .sqrt();
+        let mu = z.clone().mean_dim(1);
+        let f = (mu - z).clamp_min(0.0); // [rows, k]
+        // Quadrant sum pooling over the span×span map.
+        let f = f.reshape([n, span, span, self.k]);
+        let h = span / 2;
+        let mut quads = Vec::with_capacity(4);
+        for (y0, y1) in [(0, h), (h, span)] {
+            for (x0, x1) in [(0, h), (h, span)] {
+                let q = f
+                    .clone()
+                    .slice([0..n, y0..y1, x0..x1, 0..self.k])
+                    .sum_dim(1)
+                    .sum_dim(2)
+                    .reshape([n, self.k]);
+                quads.push(q);
+            }
+        }
+        Tensor::cat(quads, 1)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32")
+    }
+
+    /// Features of the first `limit` images of a data set, with labels (−1: none).
+    pub fn extract(
+        &self,
+        ds: Arc<dyn Dataset>,
+        t: Transform,
+        limit: usize,
+        device: &Device,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Vec<f32>, Vec<i64>)> {
+        let total = ds.len().min(limit);
+        let mut feats = Vec::with_capacity(total * 4 * self.k);
+        let mut labels = Vec::with_capacity(total);
+        let mut done = 0;
+        for b in Loader::sequential(ds, total, 64, t)? {
+            done += b.count + b.bad.len();
+            if b.count > 0 {
+                feats.extend(self.encode(&b.images, b.count, t.size, device));
+                labels.extend(b.labels.iter().map(|l| l.map(|v| v as i64).unwrap_or(-1)));
+            }
+            progress(done, total);
+        }
+        Ok((feats, labels))
+    }
+}
+
+fn whiten(x: &[f32], d: usize, mean: &[f32], zca: &[f32]) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out = vec![0f32; x.len()];
+    out.par_chunks_mut(d)
+        .zip(x.par_chunks(d))
+        .for_each(|(o, row)| {
+            let c: Vec<f32> = row.iter().zip(mean).map(|(v, m)| v - m).collect();
+            for (j, oj) in o.iter_mut().enumerate() {
+                // ZCA is symmetric: column j = row j.
+                *oj = zca[j * d..(j + 1) * d]
+                    .iter()
+                    .zip(&c)
+                    .map(|(w, v)| w * v)
+                    .sum();
+            }
+        });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_are_brightness_and_contrast_normalised() {
+        // A 6×6 grey image with values 0..35 (scaled into [−1, 1]).
+        let img: Vec<f32> = (0..36).map(|v| v as f32 / 127.5 - 1.0).collect();
+        let mut p = vec![0f32; 36];
+        patch(&img, 1, 6, 0, 0, &mut p);
+        let mean = p.iter().sum::<f32>() / 36.0;
+        assert!(mean.abs() < 1e-5);
+        // var of 0..35 (unbiased) = 111; scale 1/√121.
+        assert!((p[35] - (35.0 - 17.5) / 11.0).abs() < 1e-4, "{}", p[35]);
+    }
+
+    #[test]
+    fn whitening_makes_the_patch_covariance_near_identity() {
+        // Correlated 2-D data through a hand-made ZCA (as fit computes it) with ε = 0.
+        let mut r = rng::stream(1, rng::Purpose::Evaluation, 0);
+        let base = rng::normal(&mut r, 2000, 0.0, 1.0);
+        let x: Vec<f32> = base
+            .chunks_exact(2)
+            .flat_map(|p| [3.0 * p[0], 3.0 * p[0] + 0.5 * p[1]])
+            .collect();
+        let n = 1000.0f64;
+        let mut cov = Mat::<f64>::zeros(2, 2);
+        for p in x.chunks_exact(2) {
+            for i in 0..2 {
+                for j in 0..2 {
+                    cov[(i, j)] += p[i] as f64 * p[j] as f64 / (n - 1.0);
+                }
+            }
+        }
+        let evd = cov.self_adjoint_eigen(Side::Lower).unwrap();
+        let (u, s) = (evd.U(), evd.S());
+        let scaled = Mat::<f64>::from_fn(2, 2, |i, j| u[(i, j)] / s[j].sqrt());
+        let z = &scaled * u.transpose();
+        let zca: Vec<f32> = (0..4).map(|q| z[(q / 2, q % 2)] as f32).collect();
+        let w = whiten(&x, 2, &[0.0, 0.0], &zca);
+        let mut c = [0f64; 4];
+        for p in w.chunks_exact(2) {
+            c[0] += (p[0] * p[0]) as f64 / (n - 1.0);
+            c[1] += (p[0] * p[1]) as f64 / (n - 1.0);
+            c[3] += (p[1] * p[1]) as f64 / (n - 1.0);
+        }
+        assert!(
+            (c[0] - 1.0).abs() < 0.05 && (c[3] - 1.0).abs() < 0.05 && c[1].abs() < 0.05,
+            "{c:?}"
+        );
+    }
+}
