@@ -199,3 +199,167 @@ fn loader_yields_the_epoch_in_order_and_skips_bad_items() {
         }
     }
 }
+
+// ---- SVHN .mat (MATLAB v5), written here byte by byte as MATLAB lays it out ----
+
+/// One data element: tag (type, byte count), data, padding to 8 bytes.
+fn mat_element(data_type: u32, bytes: &[u8], pad: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(data_type.to_le_bytes());
+    out.extend((bytes.len() as u32).to_le_bytes());
+    out.extend(bytes);
+    if pad {
+        while out.len() % 8 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+/// A numeric matrix variable (miMATRIX): flags, dimensions, name, real part.
+fn mat_matrix(name: &str, class: u32, dims: &[i32], data_type: u32, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend(mat_element(
+        6,
+        &[class.to_le_bytes(), 0u32.to_le_bytes()].concat(),
+        true,
+    ));
+    let d: Vec<u8> = dims.iter().flat_map(|v| v.to_le_bytes()).collect();
+    body.extend(mat_element(5, &d, true));
+    body.extend(mat_element(1, name.as_bytes(), true));
+    body.extend(mat_element(data_type, data, true));
+    mat_element(14, &body, true)
+}
+
+fn write_mat(path: &Path, vars: &[Vec<u8>], compressed: bool) {
+    let mut out = format!("MATLAB 5.0 MAT-file, written by the dcgan tests{:>70}", "").into_bytes();
+    out.truncate(116);
+    out.extend([0u8; 8]);
+    out.extend(0x0100u16.to_le_bytes());
+    out.extend(b"IM");
+    for v in vars {
+        if compressed {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(v).unwrap();
+            out.extend(mat_element(15, &z.finish().unwrap(), false));
+        } else {
+            out.extend(v);
+        }
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Pixel value of image n, channel k, row r, column c in the test files.
+fn svhn_pixel(n: usize, k: usize, r: usize, c: usize) -> u8 {
+    ((r + 2 * c + 50 * k + 7 * n) % 256) as u8
+}
+
+fn svhn_x(count: usize) -> Vec<u8> {
+    // Column-major 32×32×3×N: the row index varies fastest.
+    let mut x = vec![0u8; 32 * 32 * 3 * count];
+    for n in 0..count {
+        for k in 0..3 {
+            for c in 0..32 {
+                for r in 0..32 {
+                    x[r + 32 * c + 1024 * k + 3072 * n] = svhn_pixel(n, k, r, c);
+                }
+            }
+        }
+    }
+    x
+}
+
+#[test]
+fn svhn_mat_files_read_with_column_major_pixels_and_label_10_as_digit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels: Vec<u8> = [10.0f64, 1.0, 5.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    for compressed in [false, true] {
+        let path = dir.path().join(format!("train_32x32_{compressed}.mat"));
+        write_mat(
+            &path,
+            &[
+                mat_matrix("X", 9, &[32, 32, 3, 3], 2, &svhn_x(3)),
+                mat_matrix("y", 6, &[3, 1], 9, &labels),
+            ],
+            compressed,
+        );
+        let ds = data::open(path.to_str().unwrap()).unwrap();
+        assert_eq!(ds.len(), 3);
+        assert_eq!(ds.classes().len(), 10);
+        assert_eq!(
+            (0..3).map(|i| ds.label(i)).collect::<Vec<_>>(),
+            vec![Some(0), Some(1), Some(5)]
+        );
+        for n in 0..3 {
+            let img = ds.get(n).unwrap().to_rgb8();
+            assert_eq!(img.dimensions(), (32, 32));
+            for (r, c) in [(0, 0), (3, 17), (31, 5), (31, 31)] {
+                let px = img.get_pixel(c as u32, r as u32).0;
+                let want = [0, 1, 2].map(|k| svhn_pixel(n, k, r, c));
+                assert_eq!(
+                    px, want,
+                    "compressed {compressed}, image {n}, row {r}, column {c}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn svhn_mat_files_with_wrong_contents_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = [1.0f64]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let cases: Vec<(&str, Vec<Vec<u8>>, &str)> = vec![
+        (
+            "no_x.mat",
+            vec![mat_matrix("y", 6, &[1, 1], 9, &one)],
+            "no variable X",
+        ),
+        (
+            "grey.mat",
+            vec![mat_matrix("X", 9, &[32, 32, 1, 1], 2, &[0u8; 1024])],
+            "X has size [32, 32, 1, 1]",
+        ),
+        (
+            "label11.mat",
+            vec![
+                mat_matrix("X", 9, &[32, 32, 3, 1], 2, &svhn_x(1)),
+                mat_matrix("y", 6, &[1, 1], 9, &11.0f64.to_le_bytes()),
+            ],
+            "label 11 of image 0 is not one of SVHN's 1–10",
+        ),
+        (
+            "count.mat",
+            vec![
+                mat_matrix("X", 9, &[32, 32, 3, 1], 2, &svhn_x(1)),
+                mat_matrix("y", 6, &[2, 1], 9, &[one.clone(), one.clone()].concat()),
+            ],
+            "2 labels in y for 1 images in X",
+        ),
+    ];
+    for (name, vars, want) in cases {
+        let path = dir.path().join(name);
+        write_mat(&path, &vars, false);
+        let err = data::open(path.to_str().unwrap())
+            .err()
+            .expect(name)
+            .to_string();
+        assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+    }
+    let garbage = dir.path().join("garbage.mat");
+    std::fs::write(&garbage, b"not a mat file at all").unwrap();
+    let err = data::open(garbage.to_str().unwrap())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("garbage.mat: not a MATLAB v5 .mat file"),
+        "{err}"
+    );
+}

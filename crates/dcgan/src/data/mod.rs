@@ -3,6 +3,7 @@
 //! - [`source`]: image folders (recursive, class sub-folders give labels as torchvision's
 //!   ImageFolder does), MNIST-style IDX files (plain or gzip), CIFAR-10 binary batches.
 //! - [`lmdb`]: LSUN's LMDB databases.
+//! - [`svhn`]: SVHN's MATLAB `.mat` files.
 //! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
 //!   [−1, 1] (paper §4).
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
@@ -12,6 +13,7 @@ pub mod download;
 pub mod lmdb;
 pub mod loader;
 pub mod source;
+pub mod svhn;
 pub mod tools;
 pub mod transform;
 

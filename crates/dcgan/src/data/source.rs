@@ -65,13 +65,19 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Data(format!(
-                "{spec}: no such file or folder (give an image folder, an IDX file, a CIFAR-10 binary folder, or one of: fashion-mnist, mnist)"
+                "{spec}: no such file or folder (give an image folder, an IDX file, an SVHN .mat file, a CIFAR-10 binary folder, or one of: fashion-mnist, mnist)"
             ))
         } else {
             Error::io(path, e)
         }
     })?;
     if meta.is_file() {
+        let is_mat = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("mat"));
+        if is_mat {
+            return Ok(Box::new(super::svhn::SvhnMat::open(path)?));
+        }
         return Ok(Box::new(Idx::open(path)?));
     }
     for name in [

@@ -1,0 +1,247 @@
+//! `dcgan eval svm` and `dcgan fid` end to end on small image folders the tests write.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Two classes a linear classifier separates: horizontal stripes (`h`) and vertical stripes
+/// (`v`), each with its own random phase and period and a little noise.
+fn stripes(dir: &Path, n_per_class: usize, seed: u32) -> PathBuf {
+    let root = dir.to_path_buf();
+    for class in ["h", "v"] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..n_per_class {
+            let s = seed * 1000 + i as u32;
+            let period = 3 + s % 3;
+            let phase = (s * 7) % period;
+            let img = image::RgbImage::from_fn(16, 16, |x, y| {
+                let t = if class == "h" { y } else { x };
+                let on = (t + phase) % period < period / 2 + 1;
+                let noise = ((x * 31 + y * 17 + s * 13) % 23) as u8;
+                let v = if on { 200 + noise } else { 30 + noise };
+                image::Rgb([v, v, v])
+            });
+            img.save(root.join(class).join(format!("{i:03}.png")))
+                .unwrap();
+        }
+    }
+    root
+}
+
+#[test]
+fn eval_svm_separates_stripes_with_every_method_and_writes_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = stripes(&dir.path().join("train"), 40, 1);
+    let test = stripes(&dir.path().join("test"), 20, 2);
+    let run_dir = dir.path().join("run");
+    train_small(&train, &run_dir, &["--max-steps", "4"]);
+    let report = dir.path().join("report.json");
+    let o = run(&[
+        "eval",
+        "svm",
+        "--train-data",
+        train.to_str().unwrap(),
+        "--test-data",
+        test.to_str().unwrap(),
+        "--checkpoint",
+        run_dir.to_str().unwrap(),
+        "--validation",
+        "20",
+        "--kmeans-k",
+        "8",
+        "--kmeans-patches",
+        "2000",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["protocol"], "full");
+    let methods = r["methods"].as_array().unwrap();
+    let names: Vec<&str> = methods
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dcgan", "random-d", "kmeans"]);
+    for m in methods {
+        let res = &m["result"];
+        assert_eq!(
+            (res["train"].as_u64(), res["test"].as_u64()),
+            (Some(80), Some(40))
+        );
+        assert_eq!(
+            res["grid"].as_array().unwrap().len(),
+            6,
+            "the default C grid"
+        );
+        let acc = res["test_accuracy"].as_f64().unwrap();
+        assert!(acc >= 0.9, "{}: test accuracy {acc}", m["method"]);
+    }
+    // D of the 16×16 model: 8 + 16 channels, 4×4 each; K-means: 4 quadrants × K.
+    assert_eq!(methods[0]["result"]["dim"], 16 * (8 + 16));
+    assert_eq!(methods[2]["result"]["dim"], 4 * 8);
+    // The table on stdout has a line per method.
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.contains("kmeans") && out.contains("test accuracy"),
+        "{out}"
+    );
+}
+
+#[test]
+fn eval_svm_few_labels_reports_mean_error_over_draws() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = stripes(&dir.path().join("train"), 30, 3);
+    let test = stripes(&dir.path().join("test"), 10, 4);
+    let o = run(&[
+        "eval",
+        "svm",
+        "--train-data",
+        train.to_str().unwrap(),
+        "--test-data",
+        test.to_str().unwrap(),
+        "--protocol",
+        "few-labels",
+        "--validation",
+        "20",
+        "--per-class",
+        "5",
+        "--draws",
+        "4",
+        "--kmeans-k",
+        "8",
+        "--kmeans-patches",
+        "2000",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let res = &r["methods"][0]["result"];
+    assert_eq!(r["methods"][0]["method"], "kmeans");
+    assert_eq!(
+        (res["labels"].as_u64(), res["draws"].as_u64()),
+        (Some(10), Some(4))
+    );
+    let errors: Vec<f64> = res["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_f64().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 4);
+    let mean = errors.iter().sum::<f64>() / 4.0;
+    assert!((res["mean_error"].as_f64().unwrap() - mean).abs() < 1e-12);
+    let sd = (errors.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+    assert!((res["ci95"].as_f64().unwrap() - 1.96 * sd).abs() < 1e-12);
+    assert!(mean <= 0.2, "few-label error {mean}");
+}
+
+#[test]
+fn eval_svm_needs_labels_and_a_checkpoint_for_d_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = stripes(&dir.path().join("train"), 10, 5);
+    let o = run(&[
+        "eval",
+        "svm",
+        "--train-data",
+        train.to_str().unwrap(),
+        "--test-data",
+        train.to_str().unwrap(),
+        "--methods",
+        "dcgan",
+    ]);
+    assert_clean_failure(&o, 2, "invalid methods dcgan: needs --checkpoint");
+    // More validation items than training items.
+    let o = run(&[
+        "eval",
+        "svm",
+        "--train-data",
+        train.to_str().unwrap(),
+        "--test-data",
+        train.to_str().unwrap(),
+        "--validation",
+        "50",
+        "--kmeans-k",
+        "4",
+        "--kmeans-patches",
+        "500",
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "20 labelled training items; the validation split alone needs 50",
+    );
+}
+
+#[test]
+fn fid_without_weights_names_the_file_and_the_fetch_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = stripes(&dir.path().join("a"), 3, 1);
+    let missing = dir.path().join("nowhere/default_1.pt");
+    let o = run(&[
+        "fid",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--weights",
+        missing.to_str().unwrap(),
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "nowhere/default_1.pt: FID Inception weights not found",
+    );
+    assert!(stderr(&o).contains("scripts/fetch-fid-weights.sh"));
+    let o = run(&["fid", a.to_str().unwrap()]);
+    assert_clean_failure(&o, 2, "give two image sets");
+}
+
+#[test]
+fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
+    let weights = dcgan::eval::inception::default_weights();
+    if !weights.is_file() {
+        eprintln!(
+            "SKIPPED fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid: no FID weights at {} (bash scripts/fetch-fid-weights.sh)",
+            weights.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = stripes(&dir.path().join("a"), 4, 1);
+    let b = stripes(&dir.path().join("b"), 4, 7);
+    let stats = dir.path().join("a.npz");
+    let fid = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec![
+            "fid",
+            "--json",
+            "--kid-subset-size",
+            "4",
+            "--kid-subsets",
+            "3",
+        ];
+        all.extend(args);
+        let o = run(&all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let same = fid(&[a_s, a_s]);
+    assert!(same["fid"].as_f64().unwrap().abs() < 1e-2, "{same}");
+    let ab = fid(&[a_s, b_s, "--save-stats", stats.to_str().unwrap()]);
+    assert_eq!(ab["a"]["n"], 8);
+    assert!(ab["fid"].as_f64().unwrap() > 1.0, "{ab}");
+    assert!(ab["kid"]["mean"].is_number());
+    let from_stats = fid(&[stats.to_str().unwrap(), b_s]);
+    let (x, y) = (
+        ab["fid"].as_f64().unwrap(),
+        from_stats["fid"].as_f64().unwrap(),
+    );
+    assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{x} vs {y}");
+    assert!(
+        from_stats["kid"].is_null(),
+        "KID needs features on both sides"
+    );
+}
