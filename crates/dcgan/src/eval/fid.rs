@@ -256,6 +256,7 @@ pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
 /// each prepared at `size`×`size` (shorter side resized, centre crop) and then resampled to
 /// the network's 299×299. Unreadable images are skipped (the count returned says how many
 /// were used). `progress(done, total)` is called after each batch.
+#[allow(clippy::too_many_arguments)]
 pub fn dataset_features(
     net: &Inception,
     ds: Arc<dyn Dataset>,

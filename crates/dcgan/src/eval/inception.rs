@@ -124,6 +124,7 @@ impl RawWeights {
     }
 
     /// Convolution `prefix` (kernel `kh×kw`, `cin → cout`) with its BatchNorm folded in.
+    #[allow(clippy::too_many_arguments)]
     fn conv(
         &mut self,
         prefix: &str,
@@ -292,6 +293,8 @@ fn pool3_stride2(x: Tensor<4>) -> Tensor<4> {
     max_pool2d(x, MaxPoolOptions::new([3, 3]).with_stride([2, 2]))
 }
 
+// Variants differ in size (4 to 10 convolutions); there are 11 blocks, so no boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Block {
     /// 35×35: 1×1 | 1×1→5×5 | 1×1→3×3→3×3 | avgpool→1×1.

@@ -52,8 +52,8 @@ impl Scaler {
         let dim = self.mean.len();
         let mut out = x.to_vec();
         out.par_chunks_mut(dim).for_each(|row| {
-            for j in 0..dim {
-                row[j] = (row[j] - self.mean[j]) * self.inv_std[j];
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inv_std) {
+                *v = (*v - m) * s;
             }
         });
         out

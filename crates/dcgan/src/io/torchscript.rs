@@ -253,7 +253,7 @@ impl<'a> Machine<'a> {
                     let new_state = self.pop()?;
                     let id = match self.top()? {
                         Value::Object { id, state, .. } => {
-                            *state = Box::new(new_state.clone());
+                            **state = new_state.clone();
                             *id
                         }
                         _ => return Err("BUILD on a non-object".into()),
@@ -263,7 +263,7 @@ impl<'a> Machine<'a> {
                         if let Value::Object { id: i, state, .. } = v
                             && *i == id
                         {
-                            *state = Box::new(new_state.clone());
+                            **state = new_state.clone();
                         }
                     }
                 }
