@@ -45,18 +45,8 @@ impl Stats {
                 "FID needs at least 2 images per set, got {n}"
             )));
         }
-        let mut mu = vec![0f64; dim];
-        for row in features.chunks_exact(dim) {
-            for (m, &v) in mu.iter_mut().zip(row) {
-                *m += v as f64;
-            }
-        }
-        mu.iter_mut().for_each(|m| *m /= n as f64);
-        let centred = Mat::<f64>::from_fn(n, dim, |i, j| features[i * dim + j] as f64 - mu[j]);
-        let cov = centred.transpose() * &centred;
-        let sigma = (0..dim * dim)
-            .map(|k| cov[(k / dim, k % dim)] / (n - 1) as f64)
-            .collect();
+        let (mu, cov) = mean_and_covariance(features, dim);
+        let sigma = (0..dim * dim).map(|k| cov[(k / dim, k % dim)]).collect();
         Ok(Stats { dim, n, mu, sigma })
     }
 
@@ -140,6 +130,22 @@ impl Stats {
         let n = read("n").map(|(_, v)| v[0] as usize).unwrap_or(0);
         Ok(Stats { dim, n, mu, sigma })
     }
+}
+
+/// Mean and covariance (with N − 1) of the rows of `x` (`[n, dim]`), in float64.
+pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
+    let n = x.len() / dim;
+    let mut mu = vec![0f64; dim];
+    for row in x.chunks_exact(dim) {
+        for (m, &v) in mu.iter_mut().zip(row) {
+            *m += v as f64;
+        }
+    }
+    mu.iter_mut().for_each(|m| *m /= n as f64);
+    let centred = Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]);
+    let cov = centred.transpose() * &centred;
+    let scale = 1.0 / (n.max(2) - 1) as f64;
+    (mu, Mat::from_fn(dim, dim, |i, j| cov[(i, j)] * scale))
 }
 
 /// The Fréchet distance between two Gaussians.

@@ -297,22 +297,17 @@ fn pool3_stride2(x: Tensor<4>) -> Tensor<4> {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Block {
-    /// 35×35: 1×1 | 1×1→5×5 | 1×1→3×3→3×3 | avgpool→1×1.
-    A {
+    /// Four towers: 1×1 | a chain | a chain | avgpool→1×1. At 35×35 (the A blocks) the chains
+    /// are 1×1→5×5 and 1×1→3×3→3×3; at 17×17 (the C blocks) factorised 7×7s, 1×1→1×7→7×1 and
+    /// 1×1→7×1→1×7→7×1→1×7.
+    Towers {
         conv: ConvBn,
-        tower: [ConvBn; 2],
-        tower_1: [ConvBn; 3],
+        tower: Vec<ConvBn>,
+        tower_1: Vec<ConvBn>,
         tower_2: ConvBn,
     },
     /// 35→17: 3×3/2 | 1×1→3×3→3×3/2 | maxpool/2.
     B { conv: ConvBn, tower: [ConvBn; 3] },
-    /// 17×17 with factorised 7×7.
-    C {
-        conv: ConvBn,
-        tower: [ConvBn; 3],
-        tower_1: [ConvBn; 5],
-        tower_2: ConvBn,
-    },
     /// 17→8: 1×1→3×3/2 | 1×1→1×7→7×1→3×3/2 | maxpool/2.
     D {
         tower: [ConvBn; 2],
@@ -330,14 +325,14 @@ enum Block {
     },
 }
 
-fn chain<const N: usize>(convs: &[ConvBn; N], x: Tensor<4>) -> Tensor<4> {
+fn chain(convs: &[ConvBn], x: Tensor<4>) -> Tensor<4> {
     convs.iter().fold(x, |x, c| c.forward(x))
 }
 
 impl Block {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            Block::A {
+            Block::Towers {
                 conv,
                 tower,
                 tower_1,
@@ -356,20 +351,6 @@ impl Block {
                     conv.forward(x.clone()),
                     chain(tower, x.clone()),
                     pool3_stride2(x),
-                ],
-                1,
-            ),
-            Block::C {
-                conv,
-                tower,
-                tower_1,
-                tower_2,
-            } => Tensor::cat(
-                vec![
-                    conv.forward(x.clone()),
-                    chain(tower, x.clone()),
-                    chain(tower_1, x.clone()),
-                    tower_2.forward(pool3_same(x, PoolKind::Avg)),
                 ],
                 1,
             ),
@@ -445,13 +426,13 @@ impl Inception {
             ("mixed_2", 288, 64),
         ] {
             let p = |s: &str| format!("{name}.{s}");
-            blocks.push(Block::A {
+            blocks.push(Block::Towers {
                 conv: conv(&p("conv"), cin, 64, k1, 1, [0, 0])?,
-                tower: [
+                tower: vec![
                     conv(&p("tower.conv"), cin, 48, k1, 1, [0, 0])?,
                     conv(&p("tower.conv_1"), 48, 64, [5, 5], 1, [2, 2])?,
                 ],
-                tower_1: [
+                tower_1: vec![
                     conv(&p("tower_1.conv"), cin, 64, k1, 1, [0, 0])?,
                     conv(&p("tower_1.conv_1"), 64, 96, k3, 1, same(k3))?,
                     conv(&p("tower_1.conv_2"), 96, 96, k3, 1, same(k3))?,
@@ -474,14 +455,14 @@ impl Inception {
             ("mixed_7", 192),
         ] {
             let p = |s: &str| format!("{name}.{s}");
-            blocks.push(Block::C {
+            blocks.push(Block::Towers {
                 conv: conv(&p("conv"), 768, 192, k1, 1, [0, 0])?,
-                tower: [
+                tower: vec![
                     conv(&p("tower.conv"), 768, mid, k1, 1, [0, 0])?,
                     conv(&p("tower.conv_1"), mid, mid, k17, 1, same(k17))?,
                     conv(&p("tower.conv_2"), mid, 192, k71, 1, same(k71))?,
                 ],
-                tower_1: [
+                tower_1: vec![
                     conv(&p("tower_1.conv"), 768, mid, k1, 1, [0, 0])?,
                     conv(&p("tower_1.conv_1"), mid, mid, k71, 1, same(k71))?,
                     conv(&p("tower_1.conv_2"), mid, mid, k17, 1, same(k17))?,

@@ -120,16 +120,7 @@ impl KMeansFeatures {
             );
         }
         // ZCA: W = V (Λ + ε)^(−½) Vᵀ of the patch covariance.
-        let mut mean = vec![0f64; d];
-        for p in patches.chunks_exact(d) {
-            for (m, &v) in mean.iter_mut().zip(p) {
-                *m += v as f64;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n_patches as f64);
-        let centred = Mat::<f64>::from_fn(n_patches, d, |i, j| patches[i * d + j] as f64 - mean[j]);
-        let cov = centred.transpose() * &centred;
-        let cov = Mat::<f64>::from_fn(d, d, |i, j| cov[(i, j)] / (n_patches - 1) as f64);
+        let (mean, cov) = super::fid::mean_and_covariance(&patches, d);
         let evd = cov
             .self_adjoint_eigen(Side::Lower)
             .map_err(|e| Error::Data(format!("whitening failed: {e:?}")))?;
