@@ -11,6 +11,7 @@
 //! - [`viz`]: sample grids, animated GIFs and loss curves.
 //! - [`latent`], [`explore`]: the paper's §6 — latent walks, vector arithmetic, guided
 //!   backpropagation on D, "forgetting to draw" objects, nearest training images.
+//! - [`eval`]: D's features with linear SVMs, the K-means baseline, FID and KID (§5).
 //! - [`bench`]: speed and memory measurements, and a per-operation profile of the training step.
 //! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
 
