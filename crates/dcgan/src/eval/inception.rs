@@ -105,22 +105,21 @@ impl RawWeights {
         })
     }
 
-    fn take(&mut self, name: &str, shape: Option<&[usize]>) -> Result<(Vec<usize>, Vec<f32>)> {
+    /// The values of tensor `name`, which must have `shape`.
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let (s, v) = self.tensors.remove(name).ok_or_else(|| {
             Error::mismatch(
                 &self.path,
                 format!("tensor {name} is missing: not the FID Inception-v3 weights"),
             )
         })?;
-        if let Some(want) = shape
-            && s != want
-        {
+        if s != shape {
             return Err(Error::mismatch(
                 &self.path,
-                format!("{name} has shape {s:?}, the FID Inception-v3 has {want:?}"),
+                format!("{name} has shape {s:?}, the FID Inception-v3 has {shape:?}"),
             ));
         }
-        Ok((s, v))
+        Ok(v)
     }
 
     /// Convolution `prefix` (kernel `kh×kw`, `cin → cout`) with its BatchNorm folded in.
@@ -135,10 +134,10 @@ impl RawWeights {
         padding: [usize; 2],
         device: &Device,
     ) -> Result<ConvBn> {
-        let (_, mut w) = self.take(&format!("{prefix}.weight"), Some(&[cout, cin, kh, kw]))?;
-        let (_, beta) = self.take(&format!("{prefix}.beta"), Some(&[cout]))?;
-        let (_, mean) = self.take(&format!("{prefix}.mean"), Some(&[cout]))?;
-        let (_, var) = self.take(&format!("{prefix}.var"), Some(&[cout]))?;
+        let mut w = self.take(&format!("{prefix}.weight"), &[cout, cin, kh, kw])?;
+        let beta = self.take(&format!("{prefix}.beta"), &[cout])?;
+        let mean = self.take(&format!("{prefix}.mean"), &[cout])?;
+        let var = self.take(&format!("{prefix}.var"), &[cout])?;
         let gamma = match self.tensors.remove(&format!("{prefix}.gamma")) {
             Some((_, g)) => g,
             None => vec![1.0; cout],
