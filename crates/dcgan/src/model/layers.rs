@@ -7,11 +7,11 @@
 //!   same network on every backend.
 
 use burn::module::{Module, Param, RunningState};
-use burn::tensor::module::{batch_norm, batch_norm_train, conv_transpose2d, conv2d};
-use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 
+use super::kernels;
 use crate::rng;
 
 /// Which statistics BatchNorm normalises with.
@@ -67,13 +67,7 @@ impl Conv {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let options = ConvOptions::new(
-            [self.stride, self.stride],
-            [self.padding, self.padding],
-            [1, 1],
-            1,
-        );
-        conv2d(x, self.weight.val(), None, options)
+        kernels::conv2d(x, self.weight.val(), self.stride, self.padding)
     }
 }
 
@@ -107,14 +101,13 @@ impl ConvT {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let options = ConvTransposeOptions::new(
-            [self.stride, self.stride],
-            [self.padding, self.padding],
-            [self.output_padding, self.output_padding],
-            [1, 1],
-            1,
-        );
-        conv_transpose2d(x, self.weight.val(), None, options)
+        kernels::conv_transpose2d(
+            x,
+            self.weight.val(),
+            self.stride,
+            self.padding,
+            self.output_padding,
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod discriminator;
 pub mod generator;
+pub mod kernels;
 pub mod layers;
 
 pub use discriminator::Discriminator;

@@ -1,0 +1,755 @@
+//! DCGAN's convolutions as our own CPU kernels on the Flex backend, with their backward passes.
+//!
+//! Why they are written here: burn-flex 0.22.1 implements the forward convolutions itself (im2col
+//! per image and per 512-pixel tile, the weight re-packed for every tile), but none of their
+//! backward passes. burn's generic fallbacks compute a convolution's weight gradient as another
+//! convolution over batch/channel-swapped copies, with the output gradient as a dilated kernel
+//! (GEMMs with n = 16), and its input gradient as a transposed convolution. Those backward passes
+//! were 60 % of a training step (docs/performance.md). burn's extension point
+//! (`#[backend_extension]`) lets a crate supply an operation with its own backward, which is
+//! what this module does.
+//!
+//! Every pass of a convolution and of a transposed convolution is one of three operations between
+//! a "big" map `[B, Cb, Hb, Wb]` and a "small" map `[B, Cs, Hs, Ws]`, with `Hs = (Hb + 2p − k)/s + 1`,
+//! and a weight `[Cs, Cb·k·k]`:
+//! - [`lower`]: small = W · im2col(big). Convolution forward; transposed-convolution input gradient.
+//! - [`raise`]: big = col2im(Wᵀ · small). Transposed-convolution forward; convolution input gradient.
+//! - [`weight_grad`]: W' = Σ small · im2col(big)ᵀ. Both weight gradients (for the transposed
+//!   convolution the output gradient is the big map).
+//!
+//! A convolution's weight `[Cout, Cin, k, k]` and a transposed convolution's `[Cin, Cout, k, k]`
+//! (PyTorch's layouts) are both `[Cs, Cb·k·k]` in these terms. Each operation works on chunks of
+//! whole images: one im2col buffer and one GEMM (the `gemm` crate) per chunk, the chunks spread
+//! over rayon's threads, so the weight is packed once per chunk instead of once per image tile.
+
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, DispatchDevice, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Tensor, TensorData};
+use burn_flex::FlexTensor;
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+/// The geometry shared by the three operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub batch: usize,
+    /// Channels, height, width of the big map.
+    pub big: [usize; 3],
+    /// Channels, height, width of the small map.
+    pub small: [usize; 3],
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+}
+
+impl Plan {
+    /// The plan of a convolution of `x: [B, Cin, H, W]` with a `k×k` kernel to `cout` channels.
+    pub fn conv(x: [usize; 4], cout: usize, kernel: usize, stride: usize, padding: usize) -> Self {
+        let [batch, cin, h, w] = x;
+        assert!(
+            h.min(w) + 2 * padding >= kernel && stride > 0,
+            "convolution: a {kernel}×{kernel} kernel does not fit a {h}×{w} map padded by {padding}"
+        );
+        let out = |n: usize| (n + 2 * padding - kernel) / stride + 1;
+        Self {
+            batch,
+            big: [cin, h, w],
+            small: [cout, out(h), out(w)],
+            kernel,
+            stride,
+            padding,
+        }
+    }
+
+    /// The plan of a transposed convolution of `x: [B, Cin, H, W]` to `cout` channels.
+    pub fn conv_transpose(
+        x: [usize; 4],
+        cout: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> Self {
+        let [batch, cin, h, w] = x;
+        let out = |n: usize| (n - 1) * stride + kernel + output_padding - 2 * padding;
+        Self {
+            batch,
+            big: [cout, out(h), out(w)],
+            small: [cin, h, w],
+            kernel,
+            stride,
+            padding,
+        }
+    }
+
+    fn big_len(&self) -> usize {
+        self.big.iter().product()
+    }
+    fn small_len(&self) -> usize {
+        self.small.iter().product()
+    }
+    fn small_pixels(&self) -> usize {
+        self.small[1] * self.small[2]
+    }
+    /// Rows of im2col(big): one per (big channel, kernel row, kernel column).
+    fn rows(&self) -> usize {
+        self.big[0] * self.kernel * self.kernel
+    }
+    /// Images per chunk: at least 512 GEMM columns where the batch allows, and at least one
+    /// chunk per thread.
+    fn chunk(&self) -> usize {
+        let threads = rayon::current_num_threads().max(1);
+        let wanted = 512usize.div_ceil(self.small_pixels()).max(1);
+        wanted.min(self.batch.div_ceil(threads)).max(1)
+    }
+    /// Whether the chunks are run in parallel (each GEMM on one thread) or one after the other
+    /// (each GEMM on all threads): the latter when there are fewer chunks than threads.
+    fn parallel_chunks(&self) -> bool {
+        self.batch.div_ceil(self.chunk()) >= rayon::current_num_threads()
+    }
+}
+
+/// `dst[m×n] = (dst if accumulate) + a[m×k] · b[k×n]`, each matrix given by its slice and its
+/// (row, column) strides in elements.
+#[allow(unsafe_code, clippy::too_many_arguments)]
+fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    dst_row: usize,
+    accumulate: bool,
+    a: &[f32],
+    (a_row, a_col): (usize, usize),
+    b: &[f32],
+    (b_row, b_col): (usize, usize),
+    parallelism: Parallelism,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rs: usize, cs: usize, rows: usize, cols: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(
+        last(dst_row, 1, m, n) < dst.len(),
+        "matmul: destination too short"
+    );
+    if k > 0 {
+        assert!(
+            last(a_row, a_col, m, k) < a.len(),
+            "matmul: left operand too short"
+        );
+        assert!(
+            last(b_row, b_col, k, n) < b.len(),
+            "matmul: right operand too short"
+        );
+    }
+    // SAFETY: the asserts above keep every element the GEMM touches inside the three slices, and
+    // `dst` is borrowed mutably, so it overlaps neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_row as isize,
+            accumulate,
+            a.as_ptr(),
+            a_col as isize,
+            a_row as isize,
+            b.as_ptr(),
+            b_col as isize,
+            b_row as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// The range of output columns `o` whose input column `o·s + offset − p` lies in `[0, len)`.
+fn valid(offset: usize, plan: &Plan, len: usize, outputs: usize) -> (usize, usize) {
+    let (s, p) = (plan.stride, plan.padding);
+    let lo = p.saturating_sub(offset).div_ceil(s);
+    let hi = (len + p).saturating_sub(offset).div_ceil(s).min(outputs);
+    (lo.min(hi), hi)
+}
+
+/// im2col of `nb` big images: `col[(c, kh, kw)][(image, oh, ow)]`, zero where the kernel
+/// reaches into the padding.
+fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
+    let [cb, hb, wb] = plan.big;
+    let [_, hs, ws] = plan.small;
+    let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
+    let n = nb * hs * ws;
+    for c in 0..cb {
+        for kh in 0..k {
+            let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
+            for kw in 0..k {
+                let (ow_lo, ow_hi) = valid(kw, plan, wb, ws);
+                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
+                for image in 0..nb {
+                    let plane = &big[(image * cb + c) * hb * wb..][..hb * wb];
+                    let rows = &mut row[image * hs * ws..][..hs * ws];
+                    for (oh, dst) in rows.chunks_exact_mut(ws).enumerate() {
+                        if oh < oh_lo || oh >= oh_hi {
+                            dst.fill(0.0);
+                            continue;
+                        }
+                        let src = &plane[(oh * s + kh - p) * wb..][..wb];
+                        dst[..ow_lo].fill(0.0);
+                        dst[ow_hi..].fill(0.0);
+                        if ow_lo == ow_hi {
+                            continue;
+                        }
+                        let first = ow_lo * s + kw - p;
+                        for (d, x) in dst[ow_lo..ow_hi]
+                            .iter_mut()
+                            .zip(src[first..].iter().step_by(s))
+                        {
+                            *d = *x;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im of `nb` big images: the adjoint of [`im2col`], adding into `big`.
+fn col2im(plan: &Plan, col: &[f32], nb: usize, big: &mut [f32]) {
+    let [cb, hb, wb] = plan.big;
+    let [_, hs, ws] = plan.small;
+    let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
+    let n = nb * hs * ws;
+    for image in 0..nb {
+        for c in 0..cb {
+            let plane = &mut big[(image * cb + c) * hb * wb..][..hb * wb];
+            for kh in 0..k {
+                let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
+                for kw in 0..k {
+                    let (ow_lo, ow_hi) = valid(kw, plan, wb, ws);
+                    if ow_lo == ow_hi {
+                        continue;
+                    }
+                    let row = &col[((c * k + kh) * k + kw) * n + image * hs * ws..][..hs * ws];
+                    let first = ow_lo * s + kw - p;
+                    for oh in oh_lo..oh_hi {
+                        let src = &row[oh * ws + ow_lo..oh * ws + ow_hi];
+                        let dst = &mut plane[(oh * s + kh - p) * wb + first..];
+                        for (d, x) in dst.iter_mut().step_by(s).zip(src) {
+                            *d += *x;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies `nb` small images `[nb, Cs, P]` into `[Cs, nb·P]` (`to_rows`), or back.
+fn regroup(plan: &Plan, images: &mut [f32], rows: &mut [f32], nb: usize, to_rows: bool) {
+    let cs = plan.small[0];
+    let pixels = plan.small_pixels();
+    for image in 0..nb {
+        for c in 0..cs {
+            let a = &mut images[(image * cs + c) * pixels..][..pixels];
+            let b = &mut rows[(c * nb + image) * pixels..][..pixels];
+            if to_rows {
+                b.copy_from_slice(a);
+            } else {
+                a.copy_from_slice(b);
+            }
+        }
+    }
+}
+
+/// Runs `work(first image, output chunk, GEMM parallelism)` over the batch's chunks, handing each
+/// its own part of `out` (`per_image` values an image).
+fn each_chunk(
+    plan: &Plan,
+    out: &mut [f32],
+    per_image: usize,
+    work: impl Fn(usize, &mut [f32], Parallelism) + Sync,
+) {
+    let nb = plan.chunk();
+    let threads = rayon::current_num_threads();
+    if plan.parallel_chunks() {
+        out.par_chunks_mut(nb * per_image)
+            .enumerate()
+            .for_each(|(i, chunk)| work(i * nb, chunk, Parallelism::None));
+    } else {
+        for (i, chunk) in out.chunks_mut(nb * per_image).enumerate() {
+            work(i * nb, chunk, Parallelism::Rayon(threads));
+        }
+    }
+}
+
+/// small = W · im2col(big). `big: [B, Cb, Hb, Wb]`, `weight: [Cs, Cb·k·k]`, returns `[B, Cs, Hs, Ws]`.
+pub fn lower(plan: &Plan, big: &[f32], weight: &[f32]) -> Vec<f32> {
+    let (rows, cs, pixels) = (plan.rows(), plan.small[0], plan.small_pixels());
+    let (big_len, small_len) = (plan.big_len(), plan.small_len());
+    assert_eq!(big.len(), plan.batch * big_len, "lower: input size");
+    assert_eq!(weight.len(), cs * rows, "lower: weight size");
+    let mut out = vec![0.0; plan.batch * small_len];
+    each_chunk(plan, &mut out, small_len, |first, out, parallelism| {
+        let nb = out.len() / small_len;
+        let n = nb * pixels;
+        let mut col = vec![0.0; rows * n];
+        im2col(plan, &big[first * big_len..][..nb * big_len], nb, &mut col);
+        let mut result = vec![0.0; cs * n];
+        matmul(
+            (cs, n, rows),
+            &mut result,
+            n,
+            false,
+            weight,
+            (rows, 1),
+            &col,
+            (n, 1),
+            parallelism,
+        );
+        regroup(plan, out, &mut result, nb, false);
+    });
+    out
+}
+
+/// big = col2im(Wᵀ · small). `small: [B, Cs, Hs, Ws]`, `weight: [Cs, Cb·k·k]`, returns
+/// `[B, Cb, Hb, Wb]`.
+pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
+    let (rows, cs, pixels) = (plan.rows(), plan.small[0], plan.small_pixels());
+    let (big_len, small_len) = (plan.big_len(), plan.small_len());
+    assert_eq!(small.len(), plan.batch * small_len, "raise: input size");
+    assert_eq!(weight.len(), cs * rows, "raise: weight size");
+    let mut out = vec![0.0; plan.batch * big_len];
+    each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
+        let nb = out.len() / big_len;
+        let n = nb * pixels;
+        let mut grouped = vec![0.0; cs * n];
+        let mut images = small[first * small_len..][..nb * small_len].to_vec();
+        regroup(plan, &mut images, &mut grouped, nb, true);
+        let mut col = vec![0.0; rows * n];
+        matmul(
+            (rows, n, cs),
+            &mut col,
+            n,
+            false,
+            weight,
+            (1, rows),
+            &grouped,
+            (n, 1),
+            parallelism,
+        );
+        col2im(plan, &col, nb, out);
+    });
+    out
+}
+
+/// W' = Σ small · im2col(big)ᵀ over the batch: `[Cs, Cb·k·k]`.
+pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
+    let (rows, cs, pixels) = (plan.rows(), plan.small[0], plan.small_pixels());
+    let (big_len, small_len) = (plan.big_len(), plan.small_len());
+    assert_eq!(big.len(), plan.batch * big_len, "weight_grad: big size");
+    assert_eq!(
+        small.len(),
+        plan.batch * small_len,
+        "weight_grad: small size"
+    );
+    let nb = plan.chunk();
+    let chunks = plan.batch.div_ceil(nb);
+    let threads = rayon::current_num_threads();
+    // One accumulator per thread (each running its share of the chunks one after the other),
+    // summed at the end; with fewer chunks than threads, one accumulator and parallel GEMMs.
+    let (groups, parallelism) = if plan.parallel_chunks() {
+        (threads.min(chunks), Parallelism::None)
+    } else {
+        (1, Parallelism::Rayon(threads))
+    };
+    let partial = |group: usize| {
+        let mut acc = vec![0.0; cs * rows];
+        let mut started = false;
+        for chunk in (group..chunks).step_by(groups) {
+            let first = chunk * nb;
+            let nb = nb.min(plan.batch - first);
+            let n = nb * pixels;
+            let mut col = vec![0.0; rows * n];
+            im2col(plan, &big[first * big_len..][..nb * big_len], nb, &mut col);
+            let mut grouped = vec![0.0; cs * n];
+            let mut images = small[first * small_len..][..nb * small_len].to_vec();
+            regroup(plan, &mut images, &mut grouped, nb, true);
+            matmul(
+                (cs, rows, n),
+                &mut acc,
+                rows,
+                started,
+                &grouped,
+                (n, 1),
+                &col,
+                (1, n),
+                parallelism,
+            );
+            started = true;
+        }
+        acc
+    };
+    (0..groups)
+        .into_par_iter()
+        .map(partial)
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            a
+        })
+        .unwrap_or_else(|| vec![0.0; cs * rows])
+}
+
+/// The convolutions as a backend extension: Flex runs the kernels above, autodiff records our
+/// backward passes. Other backends (CUDA, wgpu) keep burn's own convolutions ([`conv2d`] and
+/// [`conv_transpose2d`] route by device).
+#[backend_extension(Flex, Autodiff)]
+pub trait DcganConv: Backend {
+    /// `x: [B, Cin, H, W]`, `weight: [Cout, Cin, k, k]`.
+    fn dcgan_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self>;
+    /// `x: [B, Cin, H, W]`, `weight: [Cin, Cout, k, k]`.
+    fn dcgan_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> FloatTensor<Self>;
+    /// The gradient of a convolution's weight from its input and its output gradient.
+    fn dcgan_conv2d_weight_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self>;
+    /// The gradient of a transposed convolution's weight from its input and its output gradient.
+    fn dcgan_conv_transpose2d_weight_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self>;
+}
+
+fn dims4(t: &FlexTensor) -> [usize; 4] {
+    let shape = t.shape();
+    assert_eq!(shape.num_dims(), 4, "convolution: expected a 4-d tensor");
+    [shape[0], shape[1], shape[2], shape[3]]
+}
+
+/// The tensor's values, contiguous, as f32.
+fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    assert_eq!(t.dtype(), DType::F32, "the DCGAN kernels run in f32");
+    match t.as_slice::<f32>() {
+        Some(v) => std::borrow::Cow::Borrowed(v),
+        None => std::borrow::Cow::Owned(t.to_contiguous().as_slice::<f32>().unwrap().to_vec()),
+    }
+}
+
+fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+impl DcganConv for Flex {
+    fn dcgan_conv2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        stride: usize,
+        padding: usize,
+    ) -> FlexTensor {
+        let [cout, _, k, _] = dims4(&weight);
+        let plan = Plan::conv(dims4(&x), cout, k, stride, padding);
+        let [cs, hs, ws] = plan.small;
+        flex(
+            lower(&plan, &values(&x), &values(&weight)),
+            [plan.batch, cs, hs, ws],
+        )
+    }
+
+    fn dcgan_conv_transpose2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> FlexTensor {
+        let [_, cout, k, _] = dims4(&weight);
+        let plan = Plan::conv_transpose(dims4(&x), cout, k, stride, padding, output_padding);
+        let [cb, hb, wb] = plan.big;
+        flex(
+            raise(&plan, &values(&x), &values(&weight)),
+            [plan.batch, cb, hb, wb],
+        )
+    }
+
+    fn dcgan_conv2d_weight_grad(
+        x: FlexTensor,
+        grad: FlexTensor,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FlexTensor {
+        let [_, cin, _, _] = dims4(&x);
+        let [_, cout, _, _] = dims4(&grad);
+        let plan = Plan::conv(dims4(&x), cout, kernel, stride, padding);
+        assert_eq!(
+            dims4(&grad)[2..],
+            plan.small[1..],
+            "convolution gradient: output size"
+        );
+        let w = weight_grad(&plan, &values(&x), &values(&grad));
+        flex(w, [cout, cin, kernel, kernel])
+    }
+
+    fn dcgan_conv_transpose2d_weight_grad(
+        x: FlexTensor,
+        grad: FlexTensor,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FlexTensor {
+        let [_, cin, _, _] = dims4(&x);
+        let [_, cout, _, _] = dims4(&grad);
+        // The output gradient is the big map, the input the small one.
+        let plan = Plan::conv(dims4(&grad), cin, kernel, stride, padding);
+        assert_eq!(
+            dims4(&x)[2..],
+            plan.small[1..],
+            "transposed convolution gradient: input size"
+        );
+        let w = weight_grad(&plan, &values(&grad), &values(&x));
+        flex(w, [cin, cout, kernel, kernel])
+    }
+}
+
+/// The output padding that makes a transposed convolution of `small` rows come back to `big`.
+fn output_padding(big: usize, small: usize, kernel: usize, stride: usize, padding: usize) -> usize {
+    big + 2 * padding - ((small - 1) * stride + kernel)
+}
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl<B: Backend + DcganConv> Backward<B, 2> for ConvBackward {
+    /// Input, weight, stride, padding.
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_w] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, weight, stride, padding) = ops.state;
+        let x: FloatTensor<B> = checkpointer.retrieve_node_output(x);
+        let weight: FloatTensor<B> = checkpointer.retrieve_node_output(weight);
+        let kernel = weight.shape()[2];
+        if let Some(node) = node_x {
+            let pad = output_padding(x.shape()[2], grad.shape()[2], kernel, stride, padding);
+            let dx = B::dcgan_conv_transpose2d(grad.clone(), weight, stride, padding, pad);
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = node_w {
+            let dw = B::dcgan_conv2d_weight_grad(x, grad, kernel, stride, padding);
+            grads.register::<B>(node.id, dw);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ConvTransposeBackward;
+
+impl<B: Backend + DcganConv> Backward<B, 2> for ConvTransposeBackward {
+    /// Input, weight, stride, padding.
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_w] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, weight, stride, padding) = ops.state;
+        let x: FloatTensor<B> = checkpointer.retrieve_node_output(x);
+        let weight: FloatTensor<B> = checkpointer.retrieve_node_output(weight);
+        let kernel = weight.shape()[2];
+        if let Some(node) = node_x {
+            let dx = B::dcgan_conv2d(grad.clone(), weight, stride, padding);
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = node_w {
+            let dw = B::dcgan_conv_transpose2d_weight_grad(x, grad, kernel, stride, padding);
+            grads.register::<B>(node.id, dw);
+        }
+    }
+}
+
+impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C> {
+    fn dcgan_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        match ConvBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&weight),
+                    stride,
+                    padding,
+                );
+                let y =
+                    B::dcgan_conv2d(x.into_primitive(), weight.into_primitive(), stride, padding);
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::dcgan_conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
+    }
+
+    fn dcgan_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> FloatTensor<Self> {
+        let forward = |x: FloatTensor<B>, w: FloatTensor<B>| {
+            B::dcgan_conv_transpose2d(x, w, stride, padding, output_padding)
+        };
+        match ConvTransposeBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&weight),
+                    stride,
+                    padding,
+                );
+                prep.finish(state, forward(x.into_primitive(), weight.into_primitive()))
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(forward(x.into_primitive(), weight.into_primitive()))
+            }
+        }
+    }
+
+    // Gradients of gradients are not needed: these two run untracked.
+    fn dcgan_conv2d_weight_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        let w = B::dcgan_conv2d_weight_grad(
+            x.into_primitive(),
+            grad.into_primitive(),
+            kernel,
+            stride,
+            padding,
+        );
+        FloatTensor::<Self>::new(w)
+    }
+
+    fn dcgan_conv_transpose2d_weight_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        let w = B::dcgan_conv_transpose2d_weight_grad(
+            x.into_primitive(),
+            grad.into_primitive(),
+            kernel,
+            stride,
+            padding,
+        );
+        FloatTensor::<Self>::new(w)
+    }
+}
+
+/// Whether tensors on `device` run on Flex (with or without autodiff).
+pub fn runs_on_flex(device: &burn::tensor::Device) -> bool {
+    matches!(
+        device.as_dispatch().clone().inner(),
+        DispatchDevice::Flex(_)
+    )
+}
+
+/// A bias-free convolution: our kernels on Flex, burn's elsewhere.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
+    if runs_on_flex(&x.device()) {
+        let y = <burn::backend::Dispatch as DcganConv>::dcgan_conv2d(
+            x.into_dispatch(),
+            weight.into_dispatch(),
+            stride,
+            padding,
+        );
+        Tensor::from_dispatch(y)
+    } else {
+        let options = burn::tensor::ops::ConvOptions::new([stride; 2], [padding; 2], [1, 1], 1);
+        burn::tensor::module::conv2d(x, weight, None, options)
+    }
+}
+
+/// A bias-free transposed convolution: our kernels on Flex, burn's elsewhere.
+pub fn conv_transpose2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+) -> Tensor<4> {
+    if runs_on_flex(&x.device()) {
+        let y = <burn::backend::Dispatch as DcganConv>::dcgan_conv_transpose2d(
+            x.into_dispatch(),
+            weight.into_dispatch(),
+            stride,
+            padding,
+            output_padding,
+        );
+        Tensor::from_dispatch(y)
+    } else {
+        let options = burn::tensor::ops::ConvTransposeOptions::new(
+            [stride; 2],
+            [padding; 2],
+            [output_padding; 2],
+            [1, 1],
+            1,
+        );
+        burn::tensor::module::conv_transpose2d(x, weight, None, options)
+    }
+}

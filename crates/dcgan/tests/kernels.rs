@@ -1,0 +1,196 @@
+//! The project's own Flex kernels (model/kernels.rs) against burn's operations on the same
+//! device: forward values and the gradients of every input, for the geometries DCGAN uses
+//! (k4 s2 p1, k4 s1 p0 on 1×1 and 4×4 maps, k5 s2 p2 with output padding 1) and a few it does
+//! not (odd sizes, batches that do not split evenly, batch 1).
+
+use burn::tensor::module::{conv_transpose2d, conv2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::{Device, Distribution, Tensor};
+use dcgan::model::kernels;
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+fn random(shape: [usize; 4], device: &Device) -> Tensor<4> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
+/// Largest |a − b| relative to the largest |b|.
+fn rel_diff(a: Tensor<4>, b: Tensor<4>) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    let scale = b.clone().abs().max().into_scalar::<f32>().max(1e-6);
+    (a - b).abs().max().into_scalar::<f32>() / scale
+}
+
+struct Case {
+    batch: usize,
+    cin: usize,
+    size: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+}
+
+const CASES: [Case; 7] = [
+    // D's strided layers and G's upsampling layers (kernel 4).
+    Case {
+        batch: 5,
+        cin: 6,
+        size: 8,
+        cout: 7,
+        kernel: 4,
+        stride: 2,
+        padding: 1,
+        output_padding: 0,
+    },
+    // D's output layer: a 4×4 map to 1×1; G's projection: 1×1 to 4×4.
+    Case {
+        batch: 3,
+        cin: 9,
+        size: 4,
+        cout: 1,
+        kernel: 4,
+        stride: 1,
+        padding: 0,
+        output_padding: 0,
+    },
+    Case {
+        batch: 4,
+        cin: 10,
+        size: 1,
+        cout: 8,
+        kernel: 4,
+        stride: 1,
+        padding: 0,
+        output_padding: 0,
+    },
+    // Kernel 5 (the authors' layout).
+    Case {
+        batch: 3,
+        cin: 4,
+        size: 8,
+        cout: 5,
+        kernel: 5,
+        stride: 2,
+        padding: 2,
+        output_padding: 1,
+    },
+    // Odd size, batch 1.
+    Case {
+        batch: 1,
+        cin: 3,
+        size: 7,
+        cout: 4,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+        output_padding: 0,
+    },
+    // Stride 1 with padding; an RGB input.
+    Case {
+        batch: 2,
+        cin: 3,
+        size: 6,
+        cout: 5,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        output_padding: 0,
+    },
+    // A batch of 67: chunks of unequal size.
+    Case {
+        batch: 67,
+        cin: 4,
+        size: 16,
+        cout: 6,
+        kernel: 4,
+        stride: 2,
+        padding: 1,
+        output_padding: 0,
+    },
+];
+
+#[test]
+fn convolution_forward_and_gradients_match_burn() {
+    let device = device();
+    for (i, c) in CASES.iter().enumerate() {
+        if c.size + 2 * c.padding < c.kernel {
+            continue; // the kernel does not fit (the 1×1 case is for the transposed convolution)
+        }
+        let x = random([c.batch, c.cin, c.size, c.size], &device).require_grad();
+        let w = random([c.cout, c.cin, c.kernel, c.kernel], &device).require_grad();
+        let options = ConvOptions::new([c.stride; 2], [c.padding; 2], [1, 1], 1);
+        let want = conv2d(x.clone(), w.clone(), None, options);
+        let got = kernels::conv2d(x.clone(), w.clone(), c.stride, c.padding);
+        assert!(
+            rel_diff(got.clone(), want.clone()) < 1e-5,
+            "case {i}: forward"
+        );
+
+        // A random weighting of the outputs, so every output's gradient differs.
+        let r = random(want.dims(), &device);
+        let g_want = (want * r.clone()).sum().backward();
+        let g_got = (got * r).sum().backward();
+        for (name, t) in [("input", &x), ("weight", &w)] {
+            let a = t.grad(&g_got).expect("our gradient");
+            let b = t.grad(&g_want).expect("burn gradient");
+            let d = rel_diff(a, b);
+            assert!(d < 1e-5, "case {i}: {name} gradient differs by {d}");
+        }
+    }
+}
+
+#[test]
+fn transposed_convolution_forward_and_gradients_match_burn() {
+    let device = device();
+    for (i, c) in CASES.iter().enumerate() {
+        let x = random([c.batch, c.cin, c.size, c.size], &device).require_grad();
+        let w = random([c.cin, c.cout, c.kernel, c.kernel], &device).require_grad();
+        let options = ConvTransposeOptions::new(
+            [c.stride; 2],
+            [c.padding; 2],
+            [c.output_padding; 2],
+            [1, 1],
+            1,
+        );
+        let want = conv_transpose2d(x.clone(), w.clone(), None, options);
+        let got =
+            kernels::conv_transpose2d(x.clone(), w.clone(), c.stride, c.padding, c.output_padding);
+        assert!(
+            rel_diff(got.clone(), want.clone()) < 1e-5,
+            "case {i}: forward"
+        );
+
+        let r = random(want.dims(), &device);
+        let g_want = (want * r.clone()).sum().backward();
+        let g_got = (got * r).sum().backward();
+        for (name, t) in [("input", &x), ("weight", &w)] {
+            let a = t.grad(&g_got).expect("our gradient");
+            let b = t.grad(&g_want).expect("burn gradient");
+            let d = rel_diff(a, b);
+            assert!(d < 1e-5, "case {i}: {name} gradient differs by {d}");
+        }
+    }
+}
+
+#[test]
+fn untracked_inputs_get_no_gradient_and_plain_devices_work() {
+    // The G step runs D with its weights detached: only the input's gradient is computed.
+    let device = device();
+    let x = random([2, 3, 8, 8], &device).require_grad();
+    let w = random([4, 3, 4, 4], &device);
+    let grads = kernels::conv2d(x.clone(), w.clone(), 2, 1).sum().backward();
+    assert!(x.grad(&grads).is_some());
+    assert!(w.grad(&grads).is_none());
+
+    // Without autodiff (sampling).
+    let plain = Device::flex();
+    let x = random([2, 3, 8, 8], &plain);
+    let w = random([4, 3, 4, 4], &plain);
+    let options = ConvOptions::new([2; 2], [1; 2], [1, 1], 1);
+    let want = conv2d(x.clone(), w.clone(), None, options);
+    assert!(rel_diff(kernels::conv2d(x, w, 2, 1), want) < 1e-5);
+}
