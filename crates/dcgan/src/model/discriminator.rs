@@ -71,11 +71,11 @@ impl Discriminator {
         let mut out = Vec::with_capacity(self.blocks.len());
         let mut x = x;
         for block in &self.blocks {
-            let mut h = block.conv.forward(x);
-            if let Some(norm) = &block.norm {
-                h = norm.forward(h, mode);
-            }
-            x = leaky_relu(h, self.leaky_slope);
+            let h = block.conv.forward(x);
+            x = match &block.norm {
+                Some(norm) => norm.forward_act(h, mode, self.leaky_slope),
+                None => leaky_relu(h, self.leaky_slope),
+            };
             out.push(x.clone());
         }
         out
@@ -86,11 +86,11 @@ impl Discriminator {
         let [batch, ..] = x.dims();
         let mut x = x;
         for block in &self.blocks {
-            let mut h = block.conv.forward(x); // [b, ndf·2^i, size/2^(i+1), ..]
-            if let Some(norm) = &block.norm {
-                h = norm.forward(h, mode);
-            }
-            x = leaky_relu(h, self.leaky_slope);
+            let h = block.conv.forward(x); // [b, ndf·2^i, size/2^(i+1), ..]
+            x = match &block.norm {
+                Some(norm) => norm.forward_act(h, mode, self.leaky_slope),
+                None => leaky_relu(h, self.leaky_slope),
+            };
         }
         match (&self.output_conv, &self.output_dense) {
             (Some(conv), _) => conv.forward(x).reshape([batch]), // [b, 1, 1, 1] → [b]

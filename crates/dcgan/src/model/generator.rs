@@ -8,9 +8,9 @@
 //! reshaped to a 4×4 map, then ConvT(k5 s2 p2, output padding 1) layers.
 
 use burn::module::Module;
-use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 
+use super::kernels;
 use super::layers::{BatchNorm, BnMode, ConvT, Dense};
 use crate::config::ModelConfig;
 use crate::rng::{self, Purpose};
@@ -81,7 +81,7 @@ impl Generator {
 
     /// `z`: `[batch, nz]` → `[batch, nc, size, size]` in [−1, 1].
     pub fn forward(&self, z: Tensor<2>, mode: BnMode) -> Tensor<4> {
-        tanh(self.output.forward(self.hidden(z, mode)))
+        kernels::tanh(self.output.forward(self.hidden(z, mode)))
     }
 
     /// As [`Generator::forward`], with the feature maps of the last hidden layer multiplied by
@@ -89,7 +89,7 @@ impl Generator {
     pub fn forward_keeping(&self, z: Tensor<2>, mode: BnMode, keep: Tensor<1>) -> Tensor<4> {
         let [c] = keep.dims();
         let h = self.hidden(z, mode).mul(keep.reshape([1, c, 1, 1]));
-        tanh(self.output.forward(h))
+        kernels::tanh(self.output.forward(h))
     }
 
     /// The last hidden layer's activations (after BatchNorm + ReLU), the input of the output
@@ -98,14 +98,14 @@ impl Generator {
         let [batch, _] = z.dims();
         let mut x = if let Some(conv) = &self.project_conv {
             let x = conv.forward(z.reshape([batch, self.latent_dim, 1, 1])); // [b, C, 4, 4]
-            relu(self.project_norm.forward(x, mode))
+            self.project_norm.forward_act(x, mode, 0.0) // ReLU
         } else {
             let dense = self.project_dense.as_ref().expect("G has a projection");
-            let x = relu(self.project_norm.forward(dense.forward(z), mode)); // [b, C·16]
+            let x = self.project_norm.forward_act(dense.forward(z), mode, 0.0); // [b, C·16]
             x.reshape([batch, self.base_channels, 4, 4])
         };
         for block in &self.blocks {
-            x = relu(block.norm.forward(block.conv.forward(x), mode)); // [b, C/2^i, 4·2^i, ..]
+            x = block.norm.forward_act(block.conv.forward(x), mode, 0.0); // [b, C/2^i, 4·2^i, ..]
         }
         x // [b, ngf, size/2, size/2]
     }

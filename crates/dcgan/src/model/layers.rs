@@ -174,28 +174,62 @@ impl BatchNorm {
                 self.eps,
             );
         }
-        let dims = x.dims();
-        let per_feature = dims.iter().product::<usize>() / dims[1];
+        let per_feature = per_feature(&x);
         let out = batch_norm_train(x, self.gamma.val(), self.beta.val(), self.eps);
         if mode == BnMode::Train {
-            let m = self.momentum;
-            let unbiased = per_feature as f64 / (per_feature.max(2) - 1) as f64;
-            let mean = self
-                .running_mean
-                .value_sync()
-                .mul_scalar(1.0 - m)
-                .add(out.mean.detach().mul_scalar(m));
-            let var = self
-                .running_var
-                .value_sync()
-                .mul_scalar(1.0 - m)
-                .add(out.variance.detach().mul_scalar(m * unbiased));
-            self.running_mean.update(mean.detach());
-            self.running_var.update(var.detach());
-            // Fold the per-thread update in now, so visitors (saving) see it.
-            self.running_mean.value_sync();
-            self.running_var.value_sync();
+            self.update_running(out.mean, out.variance, per_feature);
         }
         out.output
     }
+
+    /// `act(self.forward(x))` with `act(z) = z` for z > 0 and `slope·z` otherwise (ReLU: slope
+    /// 0), fused into one kernel on Flex.
+    pub fn forward_act<const D: usize>(&self, x: Tensor<D>, mode: BnMode, slope: f64) -> Tensor<D> {
+        if !kernels::runs_on_flex(&x.device()) {
+            return kernels::activation(self.forward(x, mode), slope);
+        }
+        if mode == BnMode::Eval {
+            let device = x.device();
+            let var = self.running_var.value().to_device(&device);
+            let mean = self.running_mean.value().to_device(&device);
+            let scale = self.gamma.val().div(var.add_scalar(self.eps).sqrt());
+            let shift = self.beta.val().sub(mean.mul(scale.clone()));
+            return kernels::scale_shift_act(&x, scale, shift, slope).expect("on Flex");
+        }
+        let per_feature = per_feature(&x);
+        let (y, mean, var) =
+            kernels::batch_norm_act(&x, self.gamma.val(), self.beta.val(), self.eps, slope)
+                .expect("on Flex");
+        if mode == BnMode::Train {
+            self.update_running(mean, var, per_feature);
+        }
+        y
+    }
+
+    /// running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
+    fn update_running(&self, mean: Tensor<1>, variance: Tensor<1>, per_feature: usize) {
+        let m = self.momentum;
+        let unbiased = per_feature as f64 / (per_feature.max(2) - 1) as f64;
+        let mean = self
+            .running_mean
+            .value_sync()
+            .mul_scalar(1.0 - m)
+            .add(mean.detach().mul_scalar(m));
+        let var = self
+            .running_var
+            .value_sync()
+            .mul_scalar(1.0 - m)
+            .add(variance.detach().mul_scalar(m * unbiased));
+        self.running_mean.update(mean.detach());
+        self.running_var.update(var.detach());
+        // Fold the per-thread update in now, so visitors (saving) see it.
+        self.running_mean.value_sync();
+        self.running_var.value_sync();
+    }
+}
+
+/// Values per feature of `[batch, features, ...]`.
+fn per_feature<const D: usize>(x: &Tensor<D>) -> usize {
+    let dims = x.dims();
+    dims.iter().product::<usize>() / dims[1]
 }

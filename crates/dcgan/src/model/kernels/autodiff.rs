@@ -1,0 +1,319 @@
+//! The kernels on an autodiff device: each forward runs the Flex kernel and records a backward
+//! step written here (burn's `Backward` trait), which calls the Flex kernels for the gradients.
+
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Flex, TensorMetadata};
+use burn_flex::FlexTensor;
+
+use super::{DcganKernels, flex};
+
+/// The output padding that brings a transposed convolution of `small` rows back to `big`.
+fn output_padding(big: usize, small: usize, kernel: usize, stride: usize, padding: usize) -> usize {
+    big + 2 * padding - ((small - 1) * stride + kernel)
+}
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl Backward<Flex, 2> for ConvBackward {
+    /// Input, weight, stride, padding.
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_w] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (x, weight, stride, padding) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x);
+        let weight: FlexTensor = checkpointer.retrieve_node_output(weight);
+        let kernel = weight.shape()[2];
+        if let Some(node) = node_x {
+            // The input gradient of a convolution is the transposed convolution of the output
+            // gradient with the same weight.
+            let pad = output_padding(x.shape()[2], grad.shape()[2], kernel, stride, padding);
+            let dx = flex::conv_transpose2d(&grad, &weight, stride, padding, pad);
+            grads.register::<Flex>(node.id, dx);
+        }
+        if let Some(node) = node_w {
+            let dw = flex::conv2d_weight_grad(&x, &grad, kernel, stride, padding);
+            grads.register::<Flex>(node.id, dw);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ConvTransposeBackward;
+
+impl Backward<Flex, 2> for ConvTransposeBackward {
+    /// Input, weight, stride, padding.
+    type State = (NodeId, NodeId, usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_w] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (x, weight, stride, padding) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x);
+        let weight: FlexTensor = checkpointer.retrieve_node_output(weight);
+        let kernel = weight.shape()[2];
+        if let Some(node) = node_x {
+            // ... and the other way round.
+            grads.register::<Flex>(node.id, flex::conv2d(&grad, &weight, stride, padding));
+        }
+        if let Some(node) = node_w {
+            let dw = flex::conv_transpose2d_weight_grad(&x, &grad, kernel, stride, padding);
+            grads.register::<Flex>(node.id, dw);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BatchNormActBackward;
+
+impl Backward<Flex, 3> for BatchNormActBackward {
+    /// Input, γ, output, batch mean, batch variance, ε, slope.
+    type State = (NodeId, NodeId, FlexTensor, FlexTensor, FlexTensor, f64, f64);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (x, gamma, y, mean, var, epsilon, slope) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x);
+        let gamma: FlexTensor = checkpointer.retrieve_node_output(gamma);
+        let (dx, dgamma, dbeta) =
+            flex::batch_norm_act_backward(&x, &y, &grad, &gamma, &mean, &var, epsilon, slope);
+        for (node, g) in [(node_x, dx), (node_gamma, dgamma), (node_beta, dbeta)] {
+            if let Some(node) = node {
+                grads.register::<Flex>(node.id, g);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ScaleShiftActBackward;
+
+impl Backward<Flex, 3> for ScaleShiftActBackward {
+    /// Input, scale, output, slope.
+    type State = (NodeId, NodeId, FlexTensor, f64);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_scale, node_shift] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (x, scale, y, slope) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x);
+        let scale: FlexTensor = checkpointer.retrieve_node_output(scale);
+        let (dx, dscale, dshift) = flex::scale_shift_act_backward(&x, &y, &grad, &scale, slope);
+        for (node, g) in [(node_x, dx), (node_scale, dscale), (node_shift, dshift)] {
+            if let Some(node) = node {
+                grads.register::<Flex>(node.id, g);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ActivationBackward;
+
+impl Backward<Flex, 1> for ActivationBackward {
+    /// Output, slope.
+    type State = (FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (y, slope) = ops.state;
+        if let Some(node) = node {
+            grads.register::<Flex>(node.id, flex::activation_backward(&y, &grad, slope));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TanhBackward;
+
+impl Backward<Flex, 1> for TanhBackward {
+    /// Output.
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
+        if let Some(node) = node {
+            grads.register::<Flex>(node.id, flex::tanh_backward(&ops.state, &grad));
+        }
+    }
+}
+
+type Tensor<C> = FloatTensor<Autodiff<Flex, C>>;
+
+impl<C: CheckpointStrategy> DcganKernels for Autodiff<Flex, C> {
+    fn dcgan_conv2d(x: Tensor<C>, weight: Tensor<C>, stride: usize, padding: usize) -> Tensor<C> {
+        match ConvBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&weight),
+                    stride,
+                    padding,
+                );
+                let y = flex::conv2d(x.primitive(), weight.primitive(), stride, padding);
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(flex::conv2d(
+                x.primitive(),
+                weight.primitive(),
+                stride,
+                padding,
+            )),
+        }
+    }
+
+    fn dcgan_conv_transpose2d(
+        x: Tensor<C>,
+        weight: Tensor<C>,
+        stride: usize,
+        padding: usize,
+        output_padding: usize,
+    ) -> Tensor<C> {
+        let y = flex::conv_transpose2d(
+            x.primitive(),
+            weight.primitive(),
+            stride,
+            padding,
+            output_padding,
+        );
+        match ConvTransposeBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&weight),
+                    stride,
+                    padding,
+                );
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn dcgan_batch_norm_act(
+        x: Tensor<C>,
+        gamma: Tensor<C>,
+        beta: Tensor<C>,
+        epsilon: f64,
+        slope: f64,
+    ) -> (Tensor<C>, Tensor<C>, Tensor<C>) {
+        let (y, mean, var) = flex::batch_norm_act(
+            x.primitive(),
+            gamma.primitive(),
+            beta.primitive(),
+            epsilon,
+            slope,
+        );
+        let stats = (
+            Tensor::<C>::new(mean.clone()),
+            Tensor::<C>::new(var.clone()),
+        );
+        let y = match BatchNormActBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&gamma),
+                    y.clone(),
+                    mean,
+                    var,
+                    epsilon,
+                    slope,
+                );
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, stats.0, stats.1)
+    }
+
+    fn dcgan_scale_shift_act(
+        x: Tensor<C>,
+        scale: Tensor<C>,
+        shift: Tensor<C>,
+        slope: f64,
+    ) -> Tensor<C> {
+        let y = flex::scale_shift_act(x.primitive(), scale.primitive(), shift.primitive(), slope);
+        match ScaleShiftActBackward
+            .prepare::<C>([x.node(), scale.node(), shift.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (
+                    prep.checkpoint(&x),
+                    prep.checkpoint(&scale),
+                    y.clone(),
+                    slope,
+                );
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn dcgan_activation(x: Tensor<C>, slope: f64) -> Tensor<C> {
+        let y = flex::activation(x.primitive(), slope);
+        match ActivationBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((y.clone(), slope), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn dcgan_tanh(x: Tensor<C>) -> Tensor<C> {
+        let y = flex::tanh(x.primitive());
+        match TanhBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(y.clone(), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}

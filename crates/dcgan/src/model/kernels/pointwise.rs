@@ -1,0 +1,266 @@
+//! BatchNorm fused with its activation, the activations alone, and tanh, on plain slices
+//! (`[B, C, P]`: batch, channels, pixels per channel), forward and backward.
+//!
+//! The activation is `act(z) = z` for z > 0, `slope·z` otherwise: slope 0 is ReLU, 0.2 DCGAN's
+//! LeakyReLU. Its derivative is read off the output (y > 0 exactly where z > 0), so the backward
+//! passes need the output, not z. Statistics are summed per plane in 16 f32 lanes and across
+//! planes in f64. Work is split over images on rayon's threads.
+
+use rayon::prelude::*;
+
+/// Elements per parallel task of the element-wise passes.
+const TASK: usize = 1 << 15;
+
+fn act(z: f32, slope: f32) -> f32 {
+    if z > 0.0 { z } else { z * slope }
+}
+
+fn act_grad(y: f32, slope: f32) -> f32 {
+    if y > 0.0 { 1.0 } else { slope }
+}
+
+/// Σ f(i) over `0..n`, in 16 lanes (vectorisable without reassociating floats).
+fn lane_sum(n: usize, f: impl Fn(usize) -> f32) -> f64 {
+    let mut lanes = [0f32; 16];
+    let whole = n / 16 * 16;
+    for base in (0..whole).step_by(16) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane += f(base + l);
+        }
+    }
+    let tail: f32 = (whole..n).map(&f).sum();
+    lanes.iter().map(|&v| v as f64).sum::<f64>() + tail as f64
+}
+
+/// Per-channel sums of `f(plane, index)` over all images: `[C]` for each of the two outputs.
+fn channel_sums(
+    batch: usize,
+    channels: usize,
+    f: impl Fn(usize, usize) -> (f64, f64) + Sync,
+) -> (Vec<f64>, Vec<f64>) {
+    let zero = || (vec![0f64; channels], vec![0f64; channels]);
+    (0..batch)
+        .into_par_iter()
+        .fold(zero, |(mut a, mut b), image| {
+            for c in 0..channels {
+                let (x, y) = f(image, c);
+                a[c] += x;
+                b[c] += y;
+            }
+            (a, b)
+        })
+        .reduce(zero, |(mut a, mut b), (x, y)| {
+            a.iter_mut().zip(x).for_each(|(a, x)| *a += x);
+            b.iter_mut().zip(y).for_each(|(b, y)| *b += y);
+            (a, b)
+        })
+}
+
+/// Per-channel batch mean and biased variance of `x`, two passes (mean, then squared deviations).
+pub fn channel_stats(x: &[f32], channels: usize, pixels: usize) -> (Vec<f32>, Vec<f32>) {
+    let image = channels * pixels;
+    let batch = x.len() / image;
+    let n = (batch * pixels) as f64;
+    let plane = |i: usize, c: usize| &x[i * image + c * pixels..][..pixels];
+    let (sums, _) = channel_sums(batch, channels, |i, c| {
+        let p = plane(i, c);
+        (lane_sum(pixels, |j| p[j]), 0.0)
+    });
+    let mean: Vec<f32> = sums.iter().map(|s| (s / n) as f32).collect();
+    let (squares, _) = channel_sums(batch, channels, |i, c| {
+        let (p, m) = (plane(i, c), mean[c]);
+        (lane_sum(pixels, |j| (p[j] - m) * (p[j] - m)), 0.0)
+    });
+    let var = squares.iter().map(|s| (s / n) as f32).collect();
+    (mean, var)
+}
+
+/// `y = act(x·scale[c] + shift[c])`.
+pub fn scale_shift_act(
+    x: &[f32],
+    pixels: usize,
+    scale: &[f32],
+    shift: &[f32],
+    slope: f32,
+) -> Vec<f32> {
+    let channels = scale.len();
+    let mut y = vec![0.0; x.len()];
+    y.par_chunks_mut(channels * pixels)
+        .zip(x.par_chunks(channels * pixels))
+        .for_each(|(y, x)| {
+            for c in 0..channels {
+                let (a, b) = (scale[c], shift[c]);
+                let (y, x) = (&mut y[c * pixels..][..pixels], &x[c * pixels..][..pixels]);
+                for (y, x) in y.iter_mut().zip(x) {
+                    *y = act(x * a + b, slope);
+                }
+            }
+        });
+    y
+}
+
+/// The per-channel scale and shift of BatchNorm with statistics `mean`, `var`.
+pub fn batch_norm_affine(
+    gamma: &[f32],
+    beta: &[f32],
+    mean: &[f32],
+    var: &[f32],
+    epsilon: f64,
+) -> (Vec<f32>, Vec<f32>) {
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(var)
+        .map(|(g, v)| g / (*v as f64 + epsilon).sqrt() as f32)
+        .collect();
+    let shift = beta
+        .iter()
+        .zip(mean)
+        .zip(&scale)
+        .map(|((b, m), a)| b - m * a)
+        .collect();
+    (scale, shift)
+}
+
+/// Gradients of `y = act(x·scale[c] + shift[c])` with fixed `scale` and `shift` tensors:
+/// `(dx, dscale, dshift)`.
+pub fn scale_shift_act_backward(
+    x: &[f32],
+    y: &[f32],
+    grad: &[f32],
+    pixels: usize,
+    scale: &[f32],
+    slope: f32,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let channels = scale.len();
+    let image = channels * pixels;
+    let batch = x.len() / image;
+    let at = |i: usize, c: usize| i * image + c * pixels;
+    let (dscale, dshift) = channel_sums(batch, channels, |i, c| {
+        let o = at(i, c);
+        let (x, y, g) = (&x[o..][..pixels], &y[o..][..pixels], &grad[o..][..pixels]);
+        (
+            lane_sum(pixels, |j| g[j] * act_grad(y[j], slope) * x[j]),
+            lane_sum(pixels, |j| g[j] * act_grad(y[j], slope)),
+        )
+    });
+    let mut dx = vec![0.0; x.len()];
+    dx.par_chunks_mut(image).enumerate().for_each(|(i, dx)| {
+        for c in 0..channels {
+            let o = at(i, c);
+            let (y, g) = (&y[o..][..pixels], &grad[o..][..pixels]);
+            for ((d, y), g) in dx[c * pixels..][..pixels].iter_mut().zip(y).zip(g) {
+                *d = g * act_grad(*y, slope) * scale[c];
+            }
+        }
+    });
+    let f32s = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect();
+    (dx, f32s(dscale), f32s(dshift))
+}
+
+/// Gradients of training-mode BatchNorm (batch statistics `mean`, biased `var`) followed by the
+/// activation: `(dx, dgamma, dbeta)`. With dz = dy·act'(z), x̂ = (x − μ)·r, r = 1/√(var + ε),
+/// N = B·P: dβ = Σ dz, dγ = Σ dz·x̂, dx = γ·r·(dz − dβ/N − x̂·dγ/N).
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_act_backward(
+    x: &[f32],
+    y: &[f32],
+    grad: &[f32],
+    pixels: usize,
+    gamma: &[f32],
+    mean: &[f32],
+    var: &[f32],
+    epsilon: f64,
+    slope: f32,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let channels = gamma.len();
+    let image = channels * pixels;
+    let batch = x.len() / image;
+    let n = (batch * pixels) as f64;
+    let rstd: Vec<f64> = var
+        .iter()
+        .map(|v| 1.0 / (*v as f64 + epsilon).sqrt())
+        .collect();
+    let at = |i: usize, c: usize| i * image + c * pixels;
+    // Σ dz and Σ dz·(x − μ).
+    let (sum_dz, sum_dz_xc) = channel_sums(batch, channels, |i, c| {
+        let o = at(i, c);
+        let (x, y, g) = (&x[o..][..pixels], &y[o..][..pixels], &grad[o..][..pixels]);
+        let m = mean[c];
+        (
+            lane_sum(pixels, |j| g[j] * act_grad(y[j], slope)),
+            lane_sum(pixels, |j| g[j] * act_grad(y[j], slope) * (x[j] - m)),
+        )
+    });
+    let dbeta: Vec<f32> = sum_dz.iter().map(|&v| v as f32).collect();
+    let dgamma: Vec<f32> = sum_dz_xc
+        .iter()
+        .zip(&rstd)
+        .map(|(v, r)| (v * r) as f32)
+        .collect();
+    // dx = a·dz − b·(x − μ) − a·Σdz/N, with a = γ·r, b = a·r·dγ/N.
+    let coef: Vec<(f32, f32, f32)> = (0..channels)
+        .map(|c| {
+            let a = gamma[c] as f64 * rstd[c];
+            let b = a * rstd[c] * (sum_dz_xc[c] * rstd[c]) / n;
+            (
+                a as f32,
+                b as f32,
+                (-a * sum_dz[c] / n + b * mean[c] as f64) as f32,
+            )
+        })
+        .collect();
+    let mut dx = vec![0.0; x.len()];
+    dx.par_chunks_mut(image).enumerate().for_each(|(i, dx)| {
+        for (c, &(a, b, k)) in coef.iter().enumerate() {
+            let o = at(i, c);
+            let (x, y, g) = (&x[o..][..pixels], &y[o..][..pixels], &grad[o..][..pixels]);
+            let dx = &mut dx[c * pixels..][..pixels];
+            for j in 0..pixels {
+                dx[j] = a * g[j] * act_grad(y[j], slope) - b * x[j] + k;
+            }
+        }
+    });
+    (dx, dgamma, dbeta)
+}
+
+/// `out[i] = f(a[i], b[i])` in parallel.
+fn zip_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
+    assert_eq!(a.len(), b.len());
+    let mut out = vec![0.0; a.len()];
+    out.par_chunks_mut(TASK)
+        .zip(a.par_chunks(TASK).zip(b.par_chunks(TASK)))
+        .for_each(|(o, (a, b))| {
+            for ((o, a), b) in o.iter_mut().zip(a).zip(b) {
+                *o = f(*a, *b);
+            }
+        });
+    out
+}
+
+/// `out[i] = f(a[i])` in parallel.
+fn map(a: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
+    let mut out = vec![0.0; a.len()];
+    out.par_chunks_mut(TASK)
+        .zip(a.par_chunks(TASK))
+        .for_each(|(o, a)| o.iter_mut().zip(a).for_each(|(o, a)| *o = f(*a)));
+    out
+}
+
+/// The activation alone.
+pub fn activation(x: &[f32], slope: f32) -> Vec<f32> {
+    map(x, |x| act(x, slope))
+}
+
+/// Its gradient, from the output.
+pub fn activation_backward(y: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
+    zip_map(y, grad, |y, g| g * act_grad(y, slope))
+}
+
+pub fn tanh(x: &[f32]) -> Vec<f32> {
+    map(x, f32::tanh)
+}
+
+/// dx = dy·(1 − y²).
+pub fn tanh_backward(y: &[f32], grad: &[f32]) -> Vec<f32> {
+    zip_map(y, grad, |y, g| g * (1.0 - y * y))
+}
