@@ -98,16 +98,14 @@ impl Plan {
 
 /// `dst[m×n] = (dst if accumulate) + a[m×k] · b[k×n]`, each matrix given by its slice and its
 /// (row, column) strides in elements.
-#[allow(unsafe_code, clippy::too_many_arguments)]
+#[allow(unsafe_code)]
 fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
     dst_row: usize,
     accumulate: bool,
-    a: &[f32],
-    (a_row, a_col): (usize, usize),
-    b: &[f32],
-    (b_row, b_col): (usize, usize),
+    (a, (a_row, a_col)): (&[f32], (usize, usize)),
+    (b, (b_row, b_col)): (&[f32], (usize, usize)),
     parallelism: Parallelism,
 ) {
     if m == 0 || n == 0 {
@@ -163,40 +161,74 @@ fn valid(offset: usize, plan: &Plan, len: usize, outputs: usize) -> (usize, usiz
     (lo.min(hi), hi)
 }
 
+/// Where kernel column `kw` reads in a strided row: input column `o·s + kw − p` is element
+/// `o + shift` of phase `phase` (the row's columns `phase, phase + s, …`).
+fn phase_of(kw: usize, plan: &Plan) -> (usize, isize) {
+    let (s, p) = (plan.stride as isize, plan.padding as isize);
+    let t = kw as isize - p;
+    (t.rem_euclid(s) as usize, t.div_euclid(s))
+}
+
+/// The length of phase `r` of a row of `len` columns.
+fn phase_len(r: usize, plan: &Plan, len: usize) -> usize {
+    (len + plan.stride - 1 - r) / plan.stride
+}
+
+/// Splits a `[h, w]` plane into its `s` column phases, `phases[r]` being `[h, phase_len(r)]`
+/// (for stride 1, a copy).
+fn split_phases(plan: &Plan, plane: &[f32], w: usize, phases: &mut [f32]) {
+    let s = plan.stride;
+    let h = plane.len() / w;
+    let mut offset = 0;
+    for r in 0..s {
+        let len = phase_len(r, plan, w);
+        for (row, dst) in plane
+            .chunks_exact(w)
+            .zip(phases[offset..offset + h * len].chunks_exact_mut(len))
+        {
+            for (d, x) in dst.iter_mut().zip(row[r..].iter().step_by(s)) {
+                *d = *x;
+            }
+        }
+        offset += h * len;
+    }
+}
+
+/// The start of phase `r` in [`split_phases`]' output.
+fn phase_start(r: usize, plan: &Plan, h: usize, w: usize) -> usize {
+    (0..r).map(|q| h * phase_len(q, plan, w)).sum()
+}
+
 /// im2col of `nb` big images: `col[(c, kh, kw)][(image, oh, ow)]`, zero where the kernel
-/// reaches into the padding.
+/// reaches into the padding. Each input plane is first split into its stride phases, so that
+/// every piece of a column row is a contiguous copy.
 fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
     let n = nb * hs * ws;
+    let mut phases = vec![0.0; hb * wb];
     for c in 0..cb {
-        for kh in 0..k {
-            let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
-            for kw in 0..k {
-                let (ow_lo, ow_hi) = valid(kw, plan, wb, ws);
-                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
-                for image in 0..nb {
-                    let plane = &big[(image * cb + c) * hb * wb..][..hb * wb];
-                    let rows = &mut row[image * hs * ws..][..hs * ws];
-                    for (oh, dst) in rows.chunks_exact_mut(ws).enumerate() {
-                        if oh < oh_lo || oh >= oh_hi {
+        for image in 0..nb {
+            split_phases(plan, &big[(image * cb + c) * hb * wb..][..hb * wb], wb, &mut phases);
+            for kh in 0..k {
+                let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
+                for kw in 0..k {
+                    let (ow_lo, ow_hi) = valid(kw, plan, wb, ws);
+                    let (r, shift) = phase_of(kw, plan);
+                    let len = phase_len(r, plan, wb);
+                    let phase = &phases[phase_start(r, plan, hb, wb)..][..hb * len];
+                    let row = &mut col[((c * k + kh) * k + kw) * n + image * hs * ws..][..hs * ws];
+                    for (oh, dst) in row.chunks_exact_mut(ws).enumerate() {
+                        if oh < oh_lo || oh >= oh_hi || ow_lo == ow_hi {
                             dst.fill(0.0);
                             continue;
                         }
-                        let src = &plane[(oh * s + kh - p) * wb..][..wb];
+                        let src = &phase[(oh * s + kh - p) * len..][..len];
                         dst[..ow_lo].fill(0.0);
                         dst[ow_hi..].fill(0.0);
-                        if ow_lo == ow_hi {
-                            continue;
-                        }
-                        let first = ow_lo * s + kw - p;
-                        for (d, x) in dst[ow_lo..ow_hi]
-                            .iter_mut()
-                            .zip(src[first..].iter().step_by(s))
-                        {
-                            *d = *x;
-                        }
+                        let from = (ow_lo as isize + shift) as usize;
+                        dst[ow_lo..ow_hi].copy_from_slice(&src[from..from + ow_hi - ow_lo]);
                     }
                 }
             }
@@ -204,15 +236,17 @@ fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
     }
 }
 
-/// col2im of `nb` big images: the adjoint of [`im2col`], adding into `big`.
+/// col2im of `nb` big images: the adjoint of [`im2col`], writing `big`. Sums are formed in the
+/// stride phases (contiguous adds) and interleaved into each plane once.
 fn col2im(plan: &Plan, col: &[f32], nb: usize, big: &mut [f32]) {
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
     let n = nb * hs * ws;
+    let mut phases = vec![0.0; hb * wb];
     for image in 0..nb {
         for c in 0..cb {
-            let plane = &mut big[(image * cb + c) * hb * wb..][..hb * wb];
+            phases.fill(0.0);
             for kh in 0..k {
                 let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
                 for kw in 0..k {
@@ -220,35 +254,85 @@ fn col2im(plan: &Plan, col: &[f32], nb: usize, big: &mut [f32]) {
                     if ow_lo == ow_hi {
                         continue;
                     }
+                    let (r, shift) = phase_of(kw, plan);
+                    let len = phase_len(r, plan, wb);
+                    let phase = &mut phases[phase_start(r, plan, hb, wb)..][..hb * len];
                     let row = &col[((c * k + kh) * k + kw) * n + image * hs * ws..][..hs * ws];
-                    let first = ow_lo * s + kw - p;
+                    let from = (ow_lo as isize + shift) as usize;
                     for oh in oh_lo..oh_hi {
                         let src = &row[oh * ws + ow_lo..oh * ws + ow_hi];
-                        let dst = &mut plane[(oh * s + kh - p) * wb + first..];
-                        for (d, x) in dst.iter_mut().step_by(s).zip(src) {
+                        let dst = &mut phase[(oh * s + kh - p) * len + from..][..src.len()];
+                        for (d, x) in dst.iter_mut().zip(src) {
                             *d += *x;
                         }
                     }
                 }
             }
+            let plane = &mut big[(image * cb + c) * hb * wb..][..hb * wb];
+            let mut offset = 0;
+            for r in 0..s {
+                let len = phase_len(r, plan, wb);
+                for (row, src) in plane
+                    .chunks_exact_mut(wb)
+                    .zip(phases[offset..offset + hb * len].chunks_exact(len))
+                {
+                    for (d, x) in row[r..].iter_mut().step_by(s).zip(src) {
+                        *d = *x;
+                    }
+                }
+                offset += hb * len;
+            }
         }
     }
 }
 
-/// Copies `nb` small images `[nb, Cs, P]` into `[Cs, nb·P]` (`to_rows`), or back.
-fn regroup(plan: &Plan, images: &mut [f32], rows: &mut [f32], nb: usize, to_rows: bool) {
-    let cs = plan.small[0];
-    let pixels = plan.small_pixels();
+/// `[nb, Cs, P]` small images to `[Cs, nb·P]` rows.
+fn gather(plan: &Plan, images: &[f32], rows: &mut [f32], nb: usize) {
+    let (cs, pixels) = (plan.small[0], plan.small_pixels());
     for image in 0..nb {
         for c in 0..cs {
-            let a = &mut images[(image * cs + c) * pixels..][..pixels];
-            let b = &mut rows[(c * nb + image) * pixels..][..pixels];
-            if to_rows {
-                b.copy_from_slice(a);
-            } else {
-                a.copy_from_slice(b);
-            }
+            rows[(c * nb + image) * pixels..][..pixels]
+                .copy_from_slice(&images[(image * cs + c) * pixels..][..pixels]);
         }
+    }
+}
+
+/// `[Cs, nb·P]` rows back to `[nb, Cs, P]` small images.
+fn scatter(plan: &Plan, rows: &[f32], images: &mut [f32], nb: usize) {
+    let (cs, pixels) = (plan.small[0], plan.small_pixels());
+    for image in 0..nb {
+        for c in 0..cs {
+            images[(image * cs + c) * pixels..][..pixels]
+                .copy_from_slice(&rows[(c * nb + image) * pixels..][..pixels]);
+        }
+    }
+}
+
+thread_local! {
+    /// Per-thread work buffers (im2col columns, regrouped images), kept between calls so that
+    /// they are neither zeroed nor faulted in again.
+    static SCRATCH: std::cell::RefCell<[Vec<f32>; 2]> = const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Runs `work` with two buffers of `a` and `b` values (contents unspecified).
+fn with_scratch<R>(a: usize, b: usize, work: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+    let mut work = Some(work);
+    let reused = SCRATCH.with(|cell| {
+        // A nested call on this thread (rayon may run another chunk while one waits) gets
+        // fresh buffers instead.
+        let mut bufs = cell.try_borrow_mut().ok()?;
+        let [x, y] = &mut *bufs;
+        if x.len() < a {
+            x.resize(a, 0.0);
+        }
+        if y.len() < b {
+            y.resize(b, 0.0);
+        }
+        Some((work.take().unwrap())(&mut x[..a], &mut y[..b]))
+    });
+    match reused {
+        Some(r) => r,
+        None => (work.take().unwrap())(&mut vec![0.0; a], &mut vec![0.0; b]),
     }
 }
 
@@ -283,21 +367,12 @@ pub fn lower(plan: &Plan, big: &[f32], weight: &[f32]) -> Vec<f32> {
     each_chunk(plan, &mut out, small_len, |first, out, parallelism| {
         let nb = out.len() / small_len;
         let n = nb * pixels;
-        let mut col = vec![0.0; rows * n];
-        im2col(plan, &big[first * big_len..][..nb * big_len], nb, &mut col);
-        let mut result = vec![0.0; cs * n];
-        matmul(
-            (cs, n, rows),
-            &mut result,
-            n,
-            false,
-            weight,
-            (rows, 1),
-            &col,
-            (n, 1),
-            parallelism,
-        );
-        regroup(plan, out, &mut result, nb, false);
+        with_scratch(rows * n, cs * n, |col, result| {
+            im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
+            let w = (weight, (rows, 1));
+            matmul((cs, n, rows), result, n, false, w, (col, (n, 1)), parallelism);
+            scatter(plan, result, out, nb);
+        });
     });
     out
 }
@@ -313,22 +388,12 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
     each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
         let nb = out.len() / big_len;
         let n = nb * pixels;
-        let mut grouped = vec![0.0; cs * n];
-        let mut images = small[first * small_len..][..nb * small_len].to_vec();
-        regroup(plan, &mut images, &mut grouped, nb, true);
-        let mut col = vec![0.0; rows * n];
-        matmul(
-            (rows, n, cs),
-            &mut col,
-            n,
-            false,
-            weight,
-            (1, rows),
-            &grouped,
-            (n, 1),
-            parallelism,
-        );
-        col2im(plan, &col, nb, out);
+        with_scratch(rows * n, cs * n, |col, grouped| {
+            gather(plan, &small[first * small_len..][..nb * small_len], grouped, nb);
+            let w = (weight, (1, rows));
+            matmul((rows, n, cs), col, n, false, w, (grouped, (n, 1)), parallelism);
+            col2im(plan, col, nb, out);
+        });
     });
     out
 }
@@ -360,22 +425,12 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
             let first = chunk * nb;
             let nb = nb.min(plan.batch - first);
             let n = nb * pixels;
-            let mut col = vec![0.0; rows * n];
-            im2col(plan, &big[first * big_len..][..nb * big_len], nb, &mut col);
-            let mut grouped = vec![0.0; cs * n];
-            let mut images = small[first * small_len..][..nb * small_len].to_vec();
-            regroup(plan, &mut images, &mut grouped, nb, true);
-            matmul(
-                (cs, rows, n),
-                &mut acc,
-                rows,
-                started,
-                &grouped,
-                (n, 1),
-                &col,
-                (1, n),
-                parallelism,
-            );
+            with_scratch(rows * n, cs * n, |col, grouped| {
+                im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
+                gather(plan, &small[first * small_len..][..nb * small_len], grouped, nb);
+                let g = (&*grouped, (n, 1));
+                matmul((cs, rows, n), &mut acc, rows, started, g, (col, (1, n)), parallelism);
+            });
             started = true;
         }
         acc
