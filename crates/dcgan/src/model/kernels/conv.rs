@@ -74,6 +74,14 @@ impl Plan {
         }
     }
 
+    /// Whether the kernel covers the whole (unpadded) big map, giving a 1×1 small map: D's last
+    /// layer and G's projection in the kernel-4 layout. im2col is then the identity, and each
+    /// operation is one matrix product over the batch.
+    fn dense(&self) -> bool {
+        let ([_, hb, wb], [_, hs, ws]) = (self.big, self.small);
+        hs == 1 && ws == 1 && self.padding == 0 && self.kernel == hb && self.kernel == wb
+    }
+
     fn big_len(&self) -> usize {
         self.big.iter().product()
     }
@@ -102,12 +110,12 @@ impl Plan {
 }
 
 /// `dst[m×n] = (dst if accumulate) + a[m×k] · b[k×n]`, each matrix given by its slice and its
-/// (row, column) strides in elements.
+/// (row, column) strides in elements. The destination must not alias either operand (it is
+/// borrowed mutably, so it cannot).
 #[allow(unsafe_code)]
 fn matmul(
     (m, n, k): (usize, usize, usize),
-    dst: &mut [f32],
-    dst_row: usize,
+    (dst, (dst_row, dst_col)): (&mut [f32], (usize, usize)),
     accumulate: bool,
     (a, (a_row, a_col)): (&[f32], (usize, usize)),
     (b, (b_row, b_col)): (&[f32], (usize, usize)),
@@ -118,7 +126,7 @@ fn matmul(
     }
     let last = |rs: usize, cs: usize, rows: usize, cols: usize| (rows - 1) * rs + (cols - 1) * cs;
     assert!(
-        last(dst_row, 1, m, n) < dst.len(),
+        last(dst_row, dst_col, m, n) < dst.len(),
         "matmul: destination too short"
     );
     if k > 0 {
@@ -139,7 +147,7 @@ fn matmul(
             n,
             k,
             dst.as_mut_ptr(),
-            1,
+            dst_col as isize,
             dst_row as isize,
             accumulate,
             a.as_ptr(),
@@ -215,7 +223,12 @@ fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
     let mut phases = vec![0.0; hb * wb];
     for c in 0..cb {
         for image in 0..nb {
-            split_phases(plan, &big[(image * cb + c) * hb * wb..][..hb * wb], wb, &mut phases);
+            split_phases(
+                plan,
+                &big[(image * cb + c) * hb * wb..][..hb * wb],
+                wb,
+                &mut phases,
+            );
             for kh in 0..k {
                 let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
                 for kw in 0..k {
@@ -341,6 +354,10 @@ fn with_scratch<R>(a: usize, b: usize, work: impl FnOnce(&mut [f32], &mut [f32])
     }
 }
 
+fn all_threads() -> Parallelism {
+    Parallelism::Rayon(rayon::current_num_threads())
+}
+
 /// Runs `work(first image, output chunk, GEMM parallelism)` over the batch's chunks, handing each
 /// its own part of `out` (`per_image` values an image).
 fn each_chunk(
@@ -369,13 +386,33 @@ pub fn lower(plan: &Plan, big: &[f32], weight: &[f32]) -> Vec<f32> {
     assert_eq!(big.len(), plan.batch * big_len, "lower: input size");
     assert_eq!(weight.len(), cs * rows, "lower: weight size");
     let mut out = vec![0.0; plan.batch * small_len];
+    if plan.dense() {
+        // out[b, cs] = Σ_r W[cs, r]·big[b, r]
+        let (w, x) = ((weight, (rows, 1)), (big, (1, rows)));
+        matmul(
+            (cs, plan.batch, rows),
+            (&mut out, (1, cs)),
+            false,
+            w,
+            x,
+            all_threads(),
+        );
+        return out;
+    }
     each_chunk(plan, &mut out, small_len, |first, out, parallelism| {
         let nb = out.len() / small_len;
         let n = nb * pixels;
         with_scratch(rows * n, cs * n, |col, result| {
             im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
             let w = (weight, (rows, 1));
-            matmul((cs, n, rows), result, n, false, w, (col, (n, 1)), parallelism);
+            matmul(
+                (cs, n, rows),
+                (result, (n, 1)),
+                false,
+                w,
+                (col, (n, 1)),
+                parallelism,
+            );
             scatter(plan, result, out, nb);
         });
     });
@@ -390,13 +427,38 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
     assert_eq!(small.len(), plan.batch * small_len, "raise: input size");
     assert_eq!(weight.len(), cs * rows, "raise: weight size");
     let mut out = vec![0.0; plan.batch * big_len];
+    if plan.dense() {
+        // out[b, r] = Σ_cs W[cs, r]·small[b, cs]
+        let (w, x) = ((weight, (1, rows)), (small, (1, cs)));
+        matmul(
+            (rows, plan.batch, cs),
+            (&mut out, (1, rows)),
+            false,
+            w,
+            x,
+            all_threads(),
+        );
+        return out;
+    }
     each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
         let nb = out.len() / big_len;
         let n = nb * pixels;
         with_scratch(rows * n, cs * n, |col, grouped| {
-            gather(plan, &small[first * small_len..][..nb * small_len], grouped, nb);
+            gather(
+                plan,
+                &small[first * small_len..][..nb * small_len],
+                grouped,
+                nb,
+            );
             let w = (weight, (1, rows));
-            matmul((rows, n, cs), col, n, false, w, (grouped, (n, 1)), parallelism);
+            matmul(
+                (rows, n, cs),
+                (col, (n, 1)),
+                false,
+                w,
+                (grouped, (n, 1)),
+                parallelism,
+            );
             col2im(plan, col, nb, out);
         });
     });
@@ -413,6 +475,20 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
         plan.batch * small_len,
         "weight_grad: small size"
     );
+    if plan.dense() {
+        // W'[cs, r] = Σ_b small[b, cs]·big[b, r]
+        let mut out = vec![0.0; cs * rows];
+        let (g, x) = ((small, (1, cs)), (big, (rows, 1)));
+        matmul(
+            (cs, rows, plan.batch),
+            (&mut out, (rows, 1)),
+            false,
+            g,
+            x,
+            all_threads(),
+        );
+        return out;
+    }
     let nb = plan.chunk();
     let chunks = plan.batch.div_ceil(nb);
     let threads = rayon::current_num_threads();
@@ -432,9 +508,21 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
             let n = nb * pixels;
             with_scratch(rows * n, cs * n, |col, grouped| {
                 im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
-                gather(plan, &small[first * small_len..][..nb * small_len], grouped, nb);
+                gather(
+                    plan,
+                    &small[first * small_len..][..nb * small_len],
+                    grouped,
+                    nb,
+                );
                 let g = (&*grouped, (n, 1));
-                matmul((cs, rows, n), &mut acc, rows, started, g, (col, (1, n)), parallelism);
+                matmul(
+                    (cs, rows, n),
+                    (&mut acc, (rows, 1)),
+                    started,
+                    g,
+                    (col, (1, n)),
+                    parallelism,
+                );
             });
             started = true;
         }
