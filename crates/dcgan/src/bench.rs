@@ -307,22 +307,24 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
             (2, 1),
         );
     }
-    // BatchNorm (train mode): G's k layers once, D's k−1 layers three times.
-    let mut bn = |name: String, bnm: &BatchNorm, shape: [usize; 4], count: usize| {
+    // BatchNorm (train mode) with the activation after it, as the model runs them (one fused
+    // kernel on Flex): G's k layers once, D's k−1 layers three times.
+    let slope = model.leaky_slope;
+    let mut bn = |name: String, bnm: &BatchNorm, shape: [usize; 4], count: usize, slope: f64| {
         let x = random4(shape, 2, &ad);
-        let f = time_median(runs, || sync(bnm.forward(x.clone(), BnMode::Train)));
+        let f = time_median(runs, || sync(bnm.forward_act(x.clone(), BnMode::Train, slope)));
         let xg = x.clone().require_grad();
         let fb = time_median(runs, || {
-            let _ = bnm.forward(xg.clone(), BnMode::Train).sum().backward();
+            let _ = bnm.forward_act(xg.clone(), BnMode::Train, slope).sum().backward();
         });
         out.push(OpTiming {
-            category: "batchnorm",
+            category: "batchnorm+activation",
             name: format!("{name} fwd"),
             seconds: f,
             per_iteration: count,
         });
         out.push(OpTiming {
-            category: "batchnorm",
+            category: "batchnorm+activation",
             name: format!("{name} bwd"),
             seconds: (fb - f).max(0.0),
             per_iteration: count,
@@ -334,6 +336,7 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
             &g.project_norm,
             [batch, c0, 4, 4],
             1,
+            0.0,
         );
     }
     for (i, b) in g.blocks.iter().enumerate() {
@@ -343,6 +346,7 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
             &b.norm,
             [batch, c0 >> (i + 1), side, side],
             1,
+            0.0,
         );
     }
     for (i, b) in d.blocks.iter().enumerate() {
@@ -353,11 +357,11 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
                 n,
                 [batch, model.discriminator_width << i, side, side],
                 3,
+                slope,
             );
         }
     }
-    // Activations, on every activation map they are applied to.
-    let slope = model.leaky_slope;
+    // The activations that stand alone: tanh at G's output, LeakyReLU after D's first layer.
     let mut act =
         |name: String, shape: [usize; 4], count: usize, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
             let x = random4(shape, 3, &ad);
@@ -379,30 +383,19 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
                 per_iteration: count,
             });
         };
-    for i in 0..k {
-        let side = 4 << i;
-        act(
-            format!("G relu {side}x{side}"),
-            [batch, c0 >> i, side, side],
-            1,
-            &burn::tensor::activation::relu,
-        );
-    }
     act(
         "G tanh".into(),
         [batch, model.channels, s, s],
         1,
-        &burn::tensor::activation::tanh,
+        &crate::model::kernels::tanh,
     );
-    for i in 0..k {
-        let side = s >> (i + 1);
-        act(
-            format!("D leaky relu {side}x{side}"),
-            [batch, model.discriminator_width << i, side, side],
-            3,
-            &move |x| crate::model::leaky_relu(x, slope),
-        );
-    }
+    let side = s / 2;
+    act(
+        format!("D leaky relu {side}x{side}"),
+        [batch, model.discriminator_width, side, side],
+        3,
+        &move |x| crate::model::leaky_relu(x, slope),
+    );
     // The loss on D's logits: three BCE terms per iteration.
     let logits = Tensor::<1>::from_data(
         TensorData::new(
