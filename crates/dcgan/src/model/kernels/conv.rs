@@ -212,10 +212,136 @@ fn phase_start(r: usize, plan: &Plan, h: usize, w: usize) -> usize {
     (0..r).map(|q| h * phase_len(q, plan, w)).sum()
 }
 
+/// Whether each of the big map's s×s stride phases has exactly the small map's size (k4 s2 p1
+/// and k5 s2 p2 on even sizes: all of DCGAN's strided layers). Then the pixels one kernel tap
+/// reads, for all images of a chunk, form one shifted run of a phase plane, so im2col and col2im
+/// move long runs instead of rows of a few pixels.
+fn phases_match(plan: &Plan) -> bool {
+    let ([_, hb, wb], [_, hs, ws], s) = (plan.big, plan.small, plan.stride);
+    s > 1 && hb % s == 0 && wb % s == 0 && hb / s == hs && wb / s == ws
+}
+
+/// The phase (`rr·s + r`) and the linear offset in it that kernel tap (kh, kw) reads.
+fn tap(kh: usize, kw: usize, plan: &Plan) -> (usize, isize) {
+    let ((rr, qh), (r, qw)) = (phase_of(kh, plan), phase_of(kw, plan));
+    (rr * plan.stride + r, qh * plan.small[2] as isize + qw)
+}
+
+/// The range of `i` in `0..n` with `0 ≤ i + offset < n`.
+fn shifted_range(n: usize, offset: isize) -> (usize, usize) {
+    let n = n as isize;
+    ((-offset).clamp(0, n) as usize, (n - offset).clamp(0, n) as usize)
+}
+
+/// Zeroes the entries of a tap's `[nb, hs, ws]` column row that fall into the padding.
+fn zero_padding(row: &mut [f32], plan: &Plan, (kh, kw): (usize, usize)) {
+    let ([_, hb, wb], [_, hs, ws]) = (plan.big, plan.small);
+    let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (valid(kh, plan, hb, hs), valid(kw, plan, wb, ws));
+    if (oh_lo, oh_hi, ow_lo, ow_hi) == (0, hs, 0, ws) {
+        return;
+    }
+    for image in row.chunks_exact_mut(hs * ws) {
+        for (oh, line) in image.chunks_exact_mut(ws).enumerate() {
+            if oh < oh_lo || oh >= oh_hi {
+                line.fill(0.0);
+            } else {
+                line[..ow_lo].fill(0.0);
+                line[ow_hi..].fill(0.0);
+            }
+        }
+    }
+}
+
+/// The chunk's big images as phase planes: `phases[c][q][image][hs][ws]`.
+fn split_chunk(plan: &Plan, big: &[f32], nb: usize, phases: &mut [f32]) {
+    let ([cb, hb, wb], [_, hs, ws], s) = (plan.big, plan.small, plan.stride);
+    let pixels = hs * ws;
+    for c in 0..cb {
+        for image in 0..nb {
+            let plane = &big[(image * cb + c) * hb * wb..][..hb * wb];
+            for q in 0..s * s {
+                let (rr, r) = (q / s, q % s);
+                let phase = &mut phases[((c * s * s + q) * nb + image) * pixels..][..pixels];
+                for (i, dst) in phase.chunks_exact_mut(ws).enumerate() {
+                    let row = &plane[(i * s + rr) * wb + r..];
+                    for (d, x) in dst.iter_mut().zip(row.iter().step_by(s)) {
+                        *d = *x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] when [`phases_match`]: per channel and tap, one shifted copy over the chunk.
+fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
+    let (cb, k, s) = (plan.big[0], plan.kernel, plan.stride);
+    let n = nb * plan.small_pixels();
+    let mut phases = vec![0.0; big.len()];
+    split_chunk(plan, big, nb, &mut phases);
+    for c in 0..cb {
+        for kh in 0..k {
+            for kw in 0..k {
+                let (q, offset) = tap(kh, kw, plan);
+                let src = &phases[(c * s * s + q) * n..][..n];
+                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
+                let (lo, hi) = shifted_range(n, offset);
+                row[..lo].fill(0.0);
+                row[hi..].fill(0.0);
+                let from = (lo as isize + offset) as usize;
+                row[lo..hi].copy_from_slice(&src[from..from + (hi - lo)]);
+                zero_padding(row, plan, (kh, kw));
+            }
+        }
+    }
+}
+
+/// [`col2im`] when [`phases_match`]: per channel and tap, one shifted add over the chunk
+/// (after zeroing the column's padding entries), then each plane interleaved once.
+fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32]) {
+    let ([cb, hb, wb], [_, hs, ws], s) = (plan.big, plan.small, plan.stride);
+    let (k, pixels) = (plan.kernel, hs * ws);
+    let n = nb * pixels;
+    let mut phases = vec![0.0; big.len()];
+    for c in 0..cb {
+        for kh in 0..k {
+            for kw in 0..k {
+                let (q, offset) = tap(kh, kw, plan);
+                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
+                zero_padding(row, plan, (kh, kw));
+                let (lo, hi) = shifted_range(n, offset);
+                let from = (lo as isize + offset) as usize;
+                let dst = &mut phases[(c * s * s + q) * n + from..][..hi - lo];
+                for (d, x) in dst.iter_mut().zip(&row[lo..hi]) {
+                    *d += *x;
+                }
+            }
+        }
+    }
+    for c in 0..cb {
+        for image in 0..nb {
+            let plane = &mut big[(image * cb + c) * hb * wb..][..hb * wb];
+            for q in 0..s * s {
+                let (rr, r) = (q / s, q % s);
+                let phase = &phases[((c * s * s + q) * nb + image) * pixels..][..pixels];
+                for (i, src) in phase.chunks_exact(ws).enumerate() {
+                    let row = &mut plane[(i * s + rr) * wb + r..];
+                    for (d, x) in row.iter_mut().step_by(s).zip(src) {
+                        *d = *x;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// im2col of `nb` big images: `col[(c, kh, kw)][(image, oh, ow)]`, zero where the kernel
 /// reaches into the padding. Each input plane is first split into its stride phases, so that
 /// every piece of a column row is a contiguous copy.
 fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
+    if phases_match(plan) {
+        return im2col_phased(plan, big, nb, col);
+    }
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
@@ -256,7 +382,10 @@ fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
 
 /// col2im of `nb` big images: the adjoint of [`im2col`], writing `big`. Sums are formed in the
 /// stride phases (contiguous adds) and interleaved into each plane once.
-fn col2im(plan: &Plan, col: &[f32], nb: usize, big: &mut [f32]) {
+fn col2im(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32]) {
+    if phases_match(plan) {
+        return col2im_phased(plan, col, nb, big);
+    }
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
