@@ -237,17 +237,15 @@ fn shifted_range(n: usize, offset: isize) -> (usize, usize) {
 fn zero_padding(row: &mut [f32], plan: &Plan, (kh, kw): (usize, usize)) {
     let ([_, hb, wb], [_, hs, ws]) = (plan.big, plan.small);
     let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (valid(kh, plan, hb, hs), valid(kw, plan, wb, ws));
-    if (oh_lo, oh_hi, ow_lo, ow_hi) == (0, hs, 0, ws) {
-        return;
+    for ow in (0..ow_lo).chain(ow_hi..ws) {
+        for x in row[ow..].iter_mut().step_by(ws) {
+            *x = 0.0;
+        }
     }
-    for image in row.chunks_exact_mut(hs * ws) {
-        for (oh, line) in image.chunks_exact_mut(ws).enumerate() {
-            if oh < oh_lo || oh >= oh_hi {
-                line.fill(0.0);
-            } else {
-                line[..ow_lo].fill(0.0);
-                line[ow_hi..].fill(0.0);
-            }
+    if oh_lo > 0 || oh_hi < hs {
+        for image in row.chunks_exact_mut(hs * ws) {
+            image[..oh_lo * ws].fill(0.0);
+            image[oh_hi * ws..].fill(0.0);
         }
     }
 }
