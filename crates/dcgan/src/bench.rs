@@ -312,10 +312,15 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
     let slope = model.leaky_slope;
     let mut bn = |name: String, bnm: &BatchNorm, shape: [usize; 4], count: usize, slope: f64| {
         let x = random4(shape, 2, &ad);
-        let f = time_median(runs, || sync(bnm.forward_act(x.clone(), BnMode::Train, slope)));
+        let f = time_median(runs, || {
+            sync(bnm.forward_act(x.clone(), BnMode::Train, slope))
+        });
         let xg = x.clone().require_grad();
         let fb = time_median(runs, || {
-            let _ = bnm.forward_act(xg.clone(), BnMode::Train, slope).sum().backward();
+            let _ = bnm
+                .forward_act(xg.clone(), BnMode::Train, slope)
+                .sum()
+                .backward();
         });
         out.push(OpTiming {
             category: "batchnorm+activation",

@@ -230,7 +230,10 @@ fn tap(kh: usize, kw: usize, plan: &Plan) -> (usize, isize) {
 /// The range of `i` in `0..n` with `0 ≤ i + offset < n`.
 fn shifted_range(n: usize, offset: isize) -> (usize, usize) {
     let n = n as isize;
-    ((-offset).clamp(0, n) as usize, (n - offset).clamp(0, n) as usize)
+    (
+        (-offset).clamp(0, n) as usize,
+        (n - offset).clamp(0, n) as usize,
+    )
 }
 
 /// Zeroes the entries of a tap's `[nb, hs, ws]` column row that fall into the padding.
@@ -272,11 +275,10 @@ fn split_chunk(plan: &Plan, big: &[f32], nb: usize, phases: &mut [f32]) {
 }
 
 /// [`im2col`] when [`phases_match`]: per channel and tap, one shifted copy over the chunk.
-fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
+fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32], phases: &mut [f32]) {
     let (cb, k, s) = (plan.big[0], plan.kernel, plan.stride);
     let n = nb * plan.small_pixels();
-    let mut phases = vec![0.0; big.len()];
-    split_chunk(plan, big, nb, &mut phases);
+    split_chunk(plan, big, nb, phases);
     for c in 0..cb {
         for kh in 0..k {
             for kw in 0..k {
@@ -296,11 +298,12 @@ fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
 
 /// [`col2im`] when [`phases_match`]: per channel and tap, one shifted add over the chunk
 /// (after zeroing the column's padding entries), then each plane interleaved once.
-fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32]) {
+fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32], phases: &mut [f32]) {
     let ([cb, hb, wb], [_, hs, ws], s) = (plan.big, plan.small, plan.stride);
     let (k, pixels) = (plan.kernel, hs * ws);
     let n = nb * pixels;
-    let mut phases = vec![0.0; big.len()];
+    let phases = &mut phases[..big.len()];
+    phases.fill(0.0);
     for c in 0..cb {
         for kh in 0..k {
             for kw in 0..k {
@@ -336,22 +339,23 @@ fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32]) {
 /// im2col of `nb` big images: `col[(c, kh, kw)][(image, oh, ow)]`, zero where the kernel
 /// reaches into the padding. Each input plane is first split into its stride phases, so that
 /// every piece of a column row is a contiguous copy.
-fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
+/// `work` holds at least the chunk's big images (`big.len()` values).
+fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32], work: &mut [f32]) {
     if phases_match(plan) {
-        return im2col_phased(plan, big, nb, col);
+        return im2col_phased(plan, big, nb, col, work);
     }
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
     let n = nb * hs * ws;
-    let mut phases = vec![0.0; hb * wb];
+    let phases = &mut work[..hb * wb];
     for c in 0..cb {
         for image in 0..nb {
             split_phases(
                 plan,
                 &big[(image * cb + c) * hb * wb..][..hb * wb],
                 wb,
-                &mut phases,
+                phases,
             );
             for kh in 0..k {
                 let (oh_lo, oh_hi) = valid(kh, plan, hb, hs);
@@ -380,15 +384,16 @@ fn im2col(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32]) {
 
 /// col2im of `nb` big images: the adjoint of [`im2col`], writing `big`. Sums are formed in the
 /// stride phases (contiguous adds) and interleaved into each plane once.
-fn col2im(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32]) {
+/// `work` holds at least the chunk's big images (`big.len()` values).
+fn col2im(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32], work: &mut [f32]) {
     if phases_match(plan) {
-        return col2im_phased(plan, col, nb, big);
+        return col2im_phased(plan, col, nb, big, work);
     }
     let [cb, hb, wb] = plan.big;
     let [_, hs, ws] = plan.small;
     let (k, s, p) = (plan.kernel, plan.stride, plan.padding);
     let n = nb * hs * ws;
-    let mut phases = vec![0.0; hb * wb];
+    let phases = &mut work[..hb * wb];
     for image in 0..nb {
         for c in 0..cb {
             phases.fill(0.0);
@@ -454,30 +459,34 @@ fn scatter(plan: &Plan, rows: &[f32], images: &mut [f32], nb: usize) {
 }
 
 thread_local! {
-    /// Per-thread work buffers (im2col columns, regrouped images), kept between calls so that
-    /// they are neither zeroed nor faulted in again.
-    static SCRATCH: std::cell::RefCell<[Vec<f32>; 2]> = const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
+    /// Per-thread work buffers (im2col columns, regrouped images, stride phases), kept between
+    /// calls so that they are neither zeroed nor faulted in again.
+    static SCRATCH: std::cell::RefCell<[Vec<f32>; 3]> =
+        const { std::cell::RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
 }
 
-/// Runs `work` with two buffers of `a` and `b` values (contents unspecified).
-fn with_scratch<R>(a: usize, b: usize, work: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+/// Runs `work` with three buffers of the given sizes (contents unspecified).
+fn with_scratch<R>(sizes: [usize; 3], work: impl FnOnce([&mut [f32]; 3]) -> R) -> R {
     let mut work = Some(work);
     let reused = SCRATCH.with(|cell| {
         // A nested call on this thread (rayon may run another chunk while one waits) gets
         // fresh buffers instead.
         let mut bufs = cell.try_borrow_mut().ok()?;
-        let [x, y] = &mut *bufs;
-        if x.len() < a {
-            x.resize(a, 0.0);
+        let [a, b, c] = &mut *bufs;
+        for (buf, &size) in [&mut *a, &mut *b, &mut *c].into_iter().zip(&sizes) {
+            if buf.len() < size {
+                buf.resize(size, 0.0);
+            }
         }
-        if y.len() < b {
-            y.resize(b, 0.0);
-        }
-        Some((work.take().unwrap())(&mut x[..a], &mut y[..b]))
+        let bufs = [&mut a[..sizes[0]], &mut b[..sizes[1]], &mut c[..sizes[2]]];
+        Some((work.take().unwrap())(bufs))
     });
     match reused {
         Some(r) => r,
-        None => (work.take().unwrap())(&mut vec![0.0; a], &mut vec![0.0; b]),
+        None => {
+            let [mut a, mut b, mut c] = sizes.map(|n| vec![0.0; n]);
+            (work.take().unwrap())([&mut a, &mut b, &mut c])
+        }
     }
 }
 
@@ -529,8 +538,8 @@ pub fn lower(plan: &Plan, big: &[f32], weight: &[f32]) -> Vec<f32> {
     each_chunk(plan, &mut out, small_len, |first, out, parallelism| {
         let nb = out.len() / small_len;
         let n = nb * pixels;
-        with_scratch(rows * n, cs * n, |col, result| {
-            im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
+        with_scratch([rows * n, cs * n, nb * big_len], |[col, result, work]| {
+            im2col(plan, &big[first * big_len..][..nb * big_len], nb, col, work);
             let w = (weight, (rows, 1));
             matmul(
                 (cs, n, rows),
@@ -570,7 +579,7 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
     each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
         let nb = out.len() / big_len;
         let n = nb * pixels;
-        with_scratch(rows * n, cs * n, |col, grouped| {
+        with_scratch([rows * n, cs * n, nb * big_len], |[col, grouped, work]| {
             gather(
                 plan,
                 &small[first * small_len..][..nb * small_len],
@@ -586,7 +595,7 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
                 (grouped, (n, 1)),
                 parallelism,
             );
-            col2im(plan, col, nb, out);
+            col2im(plan, col, nb, out, work);
         });
     });
     out
@@ -633,8 +642,8 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
             let first = chunk * nb;
             let nb = nb.min(plan.batch - first);
             let n = nb * pixels;
-            with_scratch(rows * n, cs * n, |col, grouped| {
-                im2col(plan, &big[first * big_len..][..nb * big_len], nb, col);
+            with_scratch([rows * n, cs * n, nb * big_len], |[col, grouped, work]| {
+                im2col(plan, &big[first * big_len..][..nb * big_len], nb, col, work);
                 gather(
                     plan,
                     &small[first * small_len..][..nb * small_len],
