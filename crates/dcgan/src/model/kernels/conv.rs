@@ -221,28 +221,49 @@ fn phases_match(plan: &Plan) -> bool {
     s > 1 && hb % s == 0 && wb % s == 0 && hb / s == hs && wb / s == ws
 }
 
-/// The phase (`rr·s + r`) and the linear offset in it that kernel tap (kh, kw) reads.
-fn tap(kh: usize, kw: usize, plan: &Plan) -> (usize, isize) {
-    let ((rr, qh), (r, qw)) = (phase_of(kh, plan), phase_of(kw, plan));
-    (rr * plan.stride + r, qh * plan.small[2] as isize + qw)
+/// What kernel tap (kh, kw) reads, for a chunk of `n` small pixels: the phase (`rr·s + r`),
+/// the linear offset in it, the range of `i` with `0 ≤ i + offset < n`, and the valid output
+/// rows and columns. Computed once per call, so the per-channel loops do no division.
+struct Tap {
+    phase: usize,
+    offset: isize,
+    run: (usize, usize),
+    rows: (usize, usize),
+    cols: (usize, usize),
 }
 
-/// The range of `i` in `0..n` with `0 ≤ i + offset < n`.
-fn shifted_range(n: usize, offset: isize) -> (usize, usize) {
-    let n = n as isize;
-    (
-        (-offset).clamp(0, n) as usize,
-        (n - offset).clamp(0, n) as usize,
-    )
+fn taps(plan: &Plan, n: usize) -> Vec<Tap> {
+    let ([_, hb, wb], [_, hs, ws], k) = (plan.big, plan.small, plan.kernel);
+    let mut taps = Vec::with_capacity(k * k);
+    for kh in 0..k {
+        for kw in 0..k {
+            let ((rr, qh), (r, qw)) = (phase_of(kh, plan), phase_of(kw, plan));
+            let offset = qh * ws as isize + qw;
+            let len = n as isize;
+            let run = (
+                (-offset).clamp(0, len) as usize,
+                (len - offset).clamp(0, len) as usize,
+            );
+            taps.push(Tap {
+                phase: rr * plan.stride + r,
+                offset,
+                run,
+                rows: valid(kh, plan, hb, hs),
+                cols: valid(kw, plan, wb, ws),
+            });
+        }
+    }
+    taps
 }
 
 /// Zeroes the entries of a tap's `[nb, hs, ws]` column row that fall into the padding.
-fn zero_padding(row: &mut [f32], plan: &Plan, (kh, kw): (usize, usize)) {
-    let ([_, hb, wb], [_, hs, ws]) = (plan.big, plan.small);
-    let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (valid(kh, plan, hb, hs), valid(kw, plan, wb, ws));
+fn zero_padding(row: &mut [f32], [hs, ws]: [usize; 2], tap: &Tap) {
+    let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (tap.rows, tap.cols);
     for ow in (0..ow_lo).chain(ow_hi..ws) {
-        for x in row[ow..].iter_mut().step_by(ws) {
-            *x = 0.0;
+        let mut i = ow;
+        while i < row.len() {
+            row[i] = 0.0;
+            i += ws;
         }
     }
     if oh_lo > 0 || oh_hi < hs {
@@ -276,22 +297,20 @@ fn split_chunk(plan: &Plan, big: &[f32], nb: usize, phases: &mut [f32]) {
 
 /// [`im2col`] when [`phases_match`]: per channel and tap, one shifted copy over the chunk.
 fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32], phases: &mut [f32]) {
-    let (cb, k, s) = (plan.big[0], plan.kernel, plan.stride);
+    let (cb, s, hw) = (plan.big[0], plan.stride, [plan.small[1], plan.small[2]]);
     let n = nb * plan.small_pixels();
+    let taps = taps(plan, n);
     split_chunk(plan, big, nb, phases);
     for c in 0..cb {
-        for kh in 0..k {
-            for kw in 0..k {
-                let (q, offset) = tap(kh, kw, plan);
-                let src = &phases[(c * s * s + q) * n..][..n];
-                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
-                let (lo, hi) = shifted_range(n, offset);
-                row[..lo].fill(0.0);
-                row[hi..].fill(0.0);
-                let from = (lo as isize + offset) as usize;
-                row[lo..hi].copy_from_slice(&src[from..from + (hi - lo)]);
-                zero_padding(row, plan, (kh, kw));
-            }
+        let rows = &mut col[c * taps.len() * n..][..taps.len() * n];
+        for (row, tap) in rows.chunks_exact_mut(n).zip(&taps) {
+            let src = &phases[(c * s * s + tap.phase) * n..][..n];
+            let (lo, hi) = tap.run;
+            row[..lo].fill(0.0);
+            row[hi..].fill(0.0);
+            let from = (lo as isize + tap.offset) as usize;
+            row[lo..hi].copy_from_slice(&src[from..from + (hi - lo)]);
+            zero_padding(row, hw, tap);
         }
     }
 }
@@ -300,22 +319,20 @@ fn im2col_phased(plan: &Plan, big: &[f32], nb: usize, col: &mut [f32], phases: &
 /// (after zeroing the column's padding entries), then each plane interleaved once.
 fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32], phases: &mut [f32]) {
     let ([cb, hb, wb], [_, hs, ws], s) = (plan.big, plan.small, plan.stride);
-    let (k, pixels) = (plan.kernel, hs * ws);
+    let pixels = hs * ws;
     let n = nb * pixels;
+    let taps = taps(plan, n);
     let phases = &mut phases[..big.len()];
     phases.fill(0.0);
     for c in 0..cb {
-        for kh in 0..k {
-            for kw in 0..k {
-                let (q, offset) = tap(kh, kw, plan);
-                let row = &mut col[((c * k + kh) * k + kw) * n..][..n];
-                zero_padding(row, plan, (kh, kw));
-                let (lo, hi) = shifted_range(n, offset);
-                let from = (lo as isize + offset) as usize;
-                let dst = &mut phases[(c * s * s + q) * n + from..][..hi - lo];
-                for (d, x) in dst.iter_mut().zip(&row[lo..hi]) {
-                    *d += *x;
-                }
+        let rows = &mut col[c * taps.len() * n..][..taps.len() * n];
+        for (row, tap) in rows.chunks_exact_mut(n).zip(&taps) {
+            zero_padding(row, [hs, ws], tap);
+            let (lo, hi) = tap.run;
+            let from = (lo as isize + tap.offset) as usize;
+            let dst = &mut phases[(c * s * s + tap.phase) * n + from..][..hi - lo];
+            for (d, x) in dst.iter_mut().zip(&row[lo..hi]) {
+                *d += *x;
             }
         }
     }
