@@ -34,7 +34,7 @@ struct Case {
     output_padding: usize,
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 8] = [
     // D's strided layers and G's upsampling layers (kernel 4).
     Case {
         batch: 5,
@@ -98,6 +98,17 @@ const CASES: [Case; 7] = [
         kernel: 3,
         stride: 1,
         padding: 1,
+        output_padding: 0,
+    },
+    // Stride 3 (three stride phases in each direction).
+    Case {
+        batch: 2,
+        cin: 3,
+        size: 9,
+        cout: 4,
+        kernel: 3,
+        stride: 3,
+        padding: 0,
         output_padding: 0,
     },
     // A batch of 67: chunks of unequal size.

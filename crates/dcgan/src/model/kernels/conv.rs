@@ -281,13 +281,24 @@ fn split_chunk(plan: &Plan, big: &[f32], nb: usize, phases: &mut [f32]) {
     for c in 0..cb {
         for image in 0..nb {
             let plane = &big[(image * cb + c) * hb * wb..][..hb * wb];
-            for q in 0..s * s {
-                let (rr, r) = (q / s, q % s);
-                let phase = &mut phases[((c * s * s + q) * nb + image) * pixels..][..pixels];
-                for (i, dst) in phase.chunks_exact_mut(ws).enumerate() {
-                    let row = &plane[(i * s + rr) * wb + r..];
-                    for (d, x) in dst.iter_mut().zip(row.iter().step_by(s)) {
-                        *d = *x;
+            for (ih, row) in plane.chunks_exact(wb).enumerate() {
+                let (i, rr) = (ih / s, ih % s);
+                let at = |r: usize| ((c * s * s + rr * s + r) * nb + image) * pixels + i * ws;
+                if s == 2 {
+                    // The common case, written so that it vectorises.
+                    let (a, b) = (at(0), at(1));
+                    let (head, tail) = phases.split_at_mut(b);
+                    let (even, odd) = (&mut head[a..a + ws], &mut tail[..ws]);
+                    for ((e, o), pair) in even.iter_mut().zip(odd).zip(row.chunks_exact(2)) {
+                        *e = pair[0];
+                        *o = pair[1];
+                    }
+                } else {
+                    for r in 0..s {
+                        let dst = &mut phases[at(r)..][..ws];
+                        for (d, x) in dst.iter_mut().zip(row[r..].iter().step_by(s)) {
+                            *d = *x;
+                        }
                     }
                 }
             }
@@ -339,13 +350,21 @@ fn col2im_phased(plan: &Plan, col: &mut [f32], nb: usize, big: &mut [f32], phase
     for c in 0..cb {
         for image in 0..nb {
             let plane = &mut big[(image * cb + c) * hb * wb..][..hb * wb];
-            for q in 0..s * s {
-                let (rr, r) = (q / s, q % s);
-                let phase = &phases[((c * s * s + q) * nb + image) * pixels..][..pixels];
-                for (i, src) in phase.chunks_exact(ws).enumerate() {
-                    let row = &mut plane[(i * s + rr) * wb + r..];
-                    for (d, x) in row.iter_mut().step_by(s).zip(src) {
-                        *d = *x;
+            for (ih, row) in plane.chunks_exact_mut(wb).enumerate() {
+                let (i, rr) = (ih / s, ih % s);
+                let at = |r: usize| ((c * s * s + rr * s + r) * nb + image) * pixels + i * ws;
+                if s == 2 {
+                    let (even, odd) = (&phases[at(0)..][..ws], &phases[at(1)..][..ws]);
+                    for ((e, o), pair) in even.iter().zip(odd).zip(row.chunks_exact_mut(2)) {
+                        pair[0] = *e;
+                        pair[1] = *o;
+                    }
+                } else {
+                    for r in 0..s {
+                        let src = &phases[at(r)..][..ws];
+                        for (d, x) in row[r..].iter_mut().step_by(s).zip(src) {
+                            *d = *x;
+                        }
                     }
                 }
             }
