@@ -526,6 +526,29 @@ fn with_scratch<R>(sizes: [usize; 3], work: impl FnOnce([&mut [f32]; 3]) -> R) -
     }
 }
 
+/// `a: [rows, cols]` → `[cols, rows]`, in 32×32 tiles, rows of tiles in parallel.
+fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const T: usize = 32;
+    let mut out = vec![0.0; a.len()];
+    out.par_chunks_mut(T * rows)
+        .enumerate()
+        .for_each(|(tile_col, block)| {
+            // `block` holds output rows (input columns) tile_col·T .. +T.
+            let c0 = tile_col * T;
+            let width = block.len() / rows;
+            for r0 in (0..rows).step_by(T) {
+                let r1 = (r0 + T).min(rows);
+                for c in 0..width {
+                    let dst = &mut block[c * rows + r0..c * rows + r1];
+                    for (d, r) in dst.iter_mut().zip(r0..r1) {
+                        *d = a[r * cols + c0 + c];
+                    }
+                }
+            }
+        });
+    out
+}
+
 fn all_threads() -> Parallelism {
     Parallelism::Rayon(rayon::current_num_threads())
 }
@@ -612,6 +635,10 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
         );
         return out;
     }
+    // Wᵀ once, row-major: as the GEMM's right operand (it computes the transposed product) it
+    // is then contiguous along the inner dimension, which the gemm crate uses without packing
+    // it again for every chunk.
+    let weight_t = transpose(weight, cs, rows);
     each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
         let nb = out.len() / big_len;
         let n = nb * pixels;
@@ -622,7 +649,7 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
                 grouped,
                 nb,
             );
-            let w = (weight, (1, rows));
+            let w = (&weight_t[..], (cs, 1));
             matmul(
                 (rows, n, cs),
                 (col, (n, 1)),
