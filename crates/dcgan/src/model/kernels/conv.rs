@@ -526,22 +526,27 @@ fn with_scratch<R>(sizes: [usize; 3], work: impl FnOnce([&mut [f32]; 3]) -> R) -
     }
 }
 
-/// `a: [rows, cols]` → `[cols, rows]`, in 32×32 tiles, rows of tiles in parallel.
+/// `a: [rows, cols]` → `[cols, rows]`, through 32×32 tiles held in L1, column tiles in
+/// parallel.
 fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     const T: usize = 32;
     let mut out = vec![0.0; a.len()];
     out.par_chunks_mut(T * rows)
         .enumerate()
         .for_each(|(tile_col, block)| {
-            // `block` holds output rows (input columns) tile_col·T .. +T.
+            // `block` holds output rows (input columns) c0 .. c0 + width.
             let c0 = tile_col * T;
             let width = block.len() / rows;
+            let mut tile = [[0f32; T]; T];
             for r0 in (0..rows).step_by(T) {
-                let r1 = (r0 + T).min(rows);
+                let height = T.min(rows - r0);
+                for (i, line) in tile.iter_mut().take(height).enumerate() {
+                    line[..width].copy_from_slice(&a[(r0 + i) * cols + c0..][..width]);
+                }
                 for c in 0..width {
-                    let dst = &mut block[c * rows + r0..c * rows + r1];
-                    for (d, r) in dst.iter_mut().zip(r0..r1) {
-                        *d = a[r * cols + c0 + c];
+                    let dst = &mut block[c * rows + r0..][..height];
+                    for (d, line) in dst.iter_mut().zip(&tile) {
+                        *d = line[c];
                     }
                 }
             }
@@ -638,7 +643,9 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
     // Wᵀ once, row-major: as the GEMM's right operand (it computes the transposed product) it
     // is then contiguous along the inner dimension, which the gemm crate uses without packing
     // it again for every chunk.
-    let weight_t = transpose(weight, cs, rows);
+    // With one or two chunks the packing is done about as often, so the weight is used as is.
+    let chunks = plan.batch.div_ceil(plan.chunk());
+    let weight_t = (chunks > 2).then(|| transpose(weight, cs, rows));
     each_chunk(plan, &mut out, big_len, |first, out, parallelism| {
         let nb = out.len() / big_len;
         let n = nb * pixels;
@@ -649,7 +656,10 @@ pub fn raise(plan: &Plan, small: &[f32], weight: &[f32]) -> Vec<f32> {
                 grouped,
                 nb,
             );
-            let w = (&weight_t[..], (cs, 1));
+            let w = match &weight_t {
+                Some(t) => (&t[..], (cs, 1)),
+                None => (weight, (1, rows)),
+            };
             matmul(
                 (rows, n, cs),
                 (col, (n, 1)),
@@ -735,4 +745,26 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
             a
         })
         .unwrap_or_else(|| vec![0.0; cs * rows])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_moves_every_element() {
+        for (rows, cols) in [(70, 45), (1, 33), (32, 32), (33, 1), (5, 96)] {
+            let a: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let t = transpose(&a, rows, cols);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        t[c * rows + r],
+                        a[r * cols + c],
+                        "{rows}×{cols} at ({r}, {c})"
+                    );
+                }
+            }
+        }
+    }
 }
