@@ -43,28 +43,26 @@ fn lane_sum(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) -
     lanes.iter().map(|&v| v as f64).sum::<f64>() + tail as f64
 }
 
-/// Per-channel sums of `f(plane, index)` over all images: `[C]` for each of the two outputs.
+/// Per-channel sums over all images of the two values `f(image, channel)` returns: `[C]` each.
+/// Images are summed in parallel and their partial sums added in image order, so the result does
+/// not depend on how rayon splits the work (resumed runs reproduce uninterrupted ones exactly).
 fn channel_sums(
     batch: usize,
     channels: usize,
     f: impl Fn(usize, usize) -> (f64, f64) + Sync,
 ) -> (Vec<f64>, Vec<f64>) {
-    let zero = || (vec![0f64; channels], vec![0f64; channels]);
-    (0..batch)
+    let per_image: Vec<Vec<(f64, f64)>> = (0..batch)
         .into_par_iter()
-        .fold(zero, |(mut a, mut b), image| {
-            for c in 0..channels {
-                let (x, y) = f(image, c);
-                a[c] += x;
-                b[c] += y;
-            }
-            (a, b)
-        })
-        .reduce(zero, |(mut a, mut b), (x, y)| {
-            a.iter_mut().zip(x).for_each(|(a, x)| *a += x);
-            b.iter_mut().zip(y).for_each(|(b, y)| *b += y);
-            (a, b)
-        })
+        .map(|image| (0..channels).map(|c| f(image, c)).collect())
+        .collect();
+    let (mut a, mut b) = (vec![0f64; channels], vec![0f64; channels]);
+    for sums in per_image {
+        for (c, (x, y)) in sums.into_iter().enumerate() {
+            a[c] += x;
+            b[c] += y;
+        }
+    }
+    (a, b)
 }
 
 /// Per-channel batch mean and biased variance of `x`, two passes (mean, then squared deviations).
