@@ -167,7 +167,7 @@ fn dropped_feature_maps_are_zero_at_every_position() {
         .try_into_vec::<f32>()
         .unwrap();
     assert!(ch.iter().all(|&v| v == 0.0));
-    let want = burn::tensor::activation::tanh(g.output.forward(hz))
+    let want = dcgan::model::kernels::tanh(g.output.forward(hz))
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()

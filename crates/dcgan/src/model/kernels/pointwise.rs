@@ -11,9 +11,17 @@ use rayon::prelude::*;
 /// Elements per parallel task of the element-wise passes.
 const TASK: usize = 1 << 15;
 
-// Both written without branches, so that the loops calling them vectorise.
+// Both written without branches, so that the loops calling them vectorise. `max`/`min` drop a
+// NaN, so it is passed through explicitly: a diverging run must show in its losses.
 fn act(z: f32, slope: f32) -> f32 {
-    z.max(0.0) + slope * z.min(0.0)
+    // (For ReLU the negative part is dropped, not multiplied by 0: 0·−∞ would be NaN.)
+    let negative = if slope == 0.0 {
+        0.0
+    } else {
+        slope * z.min(0.0)
+    };
+    let y = z.max(0.0) + negative;
+    if z.is_nan() { z } else { y }
 }
 
 fn act_grad(y: f32, slope: f32) -> f32 {
@@ -116,10 +124,16 @@ pub fn batch_norm_affine(
     var: &[f32],
     epsilon: f64,
 ) -> (Vec<f32>, Vec<f32>) {
+    // A variance that overflowed f32 cannot normalise: the channel becomes NaN (as it does with
+    // burn's and PyTorch's f32 statistics), so that a diverging run shows in its losses instead
+    // of the layer silently outputting β.
     let scale: Vec<f32> = gamma
         .iter()
         .zip(var)
-        .map(|(g, v)| g / (*v as f64 + epsilon).sqrt() as f32)
+        .map(|(g, v)| match v.is_finite() {
+            true => g / (*v as f64 + epsilon).sqrt() as f32,
+            false => f32::NAN,
+        })
         .collect();
     let shift = beta
         .iter()
@@ -293,7 +307,8 @@ pub fn fast_tanh(x: f32) -> f32 {
     let far = ((1.0 - e) / (1.0 + e)).copysign(x);
     let x2 = x * x;
     let near = x * (1.0 - x2 * (1.0 / 3.0 - x2 * (2.0 / 15.0)));
-    if a < 0.004 { near } else { far }
+    // (NaN fails `a < 0.004` and would take `far`, where the clamp in the exponential drops it.)
+    if a < 0.004 || x.is_nan() { near } else { far }
 }
 
 /// dx = dy·(1 − y²).
@@ -318,5 +333,31 @@ mod tests {
         assert!(worst < 3e-7, "largest error {worst}");
         assert_eq!(fast_tanh(0.0), 0.0);
         assert_eq!(fast_tanh(-1e-30), -1e-30);
+        assert!(fast_tanh(f32::NAN).is_nan());
+        assert_eq!(fast_tanh(f32::INFINITY), 1.0);
+        assert_eq!(fast_tanh(f32::NEG_INFINITY), -1.0);
+    }
+
+    #[test]
+    fn activations_pass_nan_through_and_clip_infinities() {
+        for slope in [0.0, 0.2] {
+            let y = activation(
+                &[f32::NAN, f32::NEG_INFINITY, f32::INFINITY, -2.0, 3.0],
+                slope,
+            );
+            assert!(y[0].is_nan(), "slope {slope}");
+            assert_eq!(y[1], if slope == 0.0 { 0.0 } else { f32::NEG_INFINITY });
+            assert_eq!(y[2..], [f32::INFINITY, -2.0 * slope, 3.0]);
+        }
+        // A NaN input reaches the output of BatchNorm + activation.
+        let x = [1.0, f32::NAN, 2.0, 3.0];
+        let (mean, var) = channel_stats(&x, 1, 4);
+        assert!(mean[0].is_nan() && var[0].is_nan());
+        let (scale, shift) = batch_norm_affine(&[1.0], &[0.0], &mean, &var, 1e-5);
+        assert!(
+            scale_shift_act(&x, 4, &scale, &shift, 0.2)
+                .iter()
+                .all(|v| v.is_nan())
+        );
     }
 }
