@@ -124,6 +124,23 @@ const CASES: [Case; 8] = [
     },
 ];
 
+/// Our output `got` against burn's `want` for the same `x` and `w`, then the gradients of both
+/// with respect to `x` and `w` under a random weighting of the outputs (so that every output's
+/// gradient differs).
+fn assert_matches(case: &str, x: &Tensor<4>, w: &Tensor<4>, got: Tensor<4>, want: Tensor<4>) {
+    let d = rel_diff(got.clone(), want.clone());
+    assert!(d < 1e-5, "{case}: forward differs by {d}");
+    let r = random(want.dims(), &x.device());
+    let g_want = (want * r.clone()).sum().backward();
+    let g_got = (got * r).sum().backward();
+    for (name, t) in [("input", x), ("weight", w)] {
+        let a = t.grad(&g_got).expect("our gradient");
+        let b = t.grad(&g_want).expect("burn gradient");
+        let d = rel_diff(a, b);
+        assert!(d < 1e-5, "{case}: {name} gradient differs by {d}");
+    }
+}
+
 #[test]
 fn convolution_forward_and_gradients_match_burn() {
     let device = device();
@@ -136,21 +153,7 @@ fn convolution_forward_and_gradients_match_burn() {
         let options = ConvOptions::new([c.stride; 2], [c.padding; 2], [1, 1], 1);
         let want = conv2d(x.clone(), w.clone(), None, options);
         let got = kernels::conv2d(x.clone(), w.clone(), c.stride, c.padding);
-        assert!(
-            rel_diff(got.clone(), want.clone()) < 1e-5,
-            "case {i}: forward"
-        );
-
-        // A random weighting of the outputs, so every output's gradient differs.
-        let r = random(want.dims(), &device);
-        let g_want = (want * r.clone()).sum().backward();
-        let g_got = (got * r).sum().backward();
-        for (name, t) in [("input", &x), ("weight", &w)] {
-            let a = t.grad(&g_got).expect("our gradient");
-            let b = t.grad(&g_want).expect("burn gradient");
-            let d = rel_diff(a, b);
-            assert!(d < 1e-5, "case {i}: {name} gradient differs by {d}");
-        }
+        assert_matches(&format!("convolution case {i}"), &x, &w, got, want);
     }
 }
 
@@ -160,30 +163,11 @@ fn transposed_convolution_forward_and_gradients_match_burn() {
     for (i, c) in CASES.iter().enumerate() {
         let x = random([c.batch, c.cin, c.size, c.size], &device).require_grad();
         let w = random([c.cin, c.cout, c.kernel, c.kernel], &device).require_grad();
-        let options = ConvTransposeOptions::new(
-            [c.stride; 2],
-            [c.padding; 2],
-            [c.output_padding; 2],
-            [1, 1],
-            1,
-        );
+        let (s, p, op) = (c.stride, c.padding, c.output_padding);
+        let options = ConvTransposeOptions::new([s; 2], [p; 2], [op; 2], [1, 1], 1);
         let want = conv_transpose2d(x.clone(), w.clone(), None, options);
-        let got =
-            kernels::conv_transpose2d(x.clone(), w.clone(), c.stride, c.padding, c.output_padding);
-        assert!(
-            rel_diff(got.clone(), want.clone()) < 1e-5,
-            "case {i}: forward"
-        );
-
-        let r = random(want.dims(), &device);
-        let g_want = (want * r.clone()).sum().backward();
-        let g_got = (got * r).sum().backward();
-        for (name, t) in [("input", &x), ("weight", &w)] {
-            let a = t.grad(&g_got).expect("our gradient");
-            let b = t.grad(&g_want).expect("burn gradient");
-            let d = rel_diff(a, b);
-            assert!(d < 1e-5, "case {i}: {name} gradient differs by {d}");
-        }
+        let got = kernels::conv_transpose2d(x.clone(), w.clone(), s, p, op);
+        assert_matches(&format!("transposed case {i}"), &x, &w, got, want);
     }
 }
 

@@ -17,12 +17,15 @@ fn output_padding(big: usize, small: usize, kernel: usize, stride: usize, paddin
     big + 2 * padding - ((small - 1) * stride + kernel)
 }
 
+/// The backward step of both convolutions. A convolution's input gradient is the transposed
+/// convolution of the output gradient with the same weight, and the other way round; both weight
+/// gradients are [`flex::weight_grad`] of the big map and the small one.
 #[derive(Debug)]
 struct ConvBackward;
 
 impl Backward<Flex, 2> for ConvBackward {
-    /// Input, weight, stride, padding.
-    type State = (NodeId, NodeId, usize, usize);
+    /// Input, weight, stride, padding, whether transposed.
+    type State = (NodeId, NodeId, usize, usize, bool);
 
     fn backward(
         self,
@@ -32,51 +35,45 @@ impl Backward<Flex, 2> for ConvBackward {
     ) {
         let [node_x, node_w] = ops.parents;
         let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
-        let (x, weight, stride, padding) = ops.state;
+        let (x, weight, stride, padding, transposed) = ops.state;
         let x: FlexTensor = checkpointer.retrieve_node_output(x);
         let weight: FlexTensor = checkpointer.retrieve_node_output(weight);
         let kernel = weight.shape()[2];
         if let Some(node) = node_x {
-            // The input gradient of a convolution is the transposed convolution of the output
-            // gradient with the same weight.
-            let pad = output_padding(x.shape()[2], grad.shape()[2], kernel, stride, padding);
-            let dx = flex::conv_transpose2d(&grad, &weight, stride, padding, pad);
+            let dx = if transposed {
+                flex::conv2d(&grad, &weight, stride, padding)
+            } else {
+                let pad = output_padding(x.shape()[2], grad.shape()[2], kernel, stride, padding);
+                flex::conv_transpose2d(&grad, &weight, stride, padding, pad)
+            };
             grads.register::<Flex>(node.id, dx);
         }
         if let Some(node) = node_w {
-            let dw = flex::conv2d_weight_grad(&x, &grad, kernel, stride, padding);
+            let (big, small) = if transposed { (&grad, &x) } else { (&x, &grad) };
+            let dw = flex::weight_grad(big, small, kernel, stride, padding);
             grads.register::<Flex>(node.id, dw);
         }
     }
 }
 
-#[derive(Debug)]
-struct ConvTransposeBackward;
-
-impl Backward<Flex, 2> for ConvTransposeBackward {
-    /// Input, weight, stride, padding.
-    type State = (NodeId, NodeId, usize, usize);
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 2>,
-        grads: &mut Gradients,
-        checkpointer: &mut Checkpointer,
-    ) {
-        let [node_x, node_w] = ops.parents;
-        let grad: FlexTensor = grads.consume::<Flex>(&ops.node);
-        let (x, weight, stride, padding) = ops.state;
-        let x: FlexTensor = checkpointer.retrieve_node_output(x);
-        let weight: FlexTensor = checkpointer.retrieve_node_output(weight);
-        let kernel = weight.shape()[2];
-        if let Some(node) = node_x {
-            // ... and the other way round.
-            grads.register::<Flex>(node.id, flex::conv2d(&grad, &weight, stride, padding));
+/// Records `y = forward(x, weight)` with [`ConvBackward`].
+fn tracked_conv<C: CheckpointStrategy>(
+    x: Tensor<C>,
+    weight: Tensor<C>,
+    (stride, padding, transposed): (usize, usize, bool),
+    forward: impl FnOnce(&FlexTensor, &FlexTensor) -> FlexTensor,
+) -> Tensor<C> {
+    let y = forward(x.primitive(), weight.primitive());
+    match ConvBackward
+        .prepare::<C>([x.node(), weight.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let (xs, ws) = (prep.checkpoint(&x), prep.checkpoint(&weight));
+            prep.finish((xs, ws, stride, padding, transposed), y)
         }
-        if let Some(node) = node_w {
-            let dw = flex::conv_transpose2d_weight_grad(&x, &grad, kernel, stride, padding);
-            grads.register::<Flex>(node.id, dw);
-        }
+        OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
 
@@ -172,28 +169,9 @@ type Tensor<C> = FloatTensor<Autodiff<Flex, C>>;
 
 impl<C: CheckpointStrategy> DcganKernels for Autodiff<Flex, C> {
     fn dcgan_conv2d(x: Tensor<C>, weight: Tensor<C>, stride: usize, padding: usize) -> Tensor<C> {
-        match ConvBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let state = (
-                    prep.checkpoint(&x),
-                    prep.checkpoint(&weight),
-                    stride,
-                    padding,
-                );
-                let y = flex::conv2d(x.primitive(), weight.primitive(), stride, padding);
-                prep.finish(state, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(flex::conv2d(
-                x.primitive(),
-                weight.primitive(),
-                stride,
-                padding,
-            )),
-        }
+        tracked_conv::<C>(x, weight, (stride, padding, false), |x, w| {
+            flex::conv2d(x, w, stride, padding)
+        })
     }
 
     fn dcgan_conv_transpose2d(
@@ -203,29 +181,9 @@ impl<C: CheckpointStrategy> DcganKernels for Autodiff<Flex, C> {
         padding: usize,
         output_padding: usize,
     ) -> Tensor<C> {
-        let y = flex::conv_transpose2d(
-            x.primitive(),
-            weight.primitive(),
-            stride,
-            padding,
-            output_padding,
-        );
-        match ConvTransposeBackward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let state = (
-                    prep.checkpoint(&x),
-                    prep.checkpoint(&weight),
-                    stride,
-                    padding,
-                );
-                prep.finish(state, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        tracked_conv::<C>(x, weight, (stride, padding, true), |x, w| {
+            flex::conv_transpose2d(x, w, stride, padding, output_padding)
+        })
     }
 
     fn dcgan_batch_norm_act(

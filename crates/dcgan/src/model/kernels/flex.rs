@@ -80,45 +80,23 @@ pub fn conv_transpose2d(
     tensor(y, vec![plan.batch, cb, hb, wb])
 }
 
-/// The gradient of a convolution's weight from its input and its output gradient.
-pub fn conv2d_weight_grad(
-    x: &FlexTensor,
-    grad: &FlexTensor,
+/// The weight gradient `[Cs, Cb, k, k]` from the big map `[B, Cb, Hb, Wb]` and the small one
+/// `[B, Cs, Hs, Ws]` (see [`conv`]): for a convolution its input and its output gradient, giving
+/// `[Cout, Cin, k, k]`; for a transposed convolution its output gradient and its input, giving
+/// `[Cin, Cout, k, k]`.
+pub fn weight_grad(
+    big: &FlexTensor,
+    small: &FlexTensor,
     kernel: usize,
     stride: usize,
     padding: usize,
 ) -> FlexTensor {
-    let [_, cin, _, _] = dims4(x);
-    let [_, cout, gh, gw] = dims4(grad);
-    let plan = conv::Plan::conv(dims4(x), cout, kernel, stride, padding);
-    assert_eq!(
-        [gh, gw],
-        plan.small[1..],
-        "convolution gradient: output size"
-    );
-    let w = conv::weight_grad(&plan, &values(x), &values(grad));
-    tensor(w, vec![cout, cin, kernel, kernel])
-}
-
-/// The gradient of a transposed convolution's weight from its input and its output gradient.
-pub fn conv_transpose2d_weight_grad(
-    x: &FlexTensor,
-    grad: &FlexTensor,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-) -> FlexTensor {
-    let [_, cin, xh, xw] = dims4(x);
-    let [_, cout, _, _] = dims4(grad);
-    // The output gradient is the big map, the input the small one.
-    let plan = conv::Plan::conv(dims4(grad), cin, kernel, stride, padding);
-    assert_eq!(
-        [xh, xw],
-        plan.small[1..],
-        "transposed convolution gradient: input size"
-    );
-    let w = conv::weight_grad(&plan, &values(grad), &values(x));
-    tensor(w, vec![cin, cout, kernel, kernel])
+    let [_, cb, _, _] = dims4(big);
+    let [_, cs, hs, ws] = dims4(small);
+    let plan = conv::Plan::conv(dims4(big), cs, kernel, stride, padding);
+    assert_eq!([hs, ws], plan.small[1..], "convolution gradient: map sizes");
+    let w = conv::weight_grad(&plan, &values(big), &values(small));
+    tensor(w, vec![cs, cb, kernel, kernel])
 }
 
 /// Training-mode BatchNorm and the activation: `(y, batch mean, biased batch variance)`.
