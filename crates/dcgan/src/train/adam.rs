@@ -136,7 +136,24 @@ impl ModuleMapper for AdamMapper<'_> {
         let p = tensor.inner();
         let g = grad.reshape([n]);
         let name = self.path.join(".");
-        let (m, v) = match self.moments.remove(&name) {
+        let step = crate::model::kernels::pointwise::AdamStep {
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            step_size: self.step_size,
+            bias2_sqrt: self.bias2_sqrt,
+        };
+        let moments = self.moments.remove(&name).map(|mo| (mo.m, mo.v));
+        // One parallel pass on Flex; burn's element-wise operations elsewhere.
+        if let Some((p, m, v)) = crate::model::kernels::adam_update(&p, &g, moments.clone(), step) {
+            self.moments.insert(name, Moments { m, v });
+            let mut out = Tensor::from_inner(p);
+            if require_grad {
+                out = out.require_grad();
+            }
+            return Param::from_mapped_value(id, out, mapper);
+        }
+        let (m, v) = match moments.map(|(m, v)| Moments { m, v }) {
             Some(mo) => (
                 mo.m.mul_scalar(self.beta1)
                     .add(g.clone().mul_scalar(1.0 - self.beta1)),

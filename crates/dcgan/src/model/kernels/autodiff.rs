@@ -274,4 +274,37 @@ impl<C: CheckpointStrategy> DcganKernels for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }
+
+    // Parameters are updated outside the graph: untracked in, untracked out.
+    fn dcgan_adam(
+        p: Tensor<C>,
+        g: Tensor<C>,
+        m: Tensor<C>,
+        v: Tensor<C>,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        step_size: f64,
+        bias2_sqrt: f64,
+    ) -> (Tensor<C>, Tensor<C>, Tensor<C>) {
+        let step = super::pointwise::AdamStep {
+            beta1,
+            beta2,
+            eps,
+            step_size,
+            bias2_sqrt,
+        };
+        let (p, m, v) = flex::adam(
+            p.primitive(),
+            g.primitive(),
+            m.primitive(),
+            v.primitive(),
+            step,
+        );
+        (
+            Tensor::<C>::new(p),
+            Tensor::<C>::new(m),
+            Tensor::<C>::new(v),
+        )
+    }
 }

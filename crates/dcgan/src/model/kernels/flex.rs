@@ -195,3 +195,20 @@ pub fn tanh(x: &FlexTensor) -> FlexTensor {
 pub fn tanh_backward(y: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
     like(pointwise::tanh_backward(&values(y), &values(grad)), y)
 }
+
+/// One Adam update of a parameter: `(p, m, v)` after it (see [`pointwise::adam`]).
+pub fn adam(
+    p: &FlexTensor,
+    g: &FlexTensor,
+    m: &FlexTensor,
+    v: &FlexTensor,
+    step: pointwise::AdamStep,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let (mut pv, mut mv, mut vv) = (
+        values(p).into_owned(),
+        values(m).into_owned(),
+        values(v).into_owned(),
+    );
+    pointwise::adam(&mut pv, &values(g), &mut mv, &mut vv, step);
+    (like(pv, p), like(mv, m), like(vv, v))
+}

@@ -64,6 +64,20 @@ pub trait DcganKernels: Backend {
     /// `x` where positive, `slope·x` elsewhere.
     fn dcgan_activation(x: FloatTensor<Self>, slope: f64) -> FloatTensor<Self>;
     fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// One Adam update of a flattened parameter `p` with gradient `g` and moments `m`, `v`
+    /// (zeros before the first step): the new `(p, m, v)`. Not differentiable.
+    #[allow(clippy::too_many_arguments)]
+    fn dcgan_adam(
+        p: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        m: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        step_size: f64,
+        bias2_sqrt: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 impl DcganKernels for Flex {
@@ -111,6 +125,27 @@ impl DcganKernels for Flex {
 
     fn dcgan_tanh(x: FlexTensor) -> FlexTensor {
         flex::tanh(&x)
+    }
+
+    fn dcgan_adam(
+        p: FlexTensor,
+        g: FlexTensor,
+        m: FlexTensor,
+        v: FlexTensor,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        step_size: f64,
+        bias2_sqrt: f64,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let step = pointwise::AdamStep {
+            beta1,
+            beta2,
+            eps,
+            step_size,
+            bias2_sqrt,
+        };
+        flex::adam(&p, &g, &m, &v, step)
     }
 }
 
@@ -232,4 +267,38 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     } else {
         burn::tensor::activation::tanh(x)
     }
+}
+
+/// One Adam update of `p` (any shape) with the flattened gradient `g` and moments `m`, `v`
+/// (`None` before the first step), as one parallel pass on Flex: the new `(p, m, v)`. `None` off
+/// Flex (the caller composes burn's operations).
+pub fn adam_update<const D: usize>(
+    p: &Tensor<D>,
+    g: &Tensor<1>,
+    moments: Option<(Tensor<1>, Tensor<1>)>,
+    step: pointwise::AdamStep,
+) -> Option<(Tensor<D>, Tensor<1>, Tensor<1>)> {
+    if !runs_on_flex(&p.device()) {
+        return None;
+    }
+    let (m, v) = moments.unwrap_or_else(|| {
+        let zeros = Tensor::<1>::zeros(g.dims(), &g.device());
+        (zeros.clone(), zeros)
+    });
+    let (p, m, v) = <Dispatch as DcganKernels>::dcgan_adam(
+        p.clone().into_dispatch(),
+        g.clone().into_dispatch(),
+        m.into_dispatch(),
+        v.into_dispatch(),
+        step.beta1,
+        step.beta2,
+        step.eps,
+        step.step_size,
+        step.bias2_sqrt,
+    );
+    Some((
+        Tensor::from_dispatch(p),
+        Tensor::from_dispatch(m),
+        Tensor::from_dispatch(v),
+    ))
 }
