@@ -1,6 +1,7 @@
 //! DCGAN's heavy operations as our own CPU kernels on the Flex backend, with their backward
 //! passes: convolution, transposed convolution, training-mode BatchNorm fused with its
-//! activation, BatchNorm with fixed statistics fused with its activation, ReLU/LeakyReLU, tanh.
+//! activation, BatchNorm with fixed statistics fused with its activation, ReLU/LeakyReLU, tanh;
+//! and Adam's update as one parallel pass.
 //!
 //! Why they are written here: burn-flex 0.22.1 implements the forward convolutions itself (im2col
 //! per image and per 512-pixel tile, the weight re-packed for every tile), but none of their
