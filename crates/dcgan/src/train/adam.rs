@@ -19,6 +19,7 @@ use burn::tensor::Tensor;
 use crate::config::OptimConfig;
 use crate::error::{Error, Result};
 use crate::io::{HostTensor, TensorMap};
+use crate::model::kernels::{self, pointwise::AdamStep};
 
 /// First and second moments of one parameter, flattened.
 #[derive(Clone, Debug)]
@@ -118,6 +119,52 @@ struct AdamMapper<'a> {
     bias2_sqrt: f64,
 }
 
+impl AdamMapper<'_> {
+    fn step(&self) -> AdamStep {
+        AdamStep {
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            step_size: self.step_size,
+            bias2_sqrt: self.bias2_sqrt,
+        }
+    }
+
+    /// The same update as [`kernels::adam_update`], composed of burn's tensor operations (for
+    /// devices other than Flex): `(p, m, v)` after it.
+    fn composed<const D: usize>(
+        &self,
+        p: Tensor<D>,
+        g: Tensor<1>,
+        moments: Option<(Tensor<1>, Tensor<1>)>,
+        shape: [usize; D],
+    ) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
+        let (m, v) = match moments {
+            Some((m, v)) => (
+                m.mul_scalar(self.beta1)
+                    .add(g.clone().mul_scalar(1.0 - self.beta1)),
+                v.mul_scalar(self.beta2)
+                    .add(g.clone().mul(g).mul_scalar(1.0 - self.beta2)),
+            ),
+            None => (
+                g.clone().mul_scalar(1.0 - self.beta1),
+                g.clone().mul(g).mul_scalar(1.0 - self.beta2),
+            ),
+        };
+        let denom = v
+            .clone()
+            .sqrt()
+            .div_scalar(self.bias2_sqrt)
+            .add_scalar(self.eps);
+        let delta = m
+            .clone()
+            .div(denom)
+            .mul_scalar(self.step_size)
+            .reshape(shape);
+        (p.sub(delta), m, v)
+    }
+}
+
 impl ModuleMapper for AdamMapper<'_> {
     fn enter_module(&mut self, name: &str, _: &str) {
         self.path.push(name.to_string());
@@ -136,51 +183,71 @@ impl ModuleMapper for AdamMapper<'_> {
         let p = tensor.inner();
         let g = grad.reshape([n]);
         let name = self.path.join(".");
-        let step = crate::model::kernels::pointwise::AdamStep {
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
-            step_size: self.step_size,
-            bias2_sqrt: self.bias2_sqrt,
-        };
         let moments = self.moments.remove(&name).map(|mo| (mo.m, mo.v));
         // One parallel pass on Flex; burn's element-wise operations elsewhere.
-        if let Some((p, m, v)) = crate::model::kernels::adam_update(&p, &g, moments.clone(), step) {
-            self.moments.insert(name, Moments { m, v });
-            let mut out = Tensor::from_inner(p);
-            if require_grad {
-                out = out.require_grad();
-            }
-            return Param::from_mapped_value(id, out, mapper);
-        }
-        let (m, v) = match moments.map(|(m, v)| Moments { m, v }) {
-            Some(mo) => (
-                mo.m.mul_scalar(self.beta1)
-                    .add(g.clone().mul_scalar(1.0 - self.beta1)),
-                mo.v.mul_scalar(self.beta2)
-                    .add(g.clone().mul(g).mul_scalar(1.0 - self.beta2)),
-            ),
-            None => (
-                g.clone().mul_scalar(1.0 - self.beta1),
-                g.clone().mul(g).mul_scalar(1.0 - self.beta2),
-            ),
+        let (updated, m, v) = match kernels::runs_on_flex(&p.device()) {
+            true => kernels::adam_update(&p, &g, moments, self.step()).expect("on Flex"),
+            false => self.composed(p, g, moments, shape),
         };
-        let denom = v
-            .clone()
-            .sqrt()
-            .div_scalar(self.bias2_sqrt)
-            .add_scalar(self.eps);
-        let delta = m
-            .clone()
-            .div(denom)
-            .mul_scalar(self.step_size)
-            .reshape(shape);
-        let updated = p.sub(delta);
         self.moments.insert(name, Moments { m, v });
         let mut out = Tensor::from_inner(updated);
         if require_grad {
             out = out.require_grad();
         }
         Param::from_mapped_value(id, out, mapper)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, TensorData};
+
+    fn vector(values: impl Iterator<Item = f32>, device: &Device) -> Tensor<1> {
+        let values: Vec<f32> = values.collect();
+        let n = values.len();
+        Tensor::from_data(TensorData::new(values, [n]), device)
+    }
+
+    fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        (a - b).abs().max().into_scalar::<f32>()
+    }
+
+    /// The update other devices use (burn's operations) and the Flex kernel agree, on the first
+    /// step (no moments yet) and on a later one.
+    #[test]
+    fn the_composed_update_equals_the_flex_kernel() {
+        let device = Device::flex();
+        let (mut grads, mut moments) = (GradientsParams::new(), BTreeMap::new());
+        let mapper = AdamMapper {
+            path: Vec::new(),
+            grads: &mut grads,
+            moments: &mut moments,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            step_size: 2e-4 / (1.0 - 0.5f64.powi(3)),
+            bias2_sqrt: (1.0 - 0.999f64.powi(3)).sqrt(),
+        };
+        let n = 3000;
+        let p = vector((0..n).map(|i| (i % 17) as f32 * 0.05 - 0.4), &device).reshape([30, 100]);
+        let g = vector(
+            (0..n).map(|i| ((i * 31) % 101) as f32 / 50.0 - 1.0),
+            &device,
+        );
+        let m = vector((0..n).map(|i| ((i * 7) % 13) as f32 * 1e-3), &device);
+        let v = vector((0..n).map(|i| ((i * 11) % 19) as f32 * 1e-4), &device);
+        for moments in [None, Some((m, v))] {
+            let (a, am, av) = mapper.composed(p.clone(), g.clone(), moments.clone(), [30, 100]);
+            let (b, bm, bv) = kernels::adam_update(&p, &g, moments, mapper.step()).unwrap();
+            // The step moves p by up to 2e-4; both must agree far below that.
+            assert!(max_abs_diff(a.clone(), b) < 1e-7);
+            assert!(max_abs_diff(am, bm) < 1e-7);
+            assert!(max_abs_diff(av, bv) < 1e-9);
+            assert!(
+                max_abs_diff(a, p.clone()) > 1e-4,
+                "the update moved the weights"
+            );
+        }
     }
 }
