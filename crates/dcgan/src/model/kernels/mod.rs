@@ -202,47 +202,44 @@ pub fn conv_transpose2d(
 }
 
 /// `act(BatchNorm(x))` with batch statistics, `x: [batch, channels, ...]`: the output, the batch
-/// mean and the biased batch variance. `None` off Flex (the caller composes burn's operations).
+/// mean and the biased batch variance. Flex only: callers check [`runs_on_flex`] and compose
+/// burn's operations elsewhere.
 pub fn batch_norm_act<const D: usize>(
-    x: &Tensor<D>,
+    x: Tensor<D>,
     gamma: Tensor<1>,
     beta: Tensor<1>,
     epsilon: f64,
     slope: f64,
-) -> Option<(Tensor<D>, Tensor<1>, Tensor<1>)> {
-    if !runs_on_flex(&x.device()) {
-        return None;
-    }
+) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
+    assert!(runs_on_flex(&x.device()), "batch_norm_act: a Flex kernel");
     let (x, g, b) = (
-        x.clone().into_dispatch(),
+        x.into_dispatch(),
         gamma.into_dispatch(),
         beta.into_dispatch(),
     );
     let (y, mean, var) = <Dispatch as DcganKernels>::dcgan_batch_norm_act(x, g, b, epsilon, slope);
-    Some((
+    (
         Tensor::from_dispatch(y),
         Tensor::from_dispatch(mean),
         Tensor::from_dispatch(var),
-    ))
+    )
 }
 
-/// `act(x·scale[c] + shift[c])`, `x: [batch, channels, ...]`. `None` off Flex.
+/// `act(x·scale[c] + shift[c])`, `x: [batch, channels, ...]`. Flex only, as [`batch_norm_act`].
 pub fn scale_shift_act<const D: usize>(
-    x: &Tensor<D>,
+    x: Tensor<D>,
     scale: Tensor<1>,
     shift: Tensor<1>,
     slope: f64,
-) -> Option<Tensor<D>> {
-    if !runs_on_flex(&x.device()) {
-        return None;
-    }
+) -> Tensor<D> {
+    assert!(runs_on_flex(&x.device()), "scale_shift_act: a Flex kernel");
     let (x, a, b) = (
-        x.clone().into_dispatch(),
+        x.into_dispatch(),
         scale.into_dispatch(),
         shift.into_dispatch(),
     );
-    Some(Tensor::from_dispatch(
-        <Dispatch as DcganKernels>::dcgan_scale_shift_act(x, a, b, slope),
+    Tensor::from_dispatch(<Dispatch as DcganKernels>::dcgan_scale_shift_act(
+        x, a, b, slope,
     ))
 }
 
@@ -271,24 +268,22 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// One Adam update of `p` (any shape) with the flattened gradient `g` and moments `m`, `v`
-/// (`None` before the first step), as one parallel pass on Flex: the new `(p, m, v)`. `None` off
-/// Flex (the caller composes burn's operations).
+/// (`None` before the first step), as one parallel pass: the new `(p, m, v)`. Flex only, as
+/// [`batch_norm_act`].
 pub fn adam_update<const D: usize>(
-    p: &Tensor<D>,
-    g: &Tensor<1>,
+    p: Tensor<D>,
+    g: Tensor<1>,
     moments: Option<(Tensor<1>, Tensor<1>)>,
     step: pointwise::AdamStep,
-) -> Option<(Tensor<D>, Tensor<1>, Tensor<1>)> {
-    if !runs_on_flex(&p.device()) {
-        return None;
-    }
+) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
+    assert!(runs_on_flex(&p.device()), "adam_update: a Flex kernel");
     let (m, v) = moments.unwrap_or_else(|| {
         let zeros = Tensor::<1>::zeros(g.dims(), &g.device());
         (zeros.clone(), zeros)
     });
     let (p, m, v) = <Dispatch as DcganKernels>::dcgan_adam(
-        p.clone().into_dispatch(),
-        g.clone().into_dispatch(),
+        p.into_dispatch(),
+        g.into_dispatch(),
         m.into_dispatch(),
         v.into_dispatch(),
         step.beta1,
@@ -297,9 +292,9 @@ pub fn adam_update<const D: usize>(
         step.step_size,
         step.bias2_sqrt,
     );
-    Some((
+    (
         Tensor::from_dispatch(p),
         Tensor::from_dispatch(m),
         Tensor::from_dispatch(v),
-    ))
+    )
 }
