@@ -16,7 +16,7 @@ macro_rules! outln {
 pub(crate) use outln;
 
 mod commands;
-mod progress;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -96,23 +96,25 @@ fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     with_malloc_tunables();
     let cli = Cli::parse();
+    let ui = &mut ui::Ui::new();
     let result = match cli.command {
-        Command::Train(a) => commands::train::run(a),
-        Command::Sample(a) => commands::sample::run_sample(a),
-        Command::Generate(a) => commands::sample::run_generate(a),
-        Command::ImportTorch(a) => commands::interop::run_import(a),
-        Command::ExportTorch(a) => commands::interop::run_export(a),
-        Command::Bench(a) => commands::bench::run(a),
-        Command::Data(c) => commands::data::run(c),
-        Command::Features(a) => commands::features::run(a),
-        Command::Fid(a) => commands::fid::run(a),
-        Command::Eval(c) => commands::eval::run(c),
-        Command::Interpolate(a) => commands::explore::run_interpolate(a),
-        Command::Arithmetic(a) => commands::explore::run_arithmetic(a),
-        Command::VisualizeD(a) => commands::explore::run_visualize_d(a),
-        Command::Forget(a) => commands::explore::run_forget(a),
-        Command::Neighbours(a) => commands::explore::run_neighbours(a),
+        Command::Train(a) => commands::train::run(a, ui),
+        Command::Sample(a) => commands::sample::run_sample(a, ui),
+        Command::Generate(a) => commands::sample::run_generate(a, ui),
+        Command::ImportTorch(a) => commands::interop::run_import(a, ui),
+        Command::ExportTorch(a) => commands::interop::run_export(a, ui),
+        Command::Bench(a) => commands::bench::run(a, ui),
+        Command::Data(c) => commands::data::run(c, ui),
+        Command::Features(a) => commands::features::run(a, ui),
+        Command::Fid(a) => commands::fid::run(a, ui),
+        Command::Eval(c) => commands::eval::run(c, ui),
+        Command::Interpolate(a) => commands::explore::run_interpolate(a, ui),
+        Command::Arithmetic(a) => commands::explore::run_arithmetic(a, ui),
+        Command::VisualizeD(a) => commands::explore::run_visualize_d(a, ui),
+        Command::Forget(a) => commands::explore::run_forget(a, ui),
+        Command::Neighbours(a) => commands::explore::run_neighbours(a, ui),
     };
+    ui.clear();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(dcgan::Error::Interrupted) => {

@@ -7,12 +7,12 @@ use std::time::Instant;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::Result;
 use crate::config::{ModelConfig, OptimConfig};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator, Generator};
-use crate::rng::{self, Purpose};
+use crate::rng::{self, Stream};
 use crate::train::{Adam, Gan};
+use crate::{Error, Result};
 
 /// Median and minimum of a set of timings, in seconds, and what they mean per item.
 #[derive(Serialize, Clone, Debug)]
@@ -87,16 +87,11 @@ pub fn train(
     let s = model.image_size;
     let mut step = 0u64;
     let secs = time_runs(warmup, runs, || {
-        let mut r = rng::stream(7, Purpose::Sample, step);
+        let mut r = Stream::BenchInputs { step }.rng(7);
         let px: Vec<f32> = (0..batch * model.channels * s * s)
             .map(|_| rand::Rng::random_range(&mut r, -1.0f32..1.0))
             .collect();
-        let z = rng::latents(
-            &mut rng::stream(7, Purpose::Latent, step),
-            batch,
-            model.latent_dim,
-            model.latent_distribution,
-        );
+        let z = rng::latents(&mut r, batch, model.latent_dim, model.latent_distribution);
         let real =
             Tensor::<4>::from_data(TensorData::new(px, [batch, model.channels, s, s]), &device);
         let z = Tensor::<2>::from_data(TensorData::new(z, [batch, model.latent_dim]), &device);
@@ -117,7 +112,7 @@ pub fn generate(
 ) -> Timing {
     let g = Generator::new(model, 1, device);
     let z = rng::latents(
-        &mut rng::stream(7, Purpose::Sample, 0),
+        &mut Stream::BenchInputs { step: 0 }.rng(7),
         batch,
         model.latent_dim,
         model.latent_distribution,
@@ -143,14 +138,29 @@ pub fn loader(
 ) -> Result<(String, Timing)> {
     let ds: Arc<dyn Dataset> = Arc::from(data::open(source)?);
     let described = ds.describe();
-    let n = ds.len().min(batch * batches);
+    let n = ds.len().min(batch.saturating_mul(batches));
+    // A data set smaller than one batch is measured as one batch of what it has.
+    let batch = batch.min(n).max(1);
+    let mut failure = None;
     let secs = time_runs(1, runs, || {
+        if failure.is_some() {
+            return;
+        }
         let order: Vec<usize> = (0..n).collect();
-        let loader = Loader::start(ds.clone(), order, batch, 0, transform, workers, 4)
-            .expect("loader starts");
-        let got: usize = loader.map(|b| b.count).sum();
-        assert!(got > 0);
+        match Loader::start(ds.clone(), order, batch, 0, transform, workers, 4) {
+            Ok(loader) => {
+                if loader.map(|b| b.count).sum::<usize>() == 0 {
+                    failure = Some(Error::Data(format!(
+                        "{source}: none of the {n} items measured could be read"
+                    )));
+                }
+            }
+            Err(e) => failure = Some(e),
+        }
     });
+    if let Some(e) = failure {
+        return Err(e);
+    }
     Ok((described, Timing::from(secs, n / batch * batch)))
 }
 
@@ -182,7 +192,7 @@ fn random4(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
     let n = shape.iter().product();
     Tensor::from_data(
         TensorData::new(
-            rng::normal(&mut rng::stream(seed, Purpose::Sample, 9), n, 0.0, 1.0),
+            rng::normal(&mut Stream::BenchInputs { step: seed }.rng(9), n, 0.0, 1.0),
             shape,
         ),
         device,
@@ -404,7 +414,7 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
     // The loss on D's logits: three BCE terms per iteration.
     let logits = Tensor::<1>::from_data(
         TensorData::new(
-            rng::normal(&mut rng::stream(4, Purpose::Sample, 0), batch, 0.0, 1.0),
+            rng::normal(&mut Stream::BenchInputs { step: 0 }.rng(4), batch, 0.0, 1.0),
             [batch],
         ),
         &ad,

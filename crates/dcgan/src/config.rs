@@ -94,6 +94,13 @@ impl ModelConfig {
         if self.generator_width == 0 || self.discriminator_width == 0 {
             return Err(Error::config("width", 0, "must be positive"));
         }
+        if self.generator_width > MAX_WIDTH || self.discriminator_width > MAX_WIDTH {
+            return Err(Error::config(
+                "width",
+                self.generator_width.max(self.discriminator_width),
+                format!("must be at most {MAX_WIDTH}"),
+            ));
+        }
         if self.kernel_size != 4 && self.kernel_size != 5 {
             return Err(Error::config(
                 "kernel size",
@@ -114,9 +121,52 @@ impl ModelConfig {
                 "eps must be positive and momentum in [0, 1]",
             ));
         }
+        let params = self.weight_count();
+        if params > MAX_PARAMETERS {
+            return Err(Error::config(
+                "model size",
+                format!("{params:.3e} parameters"),
+                format!(
+                    "must be at most {MAX_PARAMETERS:.0e} parameters (the weights alone would take {:.0} GiB); lower the widths or the latent size",
+                    params * 4.0 / (1u64 << 30) as f64
+                ),
+            ));
+        }
         Ok(())
     }
+
+    /// The convolution and dense weights of G and D together (BatchNorm's few are left out),
+    /// in floating point so that absurd sizes do not overflow.
+    pub fn weight_count(&self) -> f64 {
+        let k2 = (self.kernel_size * self.kernel_size) as f64;
+        let up = self.upsamplings();
+        let (g, d) = (self.generator_width as f64, self.discriminator_width as f64);
+        let top = 2f64.powi(up as i32 - 1);
+        // G: z → g·2^(k−1) at 4×4 (a 4×4 transposed convolution or a dense projection of the
+        // same size), k−1 doubling-down layers, then the output layer to the image's channels.
+        let mut count = self.latent_dim as f64 * g * top * 16.0;
+        let mut width = g * top;
+        for _ in 1..up {
+            count += width * width / 2.0 * k2;
+            width /= 2.0;
+        }
+        count += width * self.channels as f64 * k2;
+        // D mirrors it: channels → d, k−1 doubling layers, then a 4×4 output to one logit.
+        let mut width = d;
+        count += self.channels as f64 * d * k2;
+        for _ in 1..up {
+            count += width * width * 2.0 * k2;
+            width *= 2.0;
+        }
+        count + width * 16.0
+    }
 }
+
+/// Widest G or D layer width (ngf, ndf) accepted.
+const MAX_WIDTH: usize = 65_536;
+
+/// Most weights a model may have: 1e9 (4 GiB of f32, 16 GiB with Adam's moments and gradients).
+const MAX_PARAMETERS: f64 = 1e9;
 
 /// Adam, as in paper §4.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -234,6 +284,19 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::config("epochs", 0, "must be at least 1"));
+        }
+        if self.max_steps == Some(0) {
+            return Err(Error::config("max steps", 0, "must be at least 1"));
+        }
+        if self.batch_size > 65_536 {
+            return Err(Error::config(
+                "batch size",
+                self.batch_size,
+                "must be at most 65536",
+            ));
+        }
         if self.batch_size < 2 {
             return Err(Error::config(
                 "batch size",
@@ -280,6 +343,13 @@ impl RunConfig {
         self.model.validate()?;
         self.optim.validate()?;
         self.train.validate()?;
+        if self.data.workers > 1024 {
+            return Err(Error::config(
+                "workers",
+                self.data.workers,
+                "must be at most 1024 decoding threads",
+            ));
+        }
         if !(0.0..=1.0).contains(&self.data.max_bad_fraction) {
             return Err(Error::config(
                 "max bad fraction",

@@ -28,6 +28,7 @@ pub mod latent;
 pub mod model;
 pub mod rng;
 pub mod sample;
+pub mod tasks;
 pub mod train;
 pub mod viz;
 

@@ -6,7 +6,7 @@ use burn::tensor::Device;
 
 use crate::io::{HostTensor, npy};
 use crate::model::BnMode;
-use crate::rng::{self, Purpose};
+use crate::rng::{self, Stream};
 use crate::train::Checkpoint;
 use crate::train::run::generate;
 use crate::{Error, Result};
@@ -26,7 +26,7 @@ pub fn sample(
     let m = ckpt.model();
     let g = ckpt.generator(device)?;
     let z = rng::latents(
-        &mut rng::stream(seed, Purpose::Sample, 0),
+        &mut Stream::SampleLatents.rng(seed),
         n,
         m.latent_dim,
         m.latent_distribution,

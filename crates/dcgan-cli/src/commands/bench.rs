@@ -1,11 +1,15 @@
+//! `dcgan bench`: argument parsing and rendering; the measurements are in `dcgan::tasks::bench`.
+
 use clap::{Args, ValueEnum};
-use dcgan::bench::{self, Timing};
+use dcgan::bench::Timing;
 use dcgan::config::ModelConfig;
-use dcgan::data::Transform;
-use serde_json::json;
+use dcgan::tasks::bench::{self, BenchConfig, BenchReport, Measurements, Part, Profile};
+
+use super::common::{DeviceArg, JsonArg};
+use crate::ui::Ui;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Part {
+pub enum PartArg {
     Train,
     Generate,
     Loader,
@@ -13,46 +17,45 @@ pub enum Part {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::default().image_size)]
     pub image_size: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().channels)]
     pub channels: usize,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = BenchConfig::default().batch_size)]
     pub batch_size: usize,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = ModelConfig::default().latent_dim)]
     pub latent_dim: usize,
-    #[arg(long, alias = "ngf", default_value_t = 64)]
+    #[arg(long, alias = "ngf", default_value_t = ModelConfig::default().generator_width)]
     pub generator_width: usize,
-    #[arg(long, alias = "ndf", default_value_t = 64)]
+    #[arg(long, alias = "ndf", default_value_t = ModelConfig::default().discriminator_width)]
     pub discriminator_width: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = ModelConfig::default().kernel_size)]
     pub kernel_size: usize,
     /// Timed repetitions of each measurement.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = BenchConfig::default().runs)]
     pub runs: usize,
     /// Untimed repetitions first.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = BenchConfig::default().warmup)]
     pub warmup: usize,
     /// Data sources for the loader measurement (repeatable).
     #[arg(long)]
     pub data: Vec<String>,
     /// Batches the loader measurement reads per run.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = BenchConfig::default().loader_batches)]
     pub loader_batches: usize,
     /// Decoding threads for the loader (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub workers: usize,
     /// Measure only these parts (repeatable; default: all).
     #[arg(long, value_enum)]
-    pub only: Vec<Part>,
+    pub only: Vec<PartArg>,
     /// Instead: time each operation of the training iteration alone (where the time goes).
     #[arg(long)]
     pub profile: bool,
-    /// Machine-readable output.
-    #[arg(long)]
-    pub json: bool,
-    #[arg(long, default_value = "flex")]
-    pub device: String,
+    #[command(flatten)]
+    pub json: JsonArg,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 fn line(name: &str, t: &Timing) -> String {
@@ -62,113 +65,70 @@ fn line(name: &str, t: &Timing) -> String {
     )
 }
 
-pub fn run(a: BenchArgs) -> dcgan::Result<()> {
-    let model = ModelConfig {
-        image_size: a.image_size,
-        channels: a.channels,
-        latent_dim: a.latent_dim,
-        generator_width: a.generator_width,
-        discriminator_width: a.discriminator_width,
-        kernel_size: a.kernel_size,
-        ..ModelConfig::default()
-    };
-    model.validate()?;
-    if a.runs == 0 {
-        return Err(dcgan::Error::config("runs", 0, "must be positive"));
-    }
-    let device = dcgan::device::by_name(&a.device)?;
-    if a.profile {
-        return print_profile(&model, &a, &device);
-    }
-    let want = |p: Part| a.only.is_empty() || a.only.contains(&p);
-    let mut report = json!({
-        "model": model,
-        "batch_size": a.batch_size,
-        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        "device": a.device,
-    });
-    if want(Part::Generate) {
-        let b1 = bench::generate(&model, 1, a.warmup, a.runs, &device);
-        let bn = bench::generate(&model, a.batch_size, a.warmup, a.runs, &device);
-        if !a.json {
-            crate::outln!("{}", line("generate, batch 1", &b1));
-            crate::outln!(
-                "{}",
-                line(&format!("generate, batch {}", a.batch_size), &bn)
-            );
-        }
-        report["generate_batch1"] = json!(b1);
-        report["generate"] = json!(bn);
-        report["peak_rss_mib_after_generate"] = json!(bench::peak_rss_mib());
-    }
-    if want(Part::Train) {
-        let t = bench::train(&model, a.batch_size, a.warmup, a.runs, &device);
-        if !a.json {
-            crate::outln!("{}", line(&format!("train, batch {}", a.batch_size), &t));
-        }
-        report["train"] = json!(t);
-        report["peak_rss_mib_after_train"] = json!(bench::peak_rss_mib());
-    }
-    if want(Part::Loader) {
-        let mut loaders = Vec::new();
-        let transform = Transform {
-            size: a.image_size,
+pub fn run(a: BenchArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let config = BenchConfig {
+        model: ModelConfig {
+            image_size: a.image_size,
             channels: a.channels,
-        };
-        for source in &a.data {
-            let (described, t) = bench::loader(
-                source,
-                transform,
-                a.batch_size,
-                a.loader_batches,
-                a.workers,
-                a.runs,
-            )?;
-            if !a.json {
-                crate::outln!("{}", line(&format!("loader, {source}"), &t));
-            }
-            loaders.push(json!({"source": source, "described": described, "timing": t}));
-        }
-        report["loader"] = json!(loaders);
-    }
-    report["peak_rss_mib"] = json!(bench::peak_rss_mib());
-    if a.json {
-        crate::outln!("{}", serde_json::to_string_pretty(&report).expect("json"));
-    } else if let Some(m) = bench::peak_rss_mib() {
-        crate::outln!("peak RSS {m:.0} MiB");
-    }
+            latent_dim: a.latent_dim,
+            generator_width: a.generator_width,
+            discriminator_width: a.discriminator_width,
+            kernel_size: a.kernel_size,
+            ..ModelConfig::default()
+        },
+        batch_size: a.batch_size,
+        runs: a.runs,
+        warmup: a.warmup,
+        data: a.data,
+        loader_batches: a.loader_batches,
+        workers: a.workers,
+        only: a
+            .only
+            .iter()
+            .map(|p| match p {
+                PartArg::Train => Part::Train,
+                PartArg::Generate => Part::Generate,
+                PartArg::Loader => Part::Loader,
+            })
+            .collect(),
+        profile: a.profile,
+        device: a.device.device,
+    };
+    let r = bench::run(config, ui)?;
+    ui.report(&r, a.json.json, |r| match r {
+        BenchReport::Measurements(m) => measurement_lines(m),
+        BenchReport::Profile(p) => profile_lines(p),
+    });
     Ok(())
 }
 
-fn print_profile(
-    model: &ModelConfig,
-    a: &BenchArgs,
-    device: &dcgan::device::Device,
-) -> dcgan::Result<()> {
-    let ops = bench::profile(model, a.batch_size, a.runs, device);
-    let total: f64 = ops.iter().map(|o| o.seconds * o.per_iteration as f64).sum();
-    if a.json {
-        crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"model": model, "batch_size": a.batch_size, "ops": ops, "sum_s": total})
-            )
-            .expect("json")
-        );
-        return Ok(());
+fn measurement_lines(m: &Measurements) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let (Some(b1), Some(bn)) = (&m.generate_batch1, &m.generate) {
+        lines.push(line("generate, batch 1", b1));
+        lines.push(line(&format!("generate, batch {}", m.batch_size), bn));
     }
-    crate::outln!(
+    if let Some(t) = &m.train {
+        lines.push(line(&format!("train, batch {}", m.batch_size), t));
+    }
+    for l in &m.loader {
+        lines.push(line(&format!("loader, {}", l.source), &l.timing));
+    }
+    if let Some(mib) = m.peak_rss_mib {
+        lines.push(format!("peak RSS {mib:.0} MiB"));
+    }
+    lines
+}
+
+fn profile_lines(p: &Profile) -> Vec<String> {
+    let total = p.sum_s;
+    let mut lines = vec![format!(
         "{:<26} {:<32} {:>10} {:>6} {:>11} {:>7}",
-        "category",
-        "op",
-        "s/call",
-        "calls",
-        "s/iter",
-        "share"
-    );
-    for o in &ops {
+        "category", "op", "s/call", "calls", "s/iter", "share"
+    )];
+    for o in &p.ops {
         let t = o.seconds * o.per_iteration as f64;
-        crate::outln!(
+        lines.push(format!(
             "{:<26} {:<32} {:>10.5} {:>6} {:>11.4} {:>6.1}%",
             o.category,
             o.name,
@@ -176,24 +136,27 @@ fn print_profile(
             o.per_iteration,
             t,
             100.0 * t / total
-        );
+        ));
     }
-    crate::outln!();
-    let mut cats: Vec<&str> = ops.iter().map(|o| o.category).collect();
-    cats.dedup();
-    cats.sort();
-    cats.dedup();
-    for c in cats {
-        let t: f64 = ops
+    lines.push(String::new());
+    let mut categories: Vec<&str> = p.ops.iter().map(|o| o.category).collect();
+    categories.sort();
+    categories.dedup();
+    for c in categories {
+        let t: f64 = p
+            .ops
             .iter()
             .filter(|o| o.category == c)
             .map(|o| o.seconds * o.per_iteration as f64)
             .sum();
-        crate::outln!("{c:<26} {t:>10.4} s/iter {:>6.1}%", 100.0 * t / total);
+        lines.push(format!(
+            "{c:<26} {t:>10.4} s/iter {:>6.1}%",
+            100.0 * t / total
+        ));
     }
-    crate::outln!(
+    lines.push(format!(
         "{:<26} {total:>10.4} s/iter (sum of the ops timed alone)",
         "all"
-    );
-    Ok(())
+    ));
+    lines
 }

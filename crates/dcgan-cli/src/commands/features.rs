@@ -1,81 +1,52 @@
+//! `dcgan features`.
+
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
-use dcgan::data::{Dataset, Transform};
-use dcgan::eval::features;
-use dcgan::train::Checkpoint;
-use dcgan::{Error, Result};
+use dcgan::tasks::features::{self, FeaturesConfig};
+
+use super::common::{JsonArg, ModelArgs};
+use crate::ui::Ui;
 
 #[derive(Args)]
 pub struct FeaturesArgs {
-    /// A run directory (its newest checkpoint) or a checkpoint file.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// The images to describe (labels come from the data set).
     #[arg(long)]
     pub data: String,
     /// `FILE.npy`: float32 (N, 16·Σ channels); labels go to `FILE.labels.npy` (int64, −1: none).
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = FeaturesConfig::default().batch_size)]
     pub batch_size: usize,
     /// Re-estimate BatchNorm statistics over this data (as the authors' SVHN script) from at most
     /// this many batches; 0 keeps the checkpoint's running statistics.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = FeaturesConfig::default().reestimate_batches)]
     pub reestimate_batches: usize,
-    #[arg(long, default_value = "flex")]
-    pub device: String,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
-pub fn run(a: FeaturesArgs) -> Result<()> {
-    let device = dcgan::device::by_name(&a.device)?;
-    let ckpt = Checkpoint::load(&a.checkpoint)?;
-    let m = ckpt.model().clone();
-    let d = ckpt.discriminator(&device)?;
-    let ds: Arc<dyn Dataset> = Arc::from(dcgan::data::open(&a.data)?);
-    let t = Transform {
-        size: m.image_size,
-        channels: m.channels,
+pub fn run(a: FeaturesArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let config = FeaturesConfig {
+        checkpoint: a.model.checkpoint,
+        data: a.data,
+        out: a.out,
+        batch_size: a.batch_size,
+        reestimate_batches: a.reestimate_batches,
+        device: a.model.device.device,
     };
-    let started = std::time::Instant::now();
-    if a.reestimate_batches > 0 {
-        let n = features::reestimate_batchnorm(
-            &d,
-            ds.clone(),
-            t,
-            a.batch_size,
-            a.reestimate_batches,
-            &device,
-        )?;
-        eprintln!(
-            "BatchNorm statistics re-estimated over {n} batches of {}",
-            ds.describe()
-        );
-    }
-    let (dim, feats, labels) = features::extract(
-        &d,
-        ds.clone(),
-        t,
-        a.batch_size,
-        &device,
-        &mut crate::progress::counter("images"),
-    )?;
-    let n = labels.len();
-    dcgan::io::npy::write(&a.out, &dcgan::io::HostTensor::new(vec![n, dim], feats))?;
-    let name = a
-        .out
-        .file_stem()
-        .ok_or_else(|| Error::config("out", a.out.display(), "needs a file name"))?;
-    let lp = a
-        .out
-        .with_file_name(format!("{}.labels.npy", name.to_string_lossy()));
-    dcgan::io::npy::write_i64(&lp, &[n], &labels)?;
-    crate::outln!(
-        "wrote {} ({n} × {dim} features) and {} in {:.1} s",
-        a.out.display(),
-        lp.display(),
-        started.elapsed().as_secs_f64()
-    );
+    let r = features::run(config, ui)?;
+    ui.report(&r, a.json.json, |r| {
+        vec![format!(
+            "wrote {} ({} × {} features) and {} in {:.1} s",
+            r.features.display(),
+            r.items,
+            r.dim,
+            r.labels.display(),
+            r.seconds
+        )]
+    });
     Ok(())
 }

@@ -1,8 +1,13 @@
+//! `dcgan import-torch` and `dcgan export-torch`.
+
 use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::config::ModelConfig;
-use dcgan::train::Checkpoint;
+use dcgan::tasks::interop::{self, ExportConfig, ImportConfig};
+
+use super::common::JsonArg;
+use crate::ui::Ui;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -12,19 +17,21 @@ pub struct ImportArgs {
     /// The discriminator's state dict, if there is one.
     #[arg(long)]
     pub discriminator: Option<PathBuf>,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::default().image_size)]
     pub image_size: usize,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = ModelConfig::default().latent_dim)]
     pub nz: usize,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::default().generator_width)]
     pub ngf: usize,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = ModelConfig::default().discriminator_width)]
     pub ndf: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = ModelConfig::default().channels)]
     pub nc: usize,
     /// The checkpoint file to write.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Args)]
@@ -35,26 +42,44 @@ pub struct ExportArgs {
     /// Folder for netG.safetensors and netD.safetensors.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
-pub fn run_import(a: ImportArgs) -> dcgan::Result<()> {
-    let model = ModelConfig {
-        image_size: a.image_size,
-        channels: a.nc,
-        latent_dim: a.nz,
-        generator_width: a.ngf,
-        discriminator_width: a.ndf,
-        ..ModelConfig::default()
+pub fn run_import(a: ImportArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let config = ImportConfig {
+        generator: a.generator,
+        discriminator: a.discriminator,
+        model: ModelConfig {
+            image_size: a.image_size,
+            channels: a.nc,
+            latent_dim: a.nz,
+            generator_width: a.ngf,
+            discriminator_width: a.ndf,
+            ..ModelConfig::default()
+        },
+        out: a.out,
     };
-    dcgan::interop::import_torch(&model, &a.generator, a.discriminator.as_deref(), &a.out)?;
-    crate::outln!("wrote {}", a.out.display());
+    let r = interop::import(config, ui)?;
+    ui.report(&r, a.json.json, |r| {
+        vec![format!("wrote {}", r.checkpoint.display())]
+    });
     Ok(())
 }
 
-pub fn run_export(a: ExportArgs) -> dcgan::Result<()> {
-    let ckpt = Checkpoint::load(&a.checkpoint)?;
-    for p in dcgan::interop::export_torch(&ckpt, &a.out)? {
-        crate::outln!("wrote {}", p.display());
-    }
+pub fn run_export(a: ExportArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let r = interop::export(
+        ExportConfig {
+            checkpoint: a.checkpoint,
+            out: a.out,
+        },
+        ui,
+    )?;
+    ui.report(&r, a.json.json, |r| {
+        r.written
+            .iter()
+            .map(|p| format!("wrote {}", p.display()))
+            .collect()
+    });
     Ok(())
 }

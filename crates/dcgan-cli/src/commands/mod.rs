@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod common;
 pub mod data;
 pub mod eval;
 pub mod explore;

@@ -1,3 +1,6 @@
+//! `dcgan train`: argument parsing and rendering. The defaults are the library's
+//! (`dcgan::config`, the paper's recipe), the loop is `dcgan::tasks::train`.
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -6,9 +9,11 @@ use clap::{Args, ValueEnum};
 use dcgan::config::{
     DataConfig, LatentDistribution, ModelConfig, OptimConfig, RunConfig, TrainConfig,
 };
+use dcgan::tasks::train::{self, TrainConfig as Task};
 use dcgan::train::run::ResumeOptions;
 
-use crate::progress::Progress;
+use super::common::JsonArg;
+use crate::ui::Ui;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Latent {
@@ -31,22 +36,22 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Image side, 4·2^k (32, 64, 128).
-    #[arg(long, default_value_t = 64, conflicts_with = "resume")]
+    #[arg(long, default_value_t = ModelConfig::default().image_size, conflicts_with = "resume")]
     pub image_size: usize,
     /// Image channels (1 or 3); default: those of the data (grey data → 1).
     #[arg(long, conflicts_with = "resume")]
     pub channels: Option<usize>,
     /// Latent size (nz).
-    #[arg(long, default_value_t = 100, conflicts_with = "resume")]
+    #[arg(long, default_value_t = ModelConfig::default().latent_dim, conflicts_with = "resume")]
     pub latent_dim: usize,
     /// Width of G's last hidden layer (ngf).
-    #[arg(long, alias = "ngf", default_value_t = 64, conflicts_with = "resume")]
+    #[arg(long, alias = "ngf", default_value_t = ModelConfig::default().generator_width, conflicts_with = "resume")]
     pub generator_width: usize,
     /// Width of D's first layer (ndf).
-    #[arg(long, alias = "ndf", default_value_t = 64, conflicts_with = "resume")]
+    #[arg(long, alias = "ndf", default_value_t = ModelConfig::default().discriminator_width, conflicts_with = "resume")]
     pub discriminator_width: usize,
     /// 4: pytorch/examples layout; 5: the authors' layout (dense projection, 5×5 kernels).
-    #[arg(long, default_value_t = 4, conflicts_with = "resume")]
+    #[arg(long, default_value_t = ModelConfig::default().kernel_size, conflicts_with = "resume")]
     pub kernel_size: usize,
     /// Distribution of z.
     #[arg(long, value_enum, default_value_t = Latent::Normal, conflicts_with = "resume")]
@@ -58,41 +63,107 @@ pub struct TrainArgs {
     #[arg(long)]
     pub max_steps: Option<u64>,
     /// Mini-batch size (the paper: 128).
-    #[arg(long, default_value_t = 128, conflicts_with = "resume")]
+    #[arg(long, default_value_t = TrainConfig::default().batch_size, conflicts_with = "resume")]
     pub batch_size: usize,
     /// Seed of every random draw.
-    #[arg(long, default_value_t = 1, conflicts_with = "resume")]
+    #[arg(long, default_value_t = TrainConfig::default().seed, conflicts_with = "resume")]
     pub seed: u64,
     /// Adam learning rate (the paper: 2e-4).
-    #[arg(long, default_value_t = 2e-4, conflicts_with = "resume")]
+    #[arg(long, default_value_t = OptimConfig::default().learning_rate, conflicts_with = "resume")]
     pub lr: f64,
     /// Adam β1 (the paper: 0.5).
-    #[arg(long, default_value_t = 0.5, conflicts_with = "resume")]
+    #[arg(long, default_value_t = OptimConfig::default().beta1, conflicts_with = "resume")]
     pub beta1: f64,
     /// Write a fixed-noise sample grid every N steps (and at each epoch's end).
-    #[arg(long, default_value_t = 200, conflicts_with = "resume")]
+    #[arg(long, default_value_t = TrainConfig::default().sample_every, conflicts_with = "resume")]
     pub sample_every: u64,
     /// Write a checkpoint every N steps (and at each epoch's end).
-    #[arg(long, default_value_t = 200, conflicts_with = "resume")]
+    #[arg(long, default_value_t = TrainConfig::default().checkpoint_every, conflicts_with = "resume")]
     pub checkpoint_every: u64,
     /// Checkpoints to keep.
-    #[arg(long, default_value_t = 3, conflicts_with = "resume")]
+    #[arg(long, default_value_t = TrainConfig::default().keep_checkpoints, conflicts_with = "resume")]
     pub keep_checkpoints: usize,
     /// Decoding threads (0: one per core).
-    #[arg(long, default_value_t = 0, conflicts_with = "resume")]
+    #[arg(long, default_value_t = DataConfig::default().workers, conflicts_with = "resume")]
     pub workers: usize,
     /// Leave out the duplicates listed in a report of `dcgan data dedup`.
     #[arg(long, conflicts_with = "resume")]
     pub exclude: Option<String>,
     /// Largest fraction of unreadable images before the run stops.
-    #[arg(long, default_value_t = 0.01, conflicts_with = "resume")]
+    #[arg(long, default_value_t = DataConfig::default().max_bad_fraction, conflicts_with = "resume")]
     pub max_bad_fraction: f64,
     /// Compute device: flex (CPU), or cuda / wgpu when built with those features.
     #[arg(long, default_value = "flex", conflicts_with = "resume")]
     pub device: String,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
-pub fn run(a: TrainArgs) -> dcgan::Result<()> {
+/// The task the arguments ask for.
+fn task(a: TrainArgs) -> dcgan::Result<Task> {
+    if let Some(run) = a.resume {
+        let options = ResumeOptions {
+            epochs: a.epochs,
+            max_steps: a.max_steps,
+            data: a.data,
+        };
+        return Ok(Task::Resume { run, options });
+    }
+    let (Some(data), Some(out)) = (a.data, a.out) else {
+        unreachable!("clap requires --data and --out without --resume")
+    };
+    let defaults = RunConfig {
+        model: ModelConfig::default(),
+        optim: OptimConfig::default(),
+        data: DataConfig::default(),
+        train: TrainConfig::default(),
+        device: "flex".into(),
+    };
+    let mut config = RunConfig {
+        model: ModelConfig {
+            image_size: a.image_size,
+            channels: a.channels.unwrap_or(defaults.model.channels),
+            latent_dim: a.latent_dim,
+            generator_width: a.generator_width,
+            discriminator_width: a.discriminator_width,
+            kernel_size: a.kernel_size,
+            latent_distribution: match a.latent {
+                Latent::Normal => LatentDistribution::Normal,
+                Latent::Uniform => LatentDistribution::Uniform,
+            },
+            ..defaults.model
+        },
+        optim: OptimConfig {
+            learning_rate: a.lr,
+            beta1: a.beta1,
+            ..defaults.optim
+        },
+        data: DataConfig {
+            source: data,
+            workers: a.workers,
+            max_bad_fraction: a.max_bad_fraction,
+            exclude: a.exclude,
+            ..defaults.data
+        },
+        train: TrainConfig {
+            batch_size: a.batch_size,
+            epochs: a.epochs.unwrap_or(defaults.train.epochs),
+            max_steps: a.max_steps,
+            seed: a.seed,
+            sample_every: a.sample_every,
+            checkpoint_every: a.checkpoint_every,
+            keep_checkpoints: a.keep_checkpoints,
+            ..defaults.train
+        },
+        device: a.device,
+    };
+    if a.channels.is_none() {
+        train::resolve_channels(&mut config)?;
+    }
+    Ok(Task::New { config, out })
+}
+
+pub fn run(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -104,82 +175,29 @@ pub fn run(a: TrainArgs) -> dcgan::Result<()> {
             eprintln!("\ndcgan: stopping after this step (Ctrl-C again to quit at once)");
         });
     }
-    let mut progress = Progress::new();
-    let summary = if let Some(dir) = &a.resume {
-        let options = ResumeOptions {
-            epochs: a.epochs,
-            max_steps: a.max_steps,
-            data: a.data.clone(),
-        };
-        dcgan::train::resume(dir, options, &mut progress, &stop)?
-    } else {
-        let data = a.data.clone().expect("clap requires --data");
-        let channels = match a.channels {
-            Some(c) => c,
-            None => dcgan::data::natural_channels(&*dcgan::data::open(&data)?),
-        };
-        let config = RunConfig {
-            model: ModelConfig {
-                image_size: a.image_size,
-                channels,
-                latent_dim: a.latent_dim,
-                generator_width: a.generator_width,
-                discriminator_width: a.discriminator_width,
-                kernel_size: a.kernel_size,
-                latent_distribution: match a.latent {
-                    Latent::Normal => LatentDistribution::Normal,
-                    Latent::Uniform => LatentDistribution::Uniform,
-                },
-                ..ModelConfig::default()
-            },
-            optim: OptimConfig {
-                learning_rate: a.lr,
-                beta1: a.beta1,
-                ..OptimConfig::default()
-            },
-            data: DataConfig {
-                source: data,
-                workers: a.workers,
-                max_bad_fraction: a.max_bad_fraction,
-                exclude: a.exclude.clone(),
-                ..DataConfig::default()
-            },
-            train: TrainConfig {
-                batch_size: a.batch_size,
-                epochs: a.epochs.unwrap_or(5),
-                max_steps: a.max_steps,
-                seed: a.seed,
-                sample_every: a.sample_every,
-                checkpoint_every: a.checkpoint_every,
-                keep_checkpoints: a.keep_checkpoints,
-                ..TrainConfig::default()
-            },
-            device: a.device.clone(),
-        };
-        dcgan::train::train(
-            config,
-            a.out.as_ref().expect("clap requires --out"),
-            &mut progress,
-            &stop,
-        )?
-    };
-    let last = summary.last.as_ref();
-    crate::outln!(
-        "trained to step {} ({} epochs complete) in {:.1} s{}",
-        summary.steps,
-        summary.epochs_completed,
-        summary.seconds,
-        last.map(|r| format!(", last loss D {:.3} G {:.3}", r.loss_d, r.loss_g))
-            .unwrap_or_default()
-    );
-    if let Some(p) = &summary.last_samples {
-        crate::outln!("samples: {}", p.display());
-    }
-    if let Some(p) = &summary.last_checkpoint {
-        crate::outln!("checkpoint: {}", p.display());
-    }
-    if summary.bad_images > 0 {
-        crate::outln!("skipped {} unreadable images", summary.bad_images);
-    }
+    let json = a.json.json;
+    let r = train::run(task(a)?, ui, &stop)?;
+    ui.report(&r, json, |r| {
+        let mut lines = vec![format!(
+            "trained to step {} ({} epochs complete) in {:.1} s{}",
+            r.steps,
+            r.epochs_completed,
+            r.seconds,
+            r.last
+                .as_ref()
+                .map(|l| format!(", last loss D {:.3} G {:.3}", l.loss_d, l.loss_g))
+                .unwrap_or_default()
+        )];
+        if let Some(p) = &r.last_samples {
+            lines.push(format!("samples: {}", p.display()));
+        }
+        if let Some(p) = &r.last_checkpoint {
+            lines.push(format!("checkpoint: {}", p.display()));
+        }
+        if r.bad_images > 0 {
+            lines.push(format!("skipped {} unreadable images", r.bad_images));
+        }
+        lines
+    });
     Ok(())
 }

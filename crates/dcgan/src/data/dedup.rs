@@ -20,7 +20,7 @@ use super::source::{Dataset, ItemError};
 use super::transform::Transform;
 use crate::Result;
 use crate::config::OptimConfig;
-use crate::rng::{self, Purpose};
+use crate::rng::{self, Stream};
 use crate::train::Adam;
 
 const INPUT: usize = 3 * 32 * 32;
@@ -35,7 +35,7 @@ pub struct Autoencoder {
 
 impl Autoencoder {
     pub fn new(code_bits: usize, seed: u64, device: &Device) -> Self {
-        let mut r = rng::stream(seed, Purpose::Init, 7);
+        let mut r = Stream::DedupInit.rng(seed);
         let mut uniform = |n: usize, fan_in: usize| -> Vec<f32> {
             let k = (1.0 / fan_in as f32).sqrt();
             (0..n).map(|_| r.random_range(-k..k)).collect()
@@ -121,13 +121,22 @@ pub fn codes(
     let bs = cfg.batch_size.min(n).max(1);
     let mut last_loss = f32::NAN;
     for epoch in 0..cfg.epochs {
-        let order = rng::permutation(cfg.seed, 1000 + epoch as u64, n);
+        let order = rng::shuffled(
+            Stream::DedupOrder {
+                epoch: epoch as u64,
+            },
+            cfg.seed,
+            n,
+        );
         let (mut sum, mut batches) = (0f32, 0usize);
         for (step, b) in Loader::start(ds.clone(), order, bs, 0, t, 0, 2)?.enumerate() {
             if b.count < 2 {
                 continue;
             }
-            let mut r = rng::stream(cfg.seed, Purpose::Sample, (epoch * 1_000_000 + step) as u64);
+            let mut r = Stream::DedupNoise {
+                batch: (epoch * 1_000_000 + step) as u64,
+            }
+            .rng(cfg.seed);
             let noise = rng::normal(&mut r, b.images.len(), 0.0, cfg.noise);
             let noisy: Vec<f32> = b.images.iter().zip(&noise).map(|(v, e)| v + e).collect();
             let keep = 1.0 - cfg.dropout;
@@ -260,7 +269,7 @@ pub struct Planted {
 
 impl Planted {
     pub fn new(base: Arc<dyn Dataset>, count: usize, seed: u64) -> Self {
-        let order = rng::permutation(seed, 77, base.len());
+        let order = rng::shuffled(Stream::DedupPlant, seed, base.len());
         let mut copies = Vec::new();
         for &o in &order {
             if copies.len() == count {

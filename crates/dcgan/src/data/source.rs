@@ -163,7 +163,10 @@ fn parse_idx(bytes: &[u8], path: &Path, want_dims: usize) -> Result<(Vec<usize>,
     let dims: Vec<usize> = (0..ndim)
         .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
         .collect();
-    let n: usize = dims.iter().product();
+    let n = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::format(path, format!("IDX dimensions {dims:?} are too large")))?;
     if bytes.len() - header != n {
         return Err(Error::format(
             path,
@@ -190,6 +193,12 @@ impl Idx {
         let bytes = read_maybe_gz(path)?;
         let (dims, pixels) = parse_idx(&bytes, path, 3)?;
         let (count, height, width) = (dims[0], dims[1], dims[2]);
+        if height == 0 || width == 0 {
+            return Err(Error::format(
+                path,
+                format!("IDX images of {height}×{width} pixels: a side is zero"),
+            ));
+        }
         let labels = match labels_path(path) {
             Some(lp) if lp.is_file() => {
                 let (ld, l) = parse_idx(&read_maybe_gz(&lp)?, &lp, 1)?;

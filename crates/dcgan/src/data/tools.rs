@@ -80,7 +80,7 @@ pub fn info(ds: &dyn Dataset, limit: usize) -> Info {
 /// `n` random items (drawn from `seed`), prepared as the model would see them, `[n, c, s, s]`.
 /// Unreadable items are skipped.
 pub fn preview(ds: &dyn Dataset, n: usize, t: Transform, seed: u64) -> (usize, Vec<f32>) {
-    let order = crate::rng::permutation(seed, 0, ds.len());
+    let order = crate::rng::shuffled(crate::rng::Stream::PreviewOrder, seed, ds.len());
     let mut out = Vec::new();
     let mut count = 0;
     for &i in &order {

@@ -275,7 +275,7 @@ pub fn dataset_features(
 ) -> Result<(usize, Vec<f32>)> {
     let total = ds.len().min(limit);
     let order: Vec<usize> = if total < ds.len() {
-        let mut r = rng::stream(seed, rng::Purpose::Evaluation, 2);
+        let mut r = rng::Stream::FidSubset.rng(seed);
         let mut v = rand::seq::index::sample(&mut r, ds.len(), total).into_vec();
         v.sort_unstable();
         v
@@ -312,7 +312,7 @@ pub fn generator_features(
     device: &Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<f32>> {
-    let mut rng = rng::stream(seed, rng::Purpose::Evaluation, 0);
+    let mut rng = rng::Stream::FidLatents.rng(seed);
     let mut out = Vec::with_capacity(n * FEATURES);
     let mut done = 0;
     while done < n {

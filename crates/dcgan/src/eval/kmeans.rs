@@ -105,7 +105,7 @@ impl KMeansFeatures {
         let d = patch_dim(t.channels);
         let span = t.size - PATCH + 1;
         let img_len = t.channels * t.size * t.size;
-        let mut rng = rng::stream(seed, rng::Purpose::Evaluation, 3);
+        let mut rng = rng::Stream::KMeansPatches.rng(seed);
         let mut patches = vec![0f32; n_patches * d];
         for p in patches.chunks_exact_mut(d) {
             let i = rng.random_range(0..n);
@@ -222,7 +222,7 @@ impl KMeansFeatures {
 /// with K = 1600 on 2 cores; this takes seconds.
 fn lloyd(x: &[f32], d: usize, k: usize, iterations: u64, seed: u64, device: &Device) -> Vec<f32> {
     let n = x.len() / d;
-    let mut rng = rng::stream(seed, rng::Purpose::Evaluation, 5);
+    let mut rng = rng::Stream::KMeansInit.rng(seed);
     let mut centroids = Vec::with_capacity(k * d);
     for i in rand::seq::index::sample(&mut rng, n, k.min(n)) {
         centroids.extend_from_slice(&x[i * d..(i + 1) * d]);

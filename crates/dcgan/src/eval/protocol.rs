@@ -118,7 +118,7 @@ pub fn full_labels(
     let classes = train.classes().max(test.classes());
     let (train, test) = standardise(train, test);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    order.shuffle(&mut rng::stream(seed, rng::Purpose::Evaluation, 10));
+    order.shuffle(&mut rng::Stream::ValidationSplit.rng(seed));
     let (val_items, fit_items) = order.split_at(validation);
     let (vx, vy) = train.subset(val_items);
     let (fx, fy) = train.subset(fit_items);
@@ -196,7 +196,7 @@ pub fn few_labels(
     let classes = train.classes().max(test.classes());
     let (train, test) = standardise(train, test);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    order.shuffle(&mut rng::stream(seed, rng::Purpose::Evaluation, 11));
+    order.shuffle(&mut rng::Stream::FewLabelsSplit.rng(seed));
     let (val_items, pool) = order.split_at(validation);
     let (vx, vy) = train.subset(val_items);
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
@@ -212,7 +212,7 @@ pub fn few_labels(
     let mut errors = Vec::with_capacity(draws);
     let mut chosen = Vec::with_capacity(draws);
     for draw in 0..draws {
-        let mut r = rng::stream(seed, rng::Purpose::Evaluation, 1000 + draw as u64);
+        let mut r = rng::Stream::FewLabelsDraw { draw: draw as u64 }.rng(seed);
         let mut items = Vec::with_capacity(per_class * classes);
         for list in &by_class {
             items.extend(list.choose_multiple(&mut r, per_class).copied());

@@ -220,8 +220,7 @@ impl LinearSvm {
                     .iter()
                     .map(|&l| if l == k { 1.0 } else { -1.0 })
                     .collect();
-                let mut rng =
-                    crate::rng::stream(o.seed, crate::rng::Purpose::Evaluation, 100 + k as u64);
+                let mut rng = crate::rng::Stream::SvmOrder { class: k as u64 }.rng(o.seed);
                 match &q {
                     None => train_binary(x, dim, &y, o, &mut rng),
                     Some(q) => {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::latent::{Expression, mean_of};
-use crate::rng::{self, Purpose};
+use crate::rng::Stream;
 use crate::train::Checkpoint;
 
 /// A concept: its name and exemplar latents (`n × nz`).
@@ -20,7 +20,7 @@ pub struct Concept {
     pub exemplars: Vec<f32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Debug)]
 pub struct ArithmeticResult {
     pub latent_dim: usize,
     /// Per concept in the expression's order: its mean latent.
@@ -59,7 +59,7 @@ pub fn arithmetic(
         )
     };
     let result = expr.evaluate(&|n| find(n).map(mean))?;
-    let mut r = rng::stream(seed, Purpose::Sample, 77);
+    let mut r = Stream::ArithmeticNeighbours.rng(seed);
     let neighbour_latents: Vec<f32> = (0..neighbours)
         .flat_map(|_| {
             result

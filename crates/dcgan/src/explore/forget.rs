@@ -13,7 +13,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BnMode, Generator};
-use crate::rng::{self, Purpose};
+use crate::rng::Stream;
 use crate::train::Checkpoint;
 use crate::{Error, Result};
 
@@ -109,7 +109,7 @@ pub fn fit(
     };
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut labels: Vec<bool> = Vec::new();
-    let mut rng = rng::stream(seed, Purpose::Sample, 606);
+    let mut rng = Stream::ForgetNegatives.rng(seed);
     let mut samples: Vec<usize> = boxes.iter().map(|b| b.sample).collect();
     samples.sort();
     samples.dedup();

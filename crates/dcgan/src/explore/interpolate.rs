@@ -5,7 +5,7 @@ use burn::tensor::Device;
 
 use crate::Result;
 use crate::latent::{self, Interpolation};
-use crate::rng::{self, Purpose};
+use crate::rng::{self, Stream};
 use crate::train::Checkpoint;
 
 pub struct Walks {
@@ -39,7 +39,7 @@ pub fn walks(
         None => (0..walks)
             .map(|w| {
                 rng::latents(
-                    &mut rng::stream(seed, Purpose::Sample, 1000 + w as u64),
+                    &mut Stream::WalkPoints { walk: w as u64 }.rng(seed),
                     points,
                     dim,
                     m.latent_distribution,

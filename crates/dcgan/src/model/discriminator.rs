@@ -13,7 +13,7 @@ use burn::tensor::{Device, Tensor};
 use super::layers::{BatchNorm, BnMode, Conv, Dense};
 use super::leaky_relu;
 use crate::config::ModelConfig;
-use crate::rng::{self, Purpose};
+use crate::rng::Stream;
 
 #[derive(Module, Debug)]
 pub struct DownBlock {
@@ -34,7 +34,7 @@ pub struct Discriminator {
 impl Discriminator {
     pub fn new(cfg: &ModelConfig, seed: u64, device: &Device) -> Self {
         // A stream of its own, so G's and D's initial weights do not depend on each other's sizes.
-        let rng = &mut rng::stream(seed, Purpose::Init, 1);
+        let rng = &mut Stream::DiscriminatorInit.rng(seed);
         let k = cfg.upsamplings();
         let (kernel, pad) = if cfg.kernel_size == 4 { (4, 1) } else { (5, 2) };
         let (eps, mom) = (cfg.batch_norm_eps, cfg.batch_norm_momentum);

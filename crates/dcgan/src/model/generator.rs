@@ -13,7 +13,7 @@ use burn::tensor::{Device, Tensor};
 use super::kernels;
 use super::layers::{BatchNorm, BnMode, ConvT, Dense};
 use crate::config::ModelConfig;
-use crate::rng::{self, Purpose};
+use crate::rng::Stream;
 
 #[derive(Module, Debug)]
 pub struct UpBlock {
@@ -37,7 +37,7 @@ pub struct Generator {
 impl Generator {
     /// A freshly initialised G; weights drawn from `seed`'s init stream.
     pub fn new(cfg: &ModelConfig, seed: u64, device: &Device) -> Self {
-        let rng = &mut rng::stream(seed, Purpose::Init, 0);
+        let rng = &mut Stream::GeneratorInit.rng(seed);
         let k = cfg.upsamplings();
         let c0 = cfg.generator_width << (k - 1);
         let (eps, mom) = (cfg.batch_norm_eps, cfg.batch_norm_momentum);

@@ -26,7 +26,7 @@ use crate::config::{RunConfig, RunDir};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
 use crate::model::{BnMode, Discriminator, Generator};
-use crate::rng::{self, Purpose};
+use crate::rng::{self, Stream};
 use crate::viz::plot::CurvePoint;
 
 /// How a run ended.
@@ -200,7 +200,7 @@ fn curve(records: &[LogRecord]) -> Vec<CurvePoint> {
 pub fn fixed_noise(config: &RunConfig) -> Vec<f32> {
     let m = &config.model;
     rng::latents(
-        &mut rng::stream(config.train.seed, Purpose::FixedNoise, 0),
+        &mut Stream::FixedNoise.rng(config.train.seed),
         config.train.sample_count,
         m.latent_dim,
         m.latent_distribution,
@@ -340,7 +340,7 @@ fn run_loop(
                 device,
             );
             let z = rng::latents(
-                &mut rng::stream(t.seed, Purpose::Latent, state.step),
+                &mut Stream::TrainLatents { step: state.step }.rng(t.seed),
                 batch.count,
                 m.latent_dim,
                 m.latent_distribution,

