@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use dcgan::train::Checkpoint;
+use dcgan::checkpoint::Checkpoint;
 
 fn scenes(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
     let root = dir.join("scenes");

@@ -445,7 +445,7 @@ fn kernel_five_layout_trains_and_samples() {
         log.iter()
             .all(|r| r["loss_g"].as_f64().unwrap().is_finite())
     );
-    let ckpt = dcgan::train::Checkpoint::load(&out).unwrap();
+    let ckpt = dcgan::checkpoint::Checkpoint::load(&out).unwrap();
     assert_eq!(ckpt.model().kernel_size, 5);
     assert_eq!(
         ckpt.model().latent_distribution,

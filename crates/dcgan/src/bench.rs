@@ -10,8 +10,9 @@ use serde::Serialize;
 use crate::config::{ModelConfig, OptimConfig};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator, Generator};
+use crate::optim::Adam;
 use crate::rng::{self, Stream};
-use crate::train::{Adam, Gan};
+use crate::train::Gan;
 use crate::{Error, Result};
 
 /// Median and minimum of a set of timings, in seconds, and what they mean per item.
@@ -118,7 +119,7 @@ pub fn generate(
         model.latent_distribution,
     );
     let secs = time_runs(warmup, runs, || {
-        let out = crate::train::run::generate(&g, &z, model.latent_dim, BnMode::Eval, device);
+        let out = crate::model::inference::generate(&g, &z, model.latent_dim, BnMode::Eval, device);
         assert_eq!(
             out.len(),
             batch * model.channels * model.image_size * model.image_size
@@ -402,7 +403,7 @@ pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) 
         "G tanh".into(),
         [batch, model.channels, s, s],
         1,
-        &crate::model::kernels::tanh,
+        &crate::kernels::tanh,
     );
     let side = s / 2;
     act(

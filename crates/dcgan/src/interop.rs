@@ -5,13 +5,13 @@ use std::path::Path;
 
 use burn::tensor::Device;
 
+use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{self, TrainState};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::io::torch::{Net, from_torch, to_torch};
 use crate::io::{atomic_write, load_named, named_tensors, safetensors_file};
 use crate::model::{Discriminator, Generator};
-use crate::train::Checkpoint;
-use crate::train::checkpoint::{self, TrainState};
 
 fn read_torch(net: Net, model: &ModelConfig, path: &Path) -> Result<crate::io::TensorMap> {
     let content = safetensors_file::read(path)?;

@@ -16,6 +16,7 @@
 //! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
 
 pub mod bench;
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
@@ -24,10 +25,13 @@ pub mod eval;
 pub mod explore;
 pub mod interop;
 pub mod io;
+pub mod kernels;
 pub mod latent;
 pub mod model;
+pub mod optim;
 pub mod rng;
 pub mod sample;
+pub mod stats;
 pub mod tasks;
 pub mod train;
 pub mod viz;

@@ -4,11 +4,10 @@ use std::path::Path;
 
 use burn::tensor::Device;
 
+use crate::checkpoint::Checkpoint;
 use crate::io::{HostTensor, npy};
-use crate::model::BnMode;
+use crate::model::{BnMode, Generator};
 use crate::rng::{self, Stream};
-use crate::train::Checkpoint;
-use crate::train::run::generate;
 use crate::{Error, Result};
 
 /// `n` samples from the checkpoint's G with latents drawn from `seed`.
@@ -54,21 +53,15 @@ pub fn generate_from_file(
     Ok((n, generate_batched(&g, &z, m.latent_dim, mode, device)))
 }
 
-/// In inference mode, generate in chunks of 256 so memory stays bounded; with batch statistics
-/// the whole set is one batch (its statistics are the point).
+/// G's output in batches of 256 in inference mode (bounded memory).
 fn generate_batched(
-    g: &crate::model::Generator,
+    g: &Generator,
     z: &[f32],
     nz: usize,
     mode: BnMode,
     device: &Device,
 ) -> Vec<f32> {
-    if mode != BnMode::Eval {
-        return generate(g, z, nz, mode, device);
-    }
-    z.chunks(256 * nz)
-        .flat_map(|c| generate(g, c, nz, mode, device))
-        .collect()
+    crate::model::inference::generate_chunked(g, z, nz, mode, 256, device)
 }
 
 /// Save images `[n, c, s, s]` as a `.npy` array.

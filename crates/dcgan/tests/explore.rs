@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor, TensorData};
+use dcgan::checkpoint::{self, Checkpoint, TrainState};
 use dcgan::config::{ModelConfig, RunConfig};
 use dcgan::data::{Dataset, Transform};
 use dcgan::explore::{self, arithmetic, forget, guided, interpolate, neighbours};
 use dcgan::latent::{Expression, Interpolation};
 use dcgan::model::{BnMode, Discriminator, Generator};
-use dcgan::train::{Checkpoint, TrainState, checkpoint};
 
 fn model() -> ModelConfig {
     ModelConfig {
@@ -167,7 +167,7 @@ fn dropped_feature_maps_are_zero_at_every_position() {
         .try_into_vec::<f32>()
         .unwrap();
     assert!(ch.iter().all(|&v| v == 0.0));
-    let want = dcgan::model::kernels::tanh(g.output.forward(hz))
+    let want = dcgan::kernels::tanh(g.output.forward(hz))
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()

@@ -34,7 +34,7 @@ fn cifar_images(tarball: &Path, lists: &[Vec<String>]) -> HashMap<String, Vec<f3
         entry.read_to_end(&mut bytes).unwrap();
         // The project's decoder (libjpeg-turbo's, as PIL's).
         let reader = image::ImageReader::new(std::io::Cursor::new(bytes));
-        let rgb = dcgan::data::source::decode_limited(reader, rel.to_string())
+        let rgb = dcgan::data::dataset::decode_limited(reader, rel.to_string())
             .unwrap()
             .to_rgb8();
         let (w, h) = rgb.dimensions();

@@ -6,7 +6,7 @@
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Distribution, Tensor};
-use dcgan::model::kernels;
+use dcgan::kernels;
 
 fn device() -> Device {
     Device::flex().autodiff()

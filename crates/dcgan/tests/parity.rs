@@ -12,7 +12,8 @@ use dcgan::io::safetensors_file;
 use dcgan::io::torch::{Net, from_torch};
 use dcgan::io::{HostTensor, load_named, named_tensors, npy};
 use dcgan::model::{BnMode, Discriminator, Generator};
-use dcgan::train::{Adam, Gan, StepStats, step};
+use dcgan::optim::Adam;
+use dcgan::train::{Gan, StepStats, step};
 
 fn golden() -> Option<std::path::PathBuf> {
     common::shared_dir().map(|s| s.join("golden/dcgan64-rgb"))

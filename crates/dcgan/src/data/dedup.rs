@@ -15,13 +15,13 @@ use image::DynamicImage;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::dataset::{Dataset, ItemError};
 use super::loader::Loader;
-use super::source::{Dataset, ItemError};
 use super::transform::Transform;
 use crate::Result;
 use crate::config::OptimConfig;
+use crate::optim::Adam;
 use crate::rng::{self, Stream};
-use crate::train::Adam;
 
 const INPUT: usize = 3 * 32 * 32;
 

@@ -12,7 +12,7 @@ use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
 use image::{DynamicImage, ImageReader};
 
-use super::source::{Dataset, ItemError, decode_limited};
+use super::dataset::{Dataset, ItemError, decode_limited};
 use crate::error::{Error, Result};
 
 pub struct Lmdb {

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, bounded};
 use rayon::prelude::*;
 
-use super::source::{Dataset, ItemError};
+use super::dataset::{Dataset, ItemError};
 use super::transform::Transform;
 use crate::error::{Error, Result};
 

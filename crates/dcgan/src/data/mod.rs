@@ -1,22 +1,28 @@
 //! Data: where images come from, how they are prepared, and how batches reach the training step.
 //!
-//! - [`source`]: image folders (recursive, class sub-folders give labels as torchvision's
-//!   ImageFolder does), MNIST-style IDX files (plain or gzip), CIFAR-10 binary batches.
-//! - [`lmdb`]: LSUN's LMDB databases.
-//! - [`svhn`]: SVHN's MATLAB `.mat` files.
+//! The modules form layers, each using only those above it in this list:
+//! - [`dataset`]: the [`Dataset`] trait, [`Subset`], image decoding with size limits;
 //! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
-//!   [−1, 1] (paper §4).
-//! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step.
+//!   [−1, 1] (paper §4);
+//! - readers: [`source`] (image folders, MNIST-style IDX files, CIFAR-10 binaries), [`lmdb`]
+//!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files);
+//! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step;
+//! - [`download`]: named data sets fetched and verified; [`dedup`]: the paper's autoencoder
+//!   de-duplication (§4.1.1); [`tools`]: info, preview, export;
+//! - [`open`]: a `--data` value to a reader, and a run's data without its excluded duplicates.
 
+pub mod dataset;
 pub mod dedup;
 pub mod download;
 pub mod lmdb;
 pub mod loader;
+pub mod open;
 pub mod source;
 pub mod svhn;
 pub mod tools;
 pub mod transform;
 
+pub use dataset::{Dataset, ItemError, Subset, natural_channels};
 pub use loader::{Batch, Loader};
-pub use source::{Dataset, ItemError, Subset, natural_channels, open, open_config};
+pub use open::{open, open_config};
 pub use transform::Transform;

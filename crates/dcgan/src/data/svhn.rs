@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, RgbImage};
 
-use super::source::{Dataset, ItemError};
+use super::dataset::{Dataset, ItemError};
 use crate::error::{Error, IoContext, Result};
 
 /// An SVHN-style `.mat` file held in memory (the training file is 225 MB of pixels).

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::source::{Dataset, ItemError};
+use super::dataset::{Dataset, ItemError};
 use super::transform::Transform;
 use crate::error::{Error, IoContext, Result};
 

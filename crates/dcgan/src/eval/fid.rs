@@ -14,16 +14,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use faer::{Mat, Side};
+use faer::Mat;
 use rand::Rng;
 
 use super::inception::{self, FEATURES, Inception};
 use crate::config::ModelConfig;
 use crate::data::{Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
+use crate::model::inference::generate;
 use crate::model::{BnMode, Generator};
 use crate::rng;
-use crate::train::run::generate;
 
 /// Mean and covariance of a feature set.
 #[derive(Clone, Debug)]
@@ -45,7 +45,7 @@ impl Stats {
                 "FID needs at least 2 images per set, got {n}"
             )));
         }
-        let (mu, cov) = mean_and_covariance(features, dim);
+        let (mu, cov) = crate::stats::mean_and_covariance(features, dim);
         let sigma = (0..dim * dim).map(|k| cov[(k / dim, k % dim)]).collect();
         Ok(Stats { dim, n, mu, sigma })
     }
@@ -132,22 +132,6 @@ impl Stats {
     }
 }
 
-/// Mean and covariance (with N − 1) of the rows of `x` (`[n, dim]`), in float64.
-pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
-    let n = x.len() / dim;
-    let mut mu = vec![0f64; dim];
-    for row in x.chunks_exact(dim) {
-        for (m, &v) in mu.iter_mut().zip(row) {
-            *m += v as f64;
-        }
-    }
-    mu.iter_mut().for_each(|m| *m /= n as f64);
-    let centred = Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]);
-    let cov = centred.transpose() * &centred;
-    let scale = 1.0 / (n.max(2) - 1) as f64;
-    (mu, Mat::from_fn(dim, dim, |i, j| cov[(i, j)] * scale))
-}
-
 /// The Fréchet distance between two Gaussians.
 pub fn frechet_distance(a: &Stats, b: &Stats) -> Result<f64> {
     if a.dim != b.dim {
@@ -159,21 +143,7 @@ pub fn frechet_distance(a: &Stats, b: &Stats) -> Result<f64> {
     let d = a.dim;
     let mean_term: f64 = a.mu.iter().zip(&b.mu).map(|(x, y)| (x - y).powi(2)).sum();
     let trace = |s: &[f64]| (0..d).map(|i| s[i * d + i]).sum::<f64>();
-    let (s1, s2) = (a.sigma_mat(), b.sigma_mat());
-    let evd = s1
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
-    let (u, s) = (evd.U(), evd.S());
-    // Σ₁^½ = U diag(√max(λ, 0)) Uᵀ (a covariance is PSD; tiny negative λ are rounding).
-    let root = Mat::<f64>::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
-    let half = &root * u.transpose();
-    let m = &half * &s2 * &half;
-    // Symmetrise against rounding before the symmetric solver.
-    let m = Mat::<f64>::from_fn(d, d, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
-    let eig = m
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
-    let tr_sqrt: f64 = eig.iter().map(|&l| l.max(0.0).sqrt()).sum();
+    let tr_sqrt = crate::stats::trace_sqrt_product(&a.sigma_mat(), &b.sigma_mat())?;
     Ok(mean_term + trace(&a.sigma) + trace(&b.sigma) - 2.0 * tr_sqrt)
 }
 

@@ -120,7 +120,7 @@ impl KMeansFeatures {
             );
         }
         // ZCA: W = V (Λ + ε)^(−½) Vᵀ of the patch covariance.
-        let (mean, cov) = super::fid::mean_and_covariance(&patches, d);
+        let (mean, cov) = crate::stats::mean_and_covariance(&patches, d);
         let evd = cov
             .self_adjoint_eigen(Side::Lower)
             .map_err(|e| Error::Data(format!("whitening failed: {e:?}")))?;

@@ -9,9 +9,9 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::Result;
+use crate::checkpoint::Checkpoint;
 use crate::latent::{Expression, mean_of};
 use crate::rng::Stream;
-use crate::train::Checkpoint;
 
 /// A concept: its name and exemplar latents (`n × nz`).
 #[derive(Clone, Debug)]

@@ -12,9 +12,9 @@ use ndarray::{Array1, Array2};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::Checkpoint;
 use crate::model::{BnMode, Generator};
 use crate::rng::Stream;
-use crate::train::Checkpoint;
 use crate::{Error, Result};
 
 /// A box drawn on sample `sample` of a sheet: pixels `x0..x1` × `y0..y1` (end exclusive).

@@ -4,9 +4,9 @@
 use burn::tensor::Device;
 
 use crate::Result;
+use crate::checkpoint::Checkpoint;
 use crate::latent::{self, Interpolation};
 use crate::rng::{self, Stream};
-use crate::train::Checkpoint;
 
 pub struct Walks {
     /// Latents of every walk, concatenated: `walks × length × nz`.

@@ -18,9 +18,7 @@ use crate::model::{BnMode, Generator};
 
 /// Images `[n, c, s, s]` of latents `z` (`[n, nz]` row-major), in chunks.
 pub fn render(g: &Generator, z: &[f32], latent_dim: usize, device: &Device) -> Vec<f32> {
-    z.chunks(128 * latent_dim)
-        .flat_map(|c| crate::train::run::generate(g, c, latent_dim, BnMode::Eval, device))
-        .collect()
+    crate::model::inference::generate_chunked(g, z, latent_dim, BnMode::Eval, 128, device)
 }
 
 /// Parse "3,7,12" into indices, checking them against `count`.

@@ -10,9 +10,9 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use super::kernels;
 use super::layers::{BatchNorm, BnMode, ConvT, Dense};
 use crate::config::ModelConfig;
+use crate::kernels;
 use crate::rng::Stream;
 
 #[derive(Module, Debug)]

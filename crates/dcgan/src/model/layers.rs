@@ -11,7 +11,7 @@ use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 
-use super::kernels;
+use crate::kernels;
 use crate::rng;
 
 /// Which statistics BatchNorm normalises with.

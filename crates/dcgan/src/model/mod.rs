@@ -6,7 +6,7 @@
 
 pub mod discriminator;
 pub mod generator;
-pub mod kernels;
+pub mod inference;
 pub mod layers;
 
 pub use discriminator::Discriminator;
@@ -14,6 +14,8 @@ pub use generator::Generator;
 pub use layers::BnMode;
 
 use burn::tensor::Tensor;
+
+use crate::kernels;
 
 /// LeakyReLU (our fused kernel on Flex; see [`kernels::activation`]).
 pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {

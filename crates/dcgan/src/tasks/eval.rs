@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Event, Events, at_least_one, at_most, pass};
+use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Transform};
 use crate::device::Device;
 use crate::eval::features;
@@ -14,7 +15,6 @@ use crate::eval::kmeans::KMeansFeatures;
 use crate::eval::protocol::{self, FewResult, FullResult, Labelled};
 use crate::model::Discriminator;
 use crate::rng::Stream;
-use crate::train::Checkpoint;
 use crate::{Error, Result};
 
 /// A feature extractor.

@@ -9,13 +9,13 @@ use burn::tensor::{Tensor, TensorData};
 use serde::Serialize;
 
 use super::{Events, MAX_IMAGES, at_least_one, at_most, in_range};
+use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Transform};
 use crate::device::Device;
 use crate::explore::{self, arithmetic, forget, guided, interpolate, neighbours};
 use crate::latent::{Expression, Interpolation};
 use crate::model::{BnMode, Discriminator};
 use crate::rng::Stream;
-use crate::train::Checkpoint;
 use crate::{Error, Result};
 
 /// What every §6 tool starts from: a checkpoint on a device.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Event, Events, at_least_one, at_most, pass};
+use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Transform};
 use crate::eval::features;
 use crate::io::{HostTensor, npy};
-use crate::train::Checkpoint;
 use crate::{Error, Result};
 
 #[derive(Clone, Debug)]

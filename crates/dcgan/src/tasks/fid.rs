@@ -6,12 +6,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Events, at_least, at_least_one, at_most, pass};
+use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::device::Device;
 use crate::eval::fid::{self, Kid, Stats};
 use crate::eval::inception::{FEATURES, Inception};
 use crate::rng::Stream;
-use crate::train::Checkpoint;
 use crate::{Error, Result};
 
 /// What is compared.

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::Events;
 use crate::Result;
+use crate::checkpoint::Checkpoint;
 use crate::config::ModelConfig;
-use crate::train::Checkpoint;
 
 #[derive(Clone, Debug)]
 pub struct ImportConfig {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::{Events, MAX_IMAGES, at_least_one, at_most};
 use crate::Result;
+use crate::checkpoint::Checkpoint;
 use crate::io::{HostTensor, npy};
 use crate::model::BnMode;
-use crate::train::Checkpoint;
 
 /// A grid of samples from a trained generator.
 #[derive(Clone, Debug)]

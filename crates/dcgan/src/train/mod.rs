@@ -1,14 +1,10 @@
 //! Training (paper §4): the half-steps, Adam, checkpoints and the loop that ties them to a run
 //! directory.
 
-pub mod adam;
-pub mod checkpoint;
 pub mod observer;
 pub mod run;
 pub mod step;
 
-pub use adam::Adam;
-pub use checkpoint::{Checkpoint, TrainState};
 pub use observer::{LogRecord, Observer, RunInfo, Silent};
 pub use run::{Summary, resume, train};
 pub use step::{Gan, StepStats};

@@ -18,14 +18,15 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::adam::Adam;
-use super::checkpoint::{self, Checkpoint, TrainState};
 use super::observer::{LogRecord, Observer, RunInfo};
 use super::step::Gan;
+use crate::checkpoint::{self, Checkpoint, TrainState};
 use crate::config::{RunConfig, RunDir};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
+use crate::model::inference::generate;
 use crate::model::{BnMode, Discriminator, Generator};
+use crate::optim::Adam;
 use crate::rng::{self, Stream};
 use crate::viz::plot::CurvePoint;
 
@@ -133,7 +134,13 @@ pub fn resume(
         )));
     }
     let device = crate::device::by_name(&config.device)?.autodiff();
-    let gan = ckpt.gan(&device, &config.optim)?;
+    let (opt_g, opt_d) = ckpt.optimizers(&device, &config.optim)?;
+    let gan = Gan {
+        generator: ckpt.generator(&device)?,
+        discriminator: ckpt.discriminator(&device)?,
+        opt_g,
+        opt_d,
+    };
     truncate_log(&run.log(), ckpt.state.step)?;
     run_loop(
         &run,
@@ -207,23 +214,6 @@ pub fn fixed_noise(config: &RunConfig) -> Vec<f32> {
     )
 }
 
-/// G's images of `z` (`[n, nz]` row-major) on the host, `[n, c, s, s]`.
-pub fn generate(
-    g: &Generator,
-    z: &[f32],
-    latent_dim: usize,
-    mode: BnMode,
-    device: &Device,
-) -> Vec<f32> {
-    let n = z.len() / latent_dim;
-    let z = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, latent_dim]), device);
-    let out = g.forward(z, mode);
-    out.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("f32 output")
-}
-
 #[allow(clippy::too_many_arguments)]
 fn run_loop(
     run: &RunDir,
@@ -281,7 +271,14 @@ fn run_loop(
     };
     let write_checkpoint = |gan: &Gan, state: &TrainState, summary: &mut Summary| -> Result<()> {
         let path = run.checkpoints().join(checkpoint::file_name(state.step));
-        checkpoint::save(&path, cfg, state, gan)?;
+        let bytes = checkpoint::encode(
+            cfg,
+            state,
+            &gan.generator,
+            Some(&gan.discriminator),
+            Some((&gan.opt_g, &gan.opt_d)),
+        );
+        crate::io::atomic_write(&path, &bytes)?;
         summary.last_checkpoint = Some(path);
         // Older checkpoints go only once the new one is safely on disk.
         let all = checkpoint::list(&run.checkpoints())?;

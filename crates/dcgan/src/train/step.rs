@@ -6,8 +6,8 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::adam::Adam;
 use crate::model::{BnMode, Discriminator, Generator};
+use crate::optim::Adam;
 
 /// What one iteration measured (all on the host, as f32).
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -13,13 +13,12 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::adam::Adam;
-use super::step::Gan;
 use crate::config::{ModelConfig, RunConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::io::safetensors_file;
-use crate::io::{TensorMap, atomic_write, load_named, named_tensors};
+use crate::io::{TensorMap, load_named, named_tensors};
 use crate::model::{Discriminator, Generator};
+use crate::optim::Adam;
 
 pub const FORMAT: &str = "dcgan-checkpoint-v1";
 const META_KEY: &str = "dcgan";
@@ -102,18 +101,6 @@ pub fn encode(
         serde_json::to_string(&header).expect("header serialises"),
     );
     safetensors_file::serialize(&tensors, &HashMap::new(), meta)
-}
-
-/// Write a checkpoint atomically.
-pub fn save(path: &Path, config: &RunConfig, state: &TrainState, gan: &Gan) -> Result<()> {
-    let bytes = encode(
-        config,
-        state,
-        &gan.generator,
-        Some(&gan.discriminator),
-        Some((&gan.opt_g, &gan.opt_d)),
-    );
-    atomic_write(path, &bytes)
 }
 
 /// `checkpoints/step-00001234.safetensors`.
@@ -222,9 +209,13 @@ impl Checkpoint {
         load_named(d, &t, &self.path)
     }
 
-    /// G, D and both optimisers, to continue training on `device` (an autodiff device) with the
+    /// G's and D's optimisers, to continue training on `device` (an autodiff device) with the
     /// optimiser settings `optim` (the run's config.json, which a user may have changed).
-    pub fn gan(&self, device: &Device, optim: &crate::config::OptimConfig) -> Result<Gan> {
+    pub fn optimizers(
+        &self,
+        device: &Device,
+        optim: &crate::config::OptimConfig,
+    ) -> Result<(Adam, Adam)> {
         let inner = device.clone().inner();
         let opt = |name: &str| {
             Adam::load_state(
@@ -241,11 +232,6 @@ impl Checkpoint {
                 "holds no optimizer state (imported weights?); it can be sampled from but not resumed",
             ));
         }
-        Ok(Gan {
-            generator: self.generator(device)?,
-            discriminator: self.discriminator(device)?,
-            opt_g: opt("generator")?,
-            opt_d: opt("discriminator")?,
-        })
+        Ok((opt("generator")?, opt("discriminator")?))
     }
 }

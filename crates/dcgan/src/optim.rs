@@ -19,7 +19,7 @@ use burn::tensor::Tensor;
 use crate::config::OptimConfig;
 use crate::error::{Error, Result};
 use crate::io::{HostTensor, TensorMap};
-use crate::model::kernels::{self, pointwise::AdamStep};
+use crate::kernels::{self, pointwise::AdamStep};
 
 /// First and second moments of one parameter, flattened.
 #[derive(Clone, Debug)]

@@ -1,0 +1,206 @@
+//! The data-set abstraction every reader implements and every consumer uses: [`Dataset`],
+//! why an item could not be read ([`ItemError`]), a subset of a data set ([`Subset`]), and the
+//! image decoding with size limits that the readers share. It sits below the readers
+//! ([`super::source`], [`super::lmdb`], [`super::svhn`]); the opener ([`super::open`]) sits
+//! above them.
+
+use std::path::Path;
+
+use image::{DynamicImage, GrayImage, ImageReader, RgbImage};
+
+/// Why one item could not be read. The loader skips it and counts it.
+#[derive(Clone, Debug)]
+pub struct ItemError {
+    pub item: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ItemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.item, self.message)
+    }
+}
+
+/// A data set of images with optional class labels.
+pub trait Dataset: Send + Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Decode item `i`.
+    fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError>;
+    /// The class label of item `i`, if the data set has labels.
+    fn label(&self, i: usize) -> Option<usize>;
+    /// Class names, index = label.
+    fn classes(&self) -> Vec<String>;
+    /// One line for logs: what was opened.
+    fn describe(&self) -> String;
+    /// A name for item `i` in reports (its path, key, or index).
+    fn name(&self, i: usize) -> String {
+        i.to_string()
+    }
+}
+
+/// Image file extensions an image folder takes (lower case).
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "pgm", "ppm", "pbm", "pnm", "bmp", "webp",
+];
+
+/// Largest image side accepted from a file; larger headers are refused before decoding
+/// (a decompression bomb claims enormous dimensions in a few bytes).
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+
+/// Decode one image file, refusing enormous dimensions before allocating for them.
+pub fn decode_file(path: &Path) -> std::result::Result<DynamicImage, ItemError> {
+    let name = path.display().to_string();
+    let reader = ImageReader::open(path).map_err(|e| ItemError {
+        item: name.clone(),
+        message: e.to_string(),
+    })?;
+    decode_limited(reader, name)
+}
+
+/// Decode an image from any reader (a file, an LMDB value) with the limits every source uses:
+/// at most [`MAX_IMAGE_SIDE`] pixels a side and 1 GiB of allocation, checked from the header
+/// before any pixel is decoded (a decompression bomb claims enormous dimensions in a few bytes).
+pub fn decode_limited<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+    item: String,
+) -> std::result::Result<DynamicImage, ItemError> {
+    let err = |m: String| ItemError {
+        item: item.clone(),
+        message: m,
+    };
+    let reader = reader
+        .with_guessed_format()
+        .map_err(|e| err(e.to_string()))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) {
+        let mut bytes = Vec::new();
+        let mut inner = reader.into_inner();
+        inner
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(e.to_string()))?;
+        if let Some(img) = decode_jpeg_like_libjpeg(&bytes) {
+            return Ok(img);
+        }
+        // Not something libjpeg decodes (CMYK, damaged): the image crate decides, and its
+        // error names the problem.
+        let fallback = ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| err(e.to_string()))?;
+        return decode_with_limits(fallback, err);
+    }
+    decode_with_limits(reader, err)
+}
+
+fn decode_with_limits<R: std::io::BufRead + std::io::Seek>(
+    mut reader: ImageReader<R>,
+    err: impl Fn(String) -> ItemError,
+) -> std::result::Result<DynamicImage, ItemError> {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(1 << 30);
+    reader.limits(limits);
+    reader
+        .decode()
+        .map_err(|e| err(format!("unreadable image ({e})")))
+}
+
+/// A JPEG decoded by libjpeg-turbo's code (mozjpeg's decoder, ISLOW IDCT, fancy upsampling):
+/// the pixels PIL, torchvision and therefore the Python reference pipelines see. The image
+/// crate's decoder differs by up to ±3 levels on some pixels, which moves FID. `None` when
+/// libjpeg refuses the file (the caller falls back to the image crate for the message), when
+/// the header claims more than the size limits, or for colour spaces other than grey and YCbCr.
+fn decode_jpeg_like_libjpeg(bytes: &[u8]) -> Option<DynamicImage> {
+    // libjpeg reports errors by unwinding (resume_unwind, so no panic message is printed).
+    std::panic::catch_unwind(|| -> Option<DynamicImage> {
+        let d = mozjpeg::Decompress::new_mem(bytes).ok()?;
+        let (w, h) = d.size();
+        if w as u64 > MAX_IMAGE_SIDE as u64 || h as u64 > MAX_IMAGE_SIDE as u64 {
+            return None;
+        }
+        if (w as u64) * (h as u64) * 3 > 1 << 30 {
+            return None;
+        }
+        match d.color_space() {
+            mozjpeg::ColorSpace::JCS_GRAYSCALE => {
+                let mut s = d.grayscale().ok()?;
+                let px: Vec<u8> = s.read_scanlines().ok()?;
+                s.finish().ok()?;
+                GrayImage::from_raw(w as u32, h as u32, px).map(DynamicImage::ImageLuma8)
+            }
+            mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB => {
+                let mut s = d.rgb().ok()?;
+                let px: Vec<[u8; 3]> = s.read_scanlines().ok()?;
+                s.finish().ok()?;
+                let flat = px.into_iter().flatten().collect();
+                RgbImage::from_raw(w as u32, h as u32, flat).map(DynamicImage::ImageRgb8)
+            }
+            _ => None,
+        }
+    })
+    .ok()
+    .flatten()
+}
+
+/// The channel count the data naturally has: 1 if its first readable image is grey, else 3.
+pub fn natural_channels(dataset: &dyn Dataset) -> usize {
+    (0..dataset.len().min(16))
+        .find_map(|i| dataset.get(i).ok())
+        .map(|img| match img.color() {
+            image::ColorType::L8
+            | image::ColorType::La8
+            | image::ColorType::L16
+            | image::ColorType::La16 => 1,
+            _ => 3,
+        })
+        .unwrap_or(3)
+}
+
+/// A data set without some of its items (for example the duplicates a de-duplication report
+/// lists), in the original order.
+pub struct Subset {
+    inner: Box<dyn Dataset>,
+    keep: Vec<usize>,
+    why: String,
+}
+
+impl Subset {
+    pub fn excluding(inner: Box<dyn Dataset>, excluded: &[usize], why: String) -> Self {
+        let mut drop = vec![false; inner.len()];
+        for &i in excluded {
+            if i < drop.len() {
+                drop[i] = true;
+            }
+        }
+        let keep = (0..inner.len()).filter(|&i| !drop[i]).collect();
+        Self { inner, keep, why }
+    }
+}
+
+impl Dataset for Subset {
+    fn len(&self) -> usize {
+        self.keep.len()
+    }
+    fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
+        self.inner.get(self.keep[i])
+    }
+    fn label(&self, i: usize) -> Option<usize> {
+        self.inner.label(self.keep[i])
+    }
+    fn classes(&self) -> Vec<String> {
+        self.inner.classes()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "{}, {} of them kept ({})",
+            self.inner.describe(),
+            self.keep.len(),
+            self.why
+        )
+    }
+    fn name(&self, i: usize) -> String {
+        self.inner.name(self.keep[i])
+    }
+}

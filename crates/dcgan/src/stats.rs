@@ -1,0 +1,64 @@
+//! Statistics in float64 that FID, K-means' whitening and other evaluations share: means,
+//! covariances and the trace of a matrix square root.
+
+use faer::{Mat, Side};
+
+use crate::{Error, Result};
+
+/// Mean and covariance (with N − 1) of the rows of `x` (`[n, dim]`), in float64.
+pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
+    let n = x.len() / dim;
+    let mut mu = vec![0f64; dim];
+    for row in x.chunks_exact(dim) {
+        for (m, &v) in mu.iter_mut().zip(row) {
+            *m += v as f64;
+        }
+    }
+    mu.iter_mut().for_each(|m| *m /= n as f64);
+    let centred = Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]);
+    let cov = centred.transpose() * &centred;
+    let scale = 1.0 / (n.max(2) - 1) as f64;
+    (mu, Mat::from_fn(dim, dim, |i, j| cov[(i, j)] * scale))
+}
+
+/// Tr √(Σ₁Σ₂) for two covariance matrices, as Σ√λ over the eigenvalues of the symmetric
+/// `Σ₁^½ Σ₂ Σ₁^½` (which has the eigenvalues of Σ₁Σ₂), so no general `sqrtm` is needed: two
+/// symmetric eigendecompositions (faer).
+pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>) -> Result<f64> {
+    let d = s1.nrows();
+    let evd = s1
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
+    let (u, s) = (evd.U(), evd.S());
+    // Σ₁^½ = U diag(√max(λ, 0)) Uᵀ (a covariance is PSD; tiny negative λ are rounding).
+    let root = Mat::<f64>::from_fn(d, d, |i, j| u[(i, j)] * s[j].max(0.0).sqrt());
+    let half = &root * u.transpose();
+    let m = &half * s2 * &half;
+    // Symmetrise against rounding before the symmetric solver.
+    let m = Mat::<f64>::from_fn(d, d, |i, j| 0.5 * (m[(i, j)] + m[(j, i)]));
+    let eig = m
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|e| Error::Data(format!("eigendecomposition failed: {e:?}")))?;
+    Ok(eig.iter().map(|&l| l.max(0.0).sqrt()).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covariance_of_known_rows() {
+        // Rows (1, 2), (3, 6), (5, 10): mean (3, 6); variances 4 and 16, covariance 8 (N − 1).
+        let (mu, cov) = mean_and_covariance(&[1.0, 2.0, 3.0, 6.0, 5.0, 10.0], 2);
+        assert_eq!(mu, vec![3.0, 6.0]);
+        assert_eq!((cov[(0, 0)], cov[(0, 1)], cov[(1, 1)]), (4.0, 8.0, 16.0));
+    }
+
+    #[test]
+    fn trace_sqrt_of_diagonal_matrices() {
+        // diag(4, 9) · diag(1, 16) = diag(4, 144): √ has trace 2 + 12.
+        let a = Mat::<f64>::from_fn(2, 2, |i, j| [[4.0, 0.0], [0.0, 9.0]][i][j]);
+        let b = Mat::<f64>::from_fn(2, 2, |i, j| [[1.0, 0.0], [0.0, 16.0]][i][j]);
+        assert!((trace_sqrt_product(&a, &b).unwrap() - 14.0).abs() < 1e-12);
+    }
+}
