@@ -28,6 +28,41 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    locations: LocationArgs,
+}
+
+/// Where named data sets and fetched files are: resolved here, at the boundary, and handed to
+/// the library as `dcgan::data::download::Locations`.
+#[derive(clap::Args)]
+struct LocationArgs {
+    /// Folder searched first for named data sets (DIR/fashion-mnist, DIR/mnist).
+    #[arg(long, global = true, env = "DCGAN_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// Cache for downloaded data sets and the FID weights
+    /// [default: $XDG_CACHE_HOME/dcgan, else ~/.cache/dcgan].
+    #[arg(long, global = true, env = "DCGAN_CACHE", value_name = "DIR")]
+    cache_dir: Option<std::path::PathBuf>,
+    /// Download named data sets from this base address instead of their own.
+    #[arg(long, global = true, env = "DCGAN_MIRROR", value_name = "URL")]
+    mirror: Option<String>,
+}
+
+impl LocationArgs {
+    fn resolve(self) -> dcgan::data::download::Locations {
+        use dcgan::data::download::Locations;
+        let cache = self.cache_dir.unwrap_or_else(|| {
+            Locations::conventional_cache(
+                std::env::var_os("XDG_CACHE_HOME").map(Into::into),
+                std::env::var_os("HOME").map(Into::into),
+            )
+        });
+        Locations {
+            data_dir: self.data_dir,
+            mirrors: self.mirror.into_iter().collect(),
+            ..Locations::with_cache(cache)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -96,7 +131,7 @@ fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     with_malloc_tunables();
     let cli = Cli::parse();
-    let ui = &mut ui::Ui::new();
+    let ui = &mut ui::Ui::new(cli.locations.resolve());
     let result = match cli.command {
         Command::Train(a) => commands::train::run(a, ui),
         Command::Sample(a) => commands::sample::run_sample(a, ui),

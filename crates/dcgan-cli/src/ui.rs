@@ -5,11 +5,14 @@
 
 use std::io::IsTerminal;
 
+use dcgan::data::download::Locations;
 use dcgan::tasks::{Event, Events};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 pub struct Ui {
+    /// Where named data sets and fetched files are.
+    pub locations: Locations,
     terminal: bool,
     bar: Option<ProgressBar>,
     /// Training is under way: notes (checkpoints written) only on a terminal.
@@ -27,12 +30,20 @@ fn bar(template: &str) -> ProgressBar {
 }
 
 impl Ui {
-    pub fn new() -> Self {
+    pub fn new(locations: Locations) -> Self {
         Self {
+            locations,
             terminal: std::io::stderr().is_terminal(),
             bar: None,
             training: false,
         }
+    }
+
+    /// A `--data` value with a named data set resolved to its folder (downloaded if need be,
+    /// saying so first).
+    pub fn data(&mut self, spec: &str) -> dcgan::Result<String> {
+        let locations = self.locations.clone();
+        dcgan::data::download::resolve(spec, &locations, &mut |text| self.emit(Event::Info(text)))
     }
 
     fn note(&self, text: &str) {

@@ -108,3 +108,21 @@ pub fn assert_clean_failure(o: &std::process::Output, code: i32, needle: &str) {
         "{err}"
     );
 }
+
+/// Where `dcgan fid` finds the Inception weights, by the CLI's rule: `$DCGAN_FID_WEIGHTS`, else
+/// `fid/default_1.pt` in `$DCGAN_CACHE` or the conventional cache.
+pub fn fid_weights() -> PathBuf {
+    use dcgan::data::download::Locations;
+    if let Some(p) = std::env::var_os("DCGAN_FID_WEIGHTS") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("DCGAN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Locations::conventional_cache(
+                std::env::var_os("XDG_CACHE_HOME").map(Into::into),
+                std::env::var_os("HOME").map(Into::into),
+            )
+        });
+    Locations::with_cache(cache).fid_weights()
+}

@@ -201,7 +201,7 @@ fn fid_without_weights_names_the_file_and_the_fetch_script() {
 
 #[test]
 fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
-    let weights = dcgan::eval::inception::default_weights();
+    let weights = fid_weights();
     if !weights.is_file() {
         eprintln!(
             "SKIPPED fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid: no FID weights at {} (bash scripts/fetch-fid-weights.sh)",

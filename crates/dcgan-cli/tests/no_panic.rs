@@ -365,6 +365,32 @@ fn cases(f: &Files) -> Vec<Case> {
     }
     v.push(case(&["fid", &data, &data, "--weights", &text], &text));
     v.push(case(&["fid", &data], "give two image sets"));
+    // Statistics files that are not: empty, text, an archive without mu and sigma.
+    let empty_npz = format!("{out}-empty.npz");
+    std::fs::write(&empty_npz, b"").unwrap();
+    v.push(case(
+        &["fid", &empty_npz, &empty_npz, "--weights", &text],
+        &empty_npz,
+    ));
+    v.push(case(&["fid", &text, &data, "--weights", &text], &text));
+    // Latents with a NaN.
+    let nan_npy = format!("{out}-nan.npy");
+    let mut bytes = std::fs::read(&sheet).unwrap();
+    let n = bytes.len();
+    bytes[n - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(&nan_npy, bytes).unwrap();
+    v.push(case(
+        &[
+            "generate",
+            "--checkpoint",
+            &run,
+            "--latent",
+            &nan_npy,
+            "--out",
+            &format!("{out}/g.npy"),
+        ],
+        "is not finite",
+    ));
 
     // eval svm
     let svm = |extra: &[&str]| {

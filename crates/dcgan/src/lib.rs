@@ -3,17 +3,42 @@
 //! A Rust implementation of *Unsupervised Representation Learning with Deep Convolutional
 //! Generative Adversarial Networks* (Radford, Metz & Chintala, ICLR 2016) on burn 0.22.
 //!
+//! ## Modules, in layers
+//!
+//! Each module uses only modules on the lines above it; `tests/layout.rs` checks that the graph
+//! of `crate::` and `super::` references has no cycle.
+//!
+//! ```text
+//! error config device io latent stats kernels  foundations (rng and kernels use config at most)
+//! rng          every random draw, named in one registry of streams (rng::Stream)
+//! model        G and D by the paper's guidelines (§3), their layers, inference (generate)
+//! optim        Adam with PyTorch's update, on the kernels
+//! checkpoint   a run's weights, optimiser moments, config and counters in one file
+//! data         dataset trait → readers (folders, IDX, CIFAR, LMDB, SVHN) → loader, dedup → open
+//! viz          sample grids, GIFs, loss plots
+//! train        the half-steps (§4) and the loop over a run directory
+//! eval explore sample interop bench
+//!              SVM and K-means evaluation, FID/KID (§5); the §6 tools; sampling; PyTorch
+//!              state dicts; speed and memory
+//! tasks        every command: Config → validate() → run(config, events) → Report
+//! ```
+//!
 //! - [`config`]: the model, optimiser, data and training configuration (saved with every run).
+//! - [`kernels`]: this project's CPU kernels (convolutions, BatchNorm with its activation,
+//!   tanh, Adam) with their backward passes, through burn's backend-extension point.
 //! - [`model`]: the generator and discriminator by the paper's architecture guidelines (§3).
-//! - [`train`]: the training recipe (§4): one function per GAN half-step, Adam, checkpoints.
-//! - [`data`]: image folders, MNIST-style IDX files, CIFAR-10 binaries; a parallel prefetching loader.
-//! - [`io`]: safetensors checkpoints, PyTorch state-dict import/export, `.npy` latents.
+//! - [`optim`], [`checkpoint`], [`train`]: the training recipe (§4): Adam, checkpoints that
+//!   resume exactly, one function per GAN half-step.
+//! - [`data`]: image folders, MNIST-style IDX files, CIFAR-10 binaries, LSUN's LMDB, SVHN; a
+//!   parallel prefetching loader; the paper's de-duplication.
+//! - [`io`]: safetensors, PyTorch state dicts and TorchScript, `.npy` files, atomic writes.
 //! - [`viz`]: sample grids, animated GIFs and loss curves.
 //! - [`latent`], [`explore`]: the paper's §6 — latent walks, vector arithmetic, guided
 //!   backpropagation on D, "forgetting to draw" objects, nearest training images.
-//! - [`eval`]: D's features with linear SVMs, the K-means baseline, FID and KID (§5).
+//! - [`eval`], [`stats`]: D's features with linear SVMs, the K-means baseline, FID and KID (§5).
 //! - [`bench`]: speed and memory measurements, and a per-operation profile of the training step.
-//! - [`rng`]: every random draw as a pure function of (seed, purpose, index).
+//! - [`rng`]: every random draw as a pure function of (seed, stream).
+//! - [`tasks`]: the commands of the `dcgan` tool, as library calls any front end can make.
 
 pub mod bench;
 pub mod checkpoint;

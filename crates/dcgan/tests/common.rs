@@ -26,3 +26,21 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Where `dcgan fid` finds the Inception weights, by the CLI's rule: `$DCGAN_FID_WEIGHTS`, else
+/// `fid/default_1.pt` in `$DCGAN_CACHE` or the conventional cache.
+pub fn fid_weights() -> PathBuf {
+    use dcgan::data::download::Locations;
+    if let Some(p) = std::env::var_os("DCGAN_FID_WEIGHTS") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("DCGAN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Locations::conventional_cache(
+                std::env::var_os("XDG_CACHE_HOME").map(Into::into),
+                std::env::var_os("HOME").map(Into::into),
+            )
+        });
+    Locations::with_cache(cache).fid_weights()
+}

@@ -108,3 +108,79 @@ fn download_verifies_content_checksums() {
         "{err}"
     );
 }
+
+#[test]
+fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
+    use dcgan::data::download::{Locations, resolve};
+    let dir = tempfile::tempdir().unwrap();
+    let set = download::set("fashion-mnist").unwrap();
+    let mut notes = Vec::new();
+    let mut note = |t: String| notes.push(t);
+
+    // Not a name: unchanged, nothing looked up.
+    let at = Locations::with_cache(dir.path().join("cache"));
+    assert_eq!(
+        resolve("some/folder", &at, &mut note).unwrap(),
+        "some/folder"
+    );
+
+    // A data folder that holds the files wins, and nothing is downloaded.
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(data_dir.join("fashion-mnist")).unwrap();
+    for f in set.files {
+        std::fs::write(data_dir.join("fashion-mnist").join(f.name), b"x").unwrap();
+    }
+    let at = Locations {
+        data_dir: Some(data_dir.clone()),
+        system_dir: dir.path().join("no-system"),
+        ..Locations::with_cache(dir.path().join("cache"))
+    };
+    let got = resolve("fashion-mnist", &at, &mut note).unwrap();
+    assert_eq!(got, data_dir.join("fashion-mnist").to_string_lossy());
+    assert!(notes.is_empty(), "{notes:?}");
+
+    // The library's opener takes paths only: a bare name says how it is resolved.
+    let err = dcgan::data::open("fashion-mnist")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("fashion-mnist: names a data set, not a path"),
+        "{err}"
+    );
+
+    // Nowhere installed: downloaded from the mirror into the cache, and said first.
+    let debian = Path::new("/usr/share/datasets/fashion-mnist");
+    if !debian.join("train-images-idx3-ubyte.gz").is_file() {
+        eprintln!("SKIPPED the download half: apt-get install dataset-fashion-mnist");
+        return;
+    }
+    let files: HashMap<String, Vec<u8>> = set
+        .files
+        .iter()
+        .map(|f| {
+            (
+                format!("/m/{}", f.name),
+                std::fs::read(debian.join(f.name)).unwrap(),
+            )
+        })
+        .collect();
+    let at = Locations {
+        data_dir: None,
+        system_dir: dir.path().join("no-system"),
+        cache: dir.path().join("cache"),
+        mirrors: vec![format!("{}m", serve(files, 2))],
+    };
+    let got = resolve("fashion-mnist", &at, &mut |t| notes.push(t)).unwrap();
+    let cached = dir.path().join("cache/fashion-mnist");
+    assert_eq!(got, cached.to_string_lossy());
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("downloading into") && notes[0].contains("/m"),
+        "{notes:?}"
+    );
+    assert_eq!(dcgan::data::open(&got).unwrap().len(), 60_000);
+    // Found in the cache the second time: no download, no note.
+    resolve("fashion-mnist", &at, &mut |t| notes.push(t)).unwrap();
+    assert_eq!(notes.len(), 1);
+}

@@ -97,7 +97,7 @@ fn inception_features_and_fid_match_pytorch() {
     let Some(shared) = common::shared_dir() else {
         return common::skip("inception_features_and_fid_match_pytorch", "../shared");
     };
-    let weights = inception::default_weights();
+    let weights = common::fid_weights();
     if !weights.is_file() {
         eprintln!(
             "SKIPPED inception_features_and_fid_match_pytorch: no FID weights at {} \
@@ -188,7 +188,7 @@ fn torchscript_reader_lists_the_inception_tensors() {
             "../shared",
         );
     };
-    let weights = inception::default_weights();
+    let weights = common::fid_weights();
     if !weights.is_file() {
         eprintln!(
             "SKIPPED torchscript_reader_lists_the_inception_tensors: no FID weights at {}",

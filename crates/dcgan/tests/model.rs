@@ -166,3 +166,25 @@ fn batchnorm_updates_running_variance_with_the_unbiased_estimate() {
         .unwrap();
     assert!((e[0] - (1.0 - rm) / (rv + 1e-5).sqrt() * gamma).abs() < 1e-5);
 }
+
+#[test]
+fn weight_count_matches_the_networks() {
+    // ModelConfig::validate refuses models past a size by this count; it must be the real one.
+    let device = Device::flex();
+    for kernel in [4, 5] {
+        for (size, channels) in [(16, 1), (32, 3), (64, 3)] {
+            let c = cfg(size, channels, kernel);
+            let weights: usize = named_tensors(&Generator::new(&c, 1, &device))
+                .into_iter()
+                .chain(named_tensors(&Discriminator::new(&c, 1, &device)))
+                .filter(|(_, t)| t.shape.len() >= 2)
+                .map(|(_, t)| t.data.len())
+                .sum();
+            assert_eq!(
+                c.weight_count(),
+                weights as f64,
+                "kernel {kernel} size {size}"
+            );
+        }
+    }
+}

@@ -79,7 +79,11 @@ pub fn run(a: BenchArgs, ui: &mut Ui) -> dcgan::Result<()> {
         batch_size: a.batch_size,
         runs: a.runs,
         warmup: a.warmup,
-        data: a.data,
+        data: a
+            .data
+            .iter()
+            .map(|d| ui.data(d))
+            .collect::<dcgan::Result<_>>()?,
         loader_batches: a.loader_batches,
         workers: a.workers,
         only: a

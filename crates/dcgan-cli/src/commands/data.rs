@@ -124,7 +124,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         DataCommand::Info(a) => {
             let r = data::info(
                 InfoConfig {
-                    data: a.data,
+                    data: ui.data(&a.data)?,
                     limit: a.limit,
                 },
                 ui,
@@ -133,7 +133,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         }
         DataCommand::Preview(a) => {
             let config = PreviewConfig {
-                data: a.data,
+                data: ui.data(&a.data)?,
                 out: a.out,
                 n: a.n,
                 size: a.size,
@@ -152,7 +152,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         }
         DataCommand::Export(a) => {
             let config = ExportConfig {
-                data: a.data,
+                data: ui.data(&a.data)?,
                 out: a.out,
                 limit: a.limit,
             };
@@ -172,7 +172,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         }
         DataCommand::Dedup(a) => {
             let config = DedupConfig {
-                data: a.data,
+                data: ui.data(&a.data)?,
                 out: a.out,
                 autoencoder: a.autoencoder.config(),
                 show: a.show,
@@ -195,7 +195,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         }
         DataCommand::DedupEval(a) => {
             let config = DedupEvalConfig {
-                data: a.data,
+                data: ui.data(&a.data)?,
                 plant: a.plant,
                 limit: a.limit,
                 autoencoder: a.autoencoder.config(),

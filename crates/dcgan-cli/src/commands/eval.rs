@@ -105,8 +105,8 @@ pub fn run(c: EvalCommand, ui: &mut Ui) -> Result<()> {
 
 fn run_svm(a: SvmArgs, ui: &mut Ui) -> Result<()> {
     let config = SvmConfig {
-        train_data: a.train_data,
-        test_data: a.test_data,
+        train_data: ui.data(&a.train_data)?,
+        test_data: ui.data(&a.test_data)?,
         checkpoint: a.checkpoint,
         methods: a
             .methods

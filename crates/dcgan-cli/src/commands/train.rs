@@ -100,12 +100,12 @@ pub struct TrainArgs {
 }
 
 /// The task the arguments ask for.
-fn task(a: TrainArgs) -> dcgan::Result<Task> {
+fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
     if let Some(run) = a.resume {
         let options = ResumeOptions {
             epochs: a.epochs,
             max_steps: a.max_steps,
-            data: a.data,
+            data: a.data.map(|d| ui.data(&d)).transpose()?,
         };
         return Ok(Task::Resume { run, options });
     }
@@ -139,7 +139,7 @@ fn task(a: TrainArgs) -> dcgan::Result<Task> {
             ..defaults.optim
         },
         data: DataConfig {
-            source: data,
+            source: ui.data(&data)?,
             workers: a.workers,
             max_bad_fraction: a.max_bad_fraction,
             exclude: a.exclude,
@@ -176,7 +176,8 @@ pub fn run(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<()> {
         });
     }
     let json = a.json.json;
-    let r = train::run(task(a)?, ui, &stop)?;
+    let task = task(a, ui)?;
+    let r = train::run(task, ui, &stop)?;
     ui.report(&r, json, |r| {
         let mut lines = vec![format!(
             "trained to step {} ({} epochs complete) in {:.1} s{}",

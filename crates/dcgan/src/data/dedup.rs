@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use super::dataset::{Dataset, ItemError};
 use super::loader::Loader;
 use super::transform::Transform;
-use crate::Result;
 use crate::config::OptimConfig;
 use crate::optim::Adam;
 use crate::rng::{self, Stream};
+use crate::{Error, Result};
 
 const INPUT: usize = 3 * 32 * 32;
 
@@ -105,7 +105,13 @@ pub fn codes(
     device: &Device,
     progress: &mut dyn FnMut(usize, f32),
 ) -> Result<(Vec<Option<u128>>, f32)> {
-    assert!(cfg.code_bits <= 128, "codes are stored in 128 bits");
+    if !(1..=128).contains(&cfg.code_bits) {
+        return Err(Error::config(
+            "code bits",
+            cfg.code_bits,
+            "must be 1 to 128 (codes are stored in 128 bits)",
+        ));
+    }
     let ad = device.clone().autodiff();
     let mut ae = Autoencoder::new(cfg.code_bits, cfg.seed, &ad);
     let mut opt = Adam::new(OptimConfig {

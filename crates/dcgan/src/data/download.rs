@@ -62,18 +62,88 @@ pub fn set(name: &str) -> Option<&'static RemoteSet> {
     SETS.iter().find(|s| s.name == name)
 }
 
-/// `$DCGAN_CACHE`, else `$XDG_CACHE_HOME/dcgan`, else `~/.cache/dcgan`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("DCGAN_CACHE") {
-        return PathBuf::from(p);
+/// Where named data sets are looked for and downloaded to, and the cache other fetched files
+/// (the FID weights) live in. A front end fills it (the CLI from its flags and their
+/// environment variables, shown in `--help`); the library reads no environment variable.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Locations {
+    /// Searched first for `<dir>/<name>`.
+    pub data_dir: Option<PathBuf>,
+    /// Then Debian's packages (`dataset-fashion-mnist`): `/usr/share/datasets/<name>`.
+    pub system_dir: PathBuf,
+    /// Downloads go to `<cache>/<name>`; the FID weights are `<cache>/fid/default_1.pt`.
+    pub cache: PathBuf,
+    /// Base addresses to download from instead of a set's own, tried in order.
+    pub mirrors: Vec<String>,
+}
+
+impl Locations {
+    /// Debian's data-set folder and the cache `cache`, nothing else.
+    pub fn with_cache(cache: PathBuf) -> Self {
+        Self {
+            data_dir: None,
+            system_dir: PathBuf::from("/usr/share/datasets"),
+            cache,
+            mirrors: Vec::new(),
+        }
     }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(p).join("dcgan");
+
+    /// The conventional cache folder: `$XDG_CACHE_HOME/dcgan`, else `$HOME/.cache/dcgan`, else
+    /// the temporary folder's `dcgan` (front ends pass the variables' values).
+    pub fn conventional_cache(xdg_cache_home: Option<PathBuf>, home: Option<PathBuf>) -> PathBuf {
+        match (xdg_cache_home, home) {
+            (Some(x), _) => x.join("dcgan"),
+            (None, Some(h)) => h.join(".cache/dcgan"),
+            (None, None) => std::env::temp_dir().join("dcgan"),
+        }
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".cache/dcgan")
+
+    /// Where `dcgan fid` looks for the Inception weights unless told otherwise
+    /// (`scripts/fetch-fid-weights.sh` puts them there).
+    pub fn fid_weights(&self) -> PathBuf {
+        self.cache.join("fid").join("default_1.pt")
+    }
+}
+
+/// A `--data` value with a named data set resolved to the folder of its files: found in
+/// `at.data_dir` or Debian's folder, else downloaded into the cache and verified (`note` hears
+/// of a download before it starts). Any other value, and a name that is also an existing path,
+/// comes back unchanged.
+pub fn resolve(spec: &str, at: &Locations, note: &mut dyn FnMut(String)) -> Result<String> {
+    let Some(set) = set(spec) else {
+        return Ok(spec.to_string());
+    };
+    if Path::new(spec).exists() {
+        return Ok(spec.to_string()); // a folder of that name in the working directory wins
+    }
+    let has_files = |d: &PathBuf| {
+        set.files
+            .iter()
+            .all(|f| d.join(f.name).is_file() || d.join(f.name.trim_end_matches(".gz")).is_file())
+    };
+    let candidates = at
+        .data_dir
+        .iter()
+        .chain([&at.system_dir])
+        .map(|d| d.join(spec));
+    if let Some(found) = candidates.into_iter().find(has_files) {
+        return Ok(found.to_string_lossy().into_owned());
+    }
+    let cached = at.cache.join(spec);
+    let bases: Vec<String> = if at.mirrors.is_empty() {
+        set.base_urls.iter().map(|s| s.to_string()).collect()
+    } else {
+        at.mirrors.clone()
+    };
+    if !has_files(&cached) {
+        note(format!(
+            "{spec}: not installed; downloading into {} from {}",
+            cached.display(),
+            bases.join(", ")
+        ));
+    }
+    ensure_from(set, &cached, &bases)?;
+    Ok(cached.to_string_lossy().into_owned())
 }
 
 /// SHA-256 (hex) of the file's bytes after gzip decompression (or as they are, if not gzip).
@@ -99,17 +169,8 @@ pub fn content_sha256(bytes: &[u8]) -> std::io::Result<String> {
         .collect())
 }
 
-/// Make sure `dir` holds the set's files, downloading the missing ones (from `$DCGAN_MIRROR` if
-/// set, else the set's own addresses). A file is written only after its checksum matched.
-pub fn ensure(set: &RemoteSet, dir: &Path) -> Result<()> {
-    let bases: Vec<String> = match std::env::var("DCGAN_MIRROR") {
-        Ok(m) => vec![m],
-        Err(_) => set.base_urls.iter().map(|s| s.to_string()).collect(),
-    };
-    ensure_from(set, dir, &bases)
-}
-
-/// [`ensure`] with the base addresses given, tried in order for each file.
+/// Make sure `dir` holds the set's files, downloading the missing ones from `bases`, tried in
+/// order for each file. A file is written only after its checksum matched.
 pub fn ensure_from(set: &RemoteSet, dir: &Path, bases: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).at(dir)?;
     let bases: Vec<String> = bases
@@ -151,7 +212,7 @@ pub fn ensure_from(set: &RemoteSet, dir: &Path, bases: &[String]) -> Result<()> 
         }
         if !done {
             return Err(Error::Data(format!(
-                "{} is not installed and could not be downloaded ({}); install Debian's dataset-fashion-mnist, set DCGAN_MIRROR, or give the IDX files' folder",
+                "{} is not installed and could not be downloaded ({}); install Debian's dataset-fashion-mnist, give a mirror (--mirror, $DCGAN_MIRROR), or give the IDX files' folder",
                 set.name,
                 failures.join("; ")
             )));

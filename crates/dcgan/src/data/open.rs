@@ -1,13 +1,14 @@
 //! Data sources. `open` resolves a `--data` value to one of them:
-//! - a well-known name (`fashion-mnist`, `mnist`): `$DCGAN_DATA_DIR/<name>`, Debian's package
-//!   files in `/usr/share/datasets/<name>`, or the download cache (see [`super::download`]);
+//! - a path only: a well-known name (`fashion-mnist`, `mnist`) is resolved to its folder by the
+//!   front end first, with [`super::download::resolve`], so no environment variable or network
+//!   access hides in here;
 //! - an IDX image file (`*-images-idx3-ubyte`, optionally `.gz`), or a folder holding
 //!   `train-images-idx3-ubyte[.gz]`; labels come from the matching `*-labels-idx1-ubyte` file;
 //! - a folder of CIFAR-10 binary batches (`data_batch_1.bin` … `data_batch_5.bin`);
 //! - an LMDB environment (a folder holding `data.mdb`, as LSUN distributes its categories);
 //! - any other folder: an image folder, searched recursively.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::dataset::{Dataset, Subset};
 use super::source::{Cifar, Idx, ImageFolder};
@@ -15,12 +16,13 @@ use crate::error::{Error, IoContext, Result};
 
 /// Open a data source by the rules in the module docs.
 pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
-    if let Some(dir) = well_known(spec) {
-        return open(&dir?.to_string_lossy());
-    }
     let path = Path::new(spec);
     let meta = std::fs::metadata(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+        if e.kind() == std::io::ErrorKind::NotFound && super::download::set(spec).is_some() {
+            Error::Data(format!(
+                "{spec}: names a data set, not a path; a front end resolves names first (data::download::resolve; the dcgan tool does it for --data)"
+            ))
+        } else if e.kind() == std::io::ErrorKind::NotFound {
             Error::Data(format!(
                 "{spec}: no such file or folder (give an image folder, an IDX file, an SVHN .mat file, a CIFAR-10 binary folder, or one of: fashion-mnist, mnist)"
             ))
@@ -53,30 +55,6 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
         return Ok(Box::new(super::lmdb::Lmdb::open(path)?));
     }
     Ok(Box::new(ImageFolder::open(path)?))
-}
-
-/// Where a well-known data set's files are: `$DCGAN_DATA_DIR/<name>`, Debian's
-/// `/usr/share/datasets/<name>`, or the download cache (downloaded and verified when missing).
-fn well_known(spec: &str) -> Option<Result<PathBuf>> {
-    let set = super::download::set(spec)?;
-    if Path::new(spec).exists() {
-        return None; // a folder of that name in the working directory wins
-    }
-    let mut candidates = Vec::new();
-    if let Ok(dir) = std::env::var("DCGAN_DATA_DIR") {
-        candidates.push(PathBuf::from(dir).join(spec));
-    }
-    candidates.push(PathBuf::from("/usr/share/datasets").join(spec));
-    let has_files = |d: &PathBuf| {
-        set.files
-            .iter()
-            .all(|f| d.join(f.name).is_file() || d.join(f.name.trim_end_matches(".gz")).is_file())
-    };
-    if let Some(found) = candidates.into_iter().find(has_files) {
-        return Some(Ok(found));
-    }
-    let cached = super::download::cache_dir().join(spec);
-    Some(super::download::ensure(set, &cached).map(|()| cached))
 }
 
 /// The training data a config names: its source, without a de-duplication report's duplicates.

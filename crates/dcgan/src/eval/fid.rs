@@ -127,7 +127,10 @@ impl Stats {
                 "mu has shape {ms:?} and sigma {ss:?}; expected (d,) and (d, d)"
             )));
         }
-        let n = read("n").map(|(_, v)| v[0] as usize).unwrap_or(0);
+        let n = read("n")
+            .ok()
+            .and_then(|(_, v)| v.first().map(|&x| x as usize))
+            .unwrap_or(0);
         Ok(Stats { dim, n, mu, sigma })
     }
 }

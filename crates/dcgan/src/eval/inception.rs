@@ -595,17 +595,6 @@ pub fn features_of(
         .expect("f32 features")
 }
 
-/// Where `dcgan fid` looks for the weights when `--weights` is not given:
-/// `$DCGAN_FID_WEIGHTS`, else `<cache>/fid/default_1.pt` (the cache of [`crate::data::download`]).
-pub fn default_weights() -> PathBuf {
-    if let Some(p) = std::env::var_os("DCGAN_FID_WEIGHTS") {
-        return PathBuf::from(p);
-    }
-    crate::data::download::cache_dir()
-        .join("fid")
-        .join("default_1.pt")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,7 +114,8 @@ pub struct FidReport {
     pub kid: Option<Kid>,
     pub a: SetReport,
     pub b: SetReport,
-    pub weights: String,
+    /// The Inception weights used (none when both sides were statistics).
+    pub weights: Option<String>,
     /// Where the first set's statistics were written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_stats: Option<PathBuf>,
@@ -134,6 +135,23 @@ fn is_stats(s: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
 }
 
+/// The statistics of a set given as `.npz`, read before any network runs (a bad file is reported
+/// at once).
+fn stats_side(source: &str) -> Result<Option<Side>> {
+    if !is_stats(source) {
+        return Ok(None);
+    }
+    let stats = Stats::load_npz(Path::new(source))?;
+    Ok(Some(Side {
+        report: SetReport {
+            what: format!("statistics {source}"),
+            n: stats.n,
+        },
+        stats,
+        features: None,
+    }))
+}
+
 fn images_side(
     net: &Inception,
     source: &str,
@@ -142,17 +160,6 @@ fn images_side(
     device: &Device,
     events: &mut dyn Events,
 ) -> Result<Side> {
-    if is_stats(source) {
-        let stats = Stats::load_npz(Path::new(source))?;
-        return Ok(Side {
-            report: SetReport {
-                what: format!("statistics {source}"),
-                n: stats.n,
-            },
-            stats,
-            features: None,
-        });
-    }
     let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source)?);
     let size = match size {
         Some(s) => s,
@@ -183,19 +190,30 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
     let started = std::time::Instant::now();
     let device = crate::device::by_name(&c.device)?;
     // The cheap inputs first: a bad checkpoint is reported before the weights are read.
-    let ckpt = match &c.comparison {
-        Comparison::Generator { checkpoint, .. } => Some(Checkpoint::load(checkpoint)?),
-        Comparison::Sets { .. } => None,
+    let (ckpt, mut given) = match &c.comparison {
+        Comparison::Generator { checkpoint, data } => (
+            Some(Checkpoint::load(checkpoint)?),
+            [stats_side(data)?, None],
+        ),
+        Comparison::Sets { a, b } => (None, [stats_side(a)?, stats_side(b)?]),
     };
-    let net = Inception::load(&c.weights, &device)?;
+    // Two sets of statistics need no network.
+    let needs_net = ckpt.is_some() || given.iter().any(Option::is_none);
+    let net = needs_net
+        .then(|| Inception::load(&c.weights, &device))
+        .transpose()?;
+    let net = || net.as_ref().expect("loaded when a side needs features");
     let (a, b) = match (&c.comparison, ckpt) {
         (Comparison::Generator { checkpoint, data }, Some(ckpt)) => {
             let m = ckpt.model().clone();
             let g = ckpt.generator(&device)?;
             let size = c.image_size.or(Some(m.image_size));
-            let real = images_side(&net, data, size, &c, &device, events)?;
+            let real = match given[0].take() {
+                Some(side) => side,
+                None => images_side(net(), data, size, &c, &device, events)?,
+            };
             let feats = fid::generator_features(
-                &net,
+                net(),
                 &g,
                 &m,
                 c.n,
@@ -215,10 +233,19 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
             (real, fake)
         }
         (Comparison::Generator { .. }, None) => unreachable!("loaded above"),
-        (Comparison::Sets { a, b }, _) => (
-            images_side(&net, a, c.image_size, &c, &device, events)?,
-            images_side(&net, b, c.image_size, &c, &device, events)?,
-        ),
+        (Comparison::Sets { a, b }, _) => {
+            let [ga, gb] = given;
+            (
+                match ga {
+                    Some(side) => side,
+                    None => images_side(net(), a, c.image_size, &c, &device, events)?,
+                },
+                match gb {
+                    Some(side) => side,
+                    None => images_side(net(), b, c.image_size, &c, &device, events)?,
+                },
+            )
+        }
     };
     if let Some(p) = &c.save_stats {
         super::make_parent(p)?;
@@ -241,7 +268,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         kid,
         a: a.report,
         b: b.report,
-        weights: c.weights.display().to_string(),
+        weights: needs_net.then(|| c.weights.display().to_string()),
         saved_stats: c.save_stats,
         seconds: started.elapsed().as_secs_f64(),
     })
