@@ -43,7 +43,7 @@ impl Ui {
     /// saying so first).
     pub fn data(&mut self, spec: &str) -> dcgan::Result<String> {
         let locations = self.locations.clone();
-        dcgan::data::download::resolve(spec, &locations, &mut |text| self.emit(Event::Info(text)))
+        dcgan::data::download::resolve(spec, &locations, self)
     }
 
     fn note(&self, text: &str) {

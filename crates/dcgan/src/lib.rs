@@ -9,7 +9,8 @@
 //! of `crate::` and `super::` references has no cycle.
 //!
 //! ```text
-//! error config device io latent stats kernels  foundations (rng and kernels use config at most)
+//! error config device io latent stats progress kernels
+//!              foundations (rng uses config)
 //! rng          every random draw, named in one registry of streams (rng::Stream)
 //! model        G and D by the paper's guidelines (§3), their layers, inference (generate)
 //! optim        Adam with PyTorch's update, on the kernels
@@ -38,6 +39,7 @@
 //! - [`eval`], [`stats`]: D's features with linear SVMs, the K-means baseline, FID and KID (§5).
 //! - [`bench`]: speed and memory measurements, and a per-operation profile of the training step.
 //! - [`rng`]: every random draw as a pure function of (seed, stream).
+//! - [`progress`]: the one event type every part reports progress through.
 //! - [`tasks`]: the commands of the `dcgan` tool, as library calls any front end can make.
 
 pub mod bench;
@@ -54,6 +56,7 @@ pub mod kernels;
 pub mod latent;
 pub mod model;
 pub mod optim;
+pub mod progress;
 pub mod rng;
 pub mod sample;
 pub mod stats;

@@ -112,10 +112,15 @@ fn download_verifies_content_checksums() {
 #[test]
 fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
     use dcgan::data::download::{Locations, resolve};
+    use dcgan::progress::Event;
     let dir = tempfile::tempdir().unwrap();
     let set = download::set("fashion-mnist").unwrap();
     let mut notes = Vec::new();
-    let mut note = |t: String| notes.push(t);
+    let mut note = |e: Event| {
+        if let Event::Info(t) = e {
+            notes.push(t)
+        }
+    };
 
     // Not a name: unchanged, nothing looked up.
     let at = Locations::with_cache(dir.path().join("cache"));
@@ -171,7 +176,12 @@ fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
         cache: dir.path().join("cache"),
         mirrors: vec![format!("{}m", serve(files, 2))],
     };
-    let got = resolve("fashion-mnist", &at, &mut |t| notes.push(t)).unwrap();
+    let got = resolve("fashion-mnist", &at, &mut |e: Event| {
+        if let Event::Info(t) = e {
+            notes.push(t)
+        }
+    })
+    .unwrap();
     let cached = dir.path().join("cache/fashion-mnist");
     assert_eq!(got, cached.to_string_lossy());
     assert_eq!(notes.len(), 1, "{notes:?}");
@@ -181,6 +191,11 @@ fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
     );
     assert_eq!(dcgan::data::open(&got).unwrap().len(), 60_000);
     // Found in the cache the second time: no download, no note.
-    resolve("fashion-mnist", &at, &mut |t| notes.push(t)).unwrap();
+    resolve("fashion-mnist", &at, &mut |e: Event| {
+        if let Event::Info(t) = e {
+            notes.push(t)
+        }
+    })
+    .unwrap();
     assert_eq!(notes.len(), 1);
 }

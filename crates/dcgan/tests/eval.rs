@@ -124,8 +124,16 @@ fn batchnorm_statistics_are_re_estimated_over_the_data_and_labels_kept() {
     for (a, b) in rm.iter().zip(&mean) {
         assert!((a - b).abs() < 1e-4, "running mean {a} vs data mean {b}");
     }
-    let (dim, f, labels) =
-        features::extract(&d, ds.clone(), t, 10, &device, &mut |_, _| {}).unwrap();
+    let (dim, f, labels) = features::extract(
+        &d,
+        ds.clone(),
+        t,
+        10,
+        &device,
+        &mut dcgan::progress::Quiet,
+        "images",
+    )
+    .unwrap();
     assert_eq!((dim, f.len(), labels.len()), (896, 24 * 896, 24));
     for (i, l) in labels.iter().enumerate() {
         assert_eq!(*l, ds.label(i).unwrap() as i64);

@@ -165,10 +165,11 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     }
     let mut state = BTreeMap::new();
     for n in edges.keys() {
-        if !state.contains_key(n.as_str()) {
-            if let Some(c) = visit(n, edges, &mut state, &mut Vec::new()) {
-                return Some(c);
-            }
+        if state.contains_key(n.as_str()) {
+            continue;
+        }
+        if let Some(c) = visit(n, edges, &mut state, &mut Vec::new()) {
+            return Some(c);
         }
     }
     None

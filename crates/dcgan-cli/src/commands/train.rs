@@ -160,7 +160,10 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
     if a.channels.is_none() {
         train::resolve_channels(&mut config)?;
     }
-    Ok(Task::New { config, out })
+    Ok(Task::New {
+        config: Box::new(config),
+        out,
+    })
 }
 
 pub fn run(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<()> {

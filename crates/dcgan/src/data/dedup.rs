@@ -20,6 +20,7 @@ use super::loader::Loader;
 use super::transform::Transform;
 use crate::config::OptimConfig;
 use crate::optim::Adam;
+use crate::progress::Events;
 use crate::rng::{self, Stream};
 use crate::{Error, Result};
 
@@ -103,7 +104,7 @@ pub fn codes(
     ds: Arc<dyn Dataset>,
     cfg: &DedupConfig,
     device: &Device,
-    progress: &mut dyn FnMut(usize, f32),
+    events: &mut dyn Events,
 ) -> Result<(Vec<Option<u128>>, f32)> {
     if !(1..=128).contains(&cfg.code_bits) {
         return Err(Error::config(
@@ -166,7 +167,10 @@ pub fn codes(
             ae = opt.update(ae, &mut grads);
         }
         last_loss = sum / batches.max(1) as f32;
-        progress(epoch + 1, last_loss);
+        events.info(format!(
+            "autoencoder epoch {}: reconstruction MSE {last_loss:.4}",
+            epoch + 1
+        ));
     }
     // Codes of every item, in order (the last partial batch included).
     let ae = ae.valid();

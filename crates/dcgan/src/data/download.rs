@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, IoContext, Result};
+use crate::progress::Events;
 
 pub struct RemoteFile {
     pub name: &'static str,
@@ -106,10 +107,10 @@ impl Locations {
 }
 
 /// A `--data` value with a named data set resolved to the folder of its files: found in
-/// `at.data_dir` or Debian's folder, else downloaded into the cache and verified (`note` hears
-/// of a download before it starts). Any other value, and a name that is also an existing path,
+/// `at.data_dir` or Debian's folder, else downloaded into the cache and verified (a download is
+/// announced as an [`crate::progress::Event::Info`] before it starts). Any other value, and a name that is also an existing path,
 /// comes back unchanged.
-pub fn resolve(spec: &str, at: &Locations, note: &mut dyn FnMut(String)) -> Result<String> {
+pub fn resolve(spec: &str, at: &Locations, events: &mut dyn Events) -> Result<String> {
     let Some(set) = set(spec) else {
         return Ok(spec.to_string());
     };
@@ -136,7 +137,7 @@ pub fn resolve(spec: &str, at: &Locations, note: &mut dyn FnMut(String)) -> Resu
         at.mirrors.clone()
     };
     if !has_files(&cached) {
-        note(format!(
+        events.info(format!(
             "{spec}: not installed; downloading into {} from {}",
             cached.display(),
             bases.join(", ")

@@ -13,6 +13,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::Result;
 use crate::data::{Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator};
+use crate::progress::{Events, Pass};
 
 /// Every item of `ds` once, in order, in batches.
 fn batches(ds: Arc<dyn Dataset>, t: Transform, batch: usize) -> Result<Loader> {
@@ -75,16 +76,19 @@ pub fn pooled(d: &Discriminator, x: Tensor<4>) -> Tensor<2> {
     Tensor::cat(parts, 1)
 }
 
-/// Features and labels (−1 for unlabelled or unreadable items) of every item of `ds`.
+/// Features and labels (−1 for unlabelled or unreadable items) of every item of `ds`, reported
+/// as a pass over `what`.
 pub fn extract(
     d: &Discriminator,
     ds: Arc<dyn Dataset>,
     t: Transform,
     batch: usize,
     device: &Device,
-    progress: &mut dyn FnMut(usize, usize),
+    events: &mut dyn Events,
+    what: &str,
 ) -> Result<(usize, Vec<f32>, Vec<i64>)> {
     let n = ds.len();
+    let mut pass = Pass::begin(events, what, n);
     let mut dim = 0;
     let mut feats: Vec<Option<Vec<f32>>> = vec![None; n];
     let mut labels = vec![-1i64; n];
@@ -109,7 +113,7 @@ pub fn extract(
             labels[item] = b.labels[j].map(|l| l as i64).unwrap_or(-1);
             done += 1;
         }
-        progress(done, n);
+        pass.advance(done);
     }
     let flat = feats
         .into_iter()

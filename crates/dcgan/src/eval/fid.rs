@@ -23,6 +23,7 @@ use crate::data::{Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
 use crate::model::inference::generate;
 use crate::model::{BnMode, Generator};
+use crate::progress::{Events, Pass};
 use crate::rng;
 
 /// Mean and covariance of a feature set.
@@ -234,7 +235,7 @@ pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
 /// since the first N of a class-sorted folder would be one class),
 /// each prepared at `size`×`size` (shorter side resized, centre crop) and then resampled to
 /// the network's 299×299. Unreadable images are skipped (the count returned says how many
-/// were used). `progress(done, total)` is called after each batch.
+/// were used), reported as a pass over `what`.
 #[allow(clippy::too_many_arguments)]
 pub fn dataset_features(
     net: &Inception,
@@ -244,9 +245,11 @@ pub fn dataset_features(
     seed: u64,
     batch: usize,
     device: &Device,
-    progress: &mut dyn FnMut(usize, usize),
+    events: &mut dyn Events,
+    what: &str,
 ) -> Result<(usize, Vec<f32>)> {
     let total = ds.len().min(limit);
+    let mut pass = Pass::begin(events, what, total);
     let order: Vec<usize> = if total < ds.len() {
         let mut r = rng::Stream::FidSubset.rng(seed);
         let mut v = rand::seq::index::sample(&mut r, ds.len(), total).into_vec();
@@ -266,7 +269,7 @@ pub fn dataset_features(
             ));
             used += b.count;
         }
-        progress(seen, total);
+        pass.advance(seen);
     }
     Ok((used, out))
 }
@@ -283,8 +286,9 @@ pub fn generator_features(
     seed: u64,
     batch: usize,
     device: &Device,
-    progress: &mut dyn FnMut(usize, usize),
+    events: &mut dyn Events,
 ) -> Result<Vec<f32>> {
+    let mut pass = Pass::begin(events, "generated images", n);
     let mut rng = rng::Stream::FidLatents.rng(seed);
     let mut out = Vec::with_capacity(n * FEATURES);
     let mut done = 0;
@@ -304,7 +308,7 @@ pub fn generator_features(
             device,
         ));
         done += k;
-        progress(done, n);
+        pass.advance(done);
     }
     Ok(out)
 }

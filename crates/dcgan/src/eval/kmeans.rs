@@ -19,6 +19,7 @@ use rand::Rng;
 
 use crate::data::{Dataset, Loader, Transform};
 use crate::error::{Error, Result};
+use crate::progress::{Events, Pass};
 use crate::rng;
 
 /// Patch side (Coates & Ng's best receptive field).
@@ -196,9 +197,11 @@ impl KMeansFeatures {
         t: Transform,
         limit: usize,
         device: &Device,
-        progress: &mut dyn FnMut(usize, usize),
+        events: &mut dyn Events,
+        what: &str,
     ) -> Result<(Vec<f32>, Vec<i64>)> {
         let total = ds.len().min(limit);
+        let mut pass = Pass::begin(events, what, total);
         let mut feats = Vec::with_capacity(total * 4 * self.k);
         let mut labels = Vec::with_capacity(total);
         let mut done = 0;
@@ -208,7 +211,7 @@ impl KMeansFeatures {
                 feats.extend(self.encode(&b.images, b.count, t.size, device));
                 labels.extend(b.labels.iter().map(|l| l.map(|v| v as i64).unwrap_or(-1)));
             }
-            progress(done, total);
+            pass.advance(done);
         }
         Ok((feats, labels))
     }

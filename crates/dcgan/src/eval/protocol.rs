@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::svm::{LinearSvm, Scaler, SvmOptions, choose_c};
 use crate::error::{Error, Result};
+use crate::progress::Events;
 use crate::rng;
 
 /// Labelled features, `[n, dim]` row-major.
@@ -112,7 +113,7 @@ pub fn full_labels(
     validation: usize,
     grid: &[f64],
     seed: u64,
-    report: &mut dyn FnMut(&str),
+    events: &mut dyn Events,
 ) -> Result<FullResult> {
     check(train, test, validation + 1)?;
     let classes = train.classes().max(test.classes());
@@ -135,7 +136,7 @@ pub fn full_labels(
         grid,
         &base,
         &mut |c, a| {
-            report(&format!("C {c:e}: validation accuracy {:.2} %", 100.0 * a));
+            events.info(format!("C {c:e}: validation accuracy {:.2} %", 100.0 * a));
             tried.push((c, a));
         },
     );
@@ -147,7 +148,7 @@ pub fn full_labels(
         &SvmOptions { c, ..base },
     );
     let acc = m.accuracy(&test.x, &test.y);
-    report(&format!(
+    events.info(format!(
         "C {c:e} on all {} training items: test accuracy {:.2} %",
         train.len(),
         100.0 * acc
@@ -190,7 +191,7 @@ pub fn few_labels(
     draws: usize,
     grid: &[f64],
     seed: u64,
-    report: &mut dyn FnMut(&str),
+    events: &mut dyn Events,
 ) -> Result<FewResult> {
     check(train, test, validation + 1)?;
     let classes = train.classes().max(test.classes());
@@ -233,7 +234,7 @@ pub fn few_labels(
         );
         let m = LinearSvm::train(&lx, train.dim, &ly, classes, &SvmOptions { c, ..base });
         let err = 1.0 - m.accuracy(&test.x, &test.y);
-        report(&format!(
+        events.info(format!(
             "draw {}/{draws}: C {c:e}, test error {:.2} %",
             draw + 1,
             100.0 * err

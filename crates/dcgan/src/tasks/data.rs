@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Event, Events, MAX_IMAGES, at_least_one, at_most};
+use super::{Events, MAX_IMAGES, at_least_one, at_most};
 use crate::data::{self, Dataset, Transform, dedup, tools};
 use crate::{Error, Result};
 
@@ -193,11 +193,7 @@ fn codes(
     events: &mut dyn Events,
 ) -> Result<(Vec<Option<u128>>, f32)> {
     let device = crate::device::by_name("flex")?;
-    dedup::codes(ds, cfg, &device, &mut |e, l| {
-        events.emit(Event::Info(format!(
-            "autoencoder epoch {e}: reconstruction MSE {l:.4}"
-        )))
-    })
+    dedup::codes(ds, cfg, &device, events)
 }
 
 /// `data dedup`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Event, Events, at_least_one, at_most, pass};
+use super::{Event, Events, at_least_one, at_most};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Transform};
 use crate::device::Device;
@@ -14,6 +14,7 @@ use crate::eval::features;
 use crate::eval::kmeans::KMeansFeatures;
 use crate::eval::protocol::{self, FewResult, FullResult, Labelled};
 use crate::model::Discriminator;
+use crate::progress::Prefixed;
 use crate::rng::Stream;
 use crate::{Error, Result};
 
@@ -241,14 +242,8 @@ fn d_features(
     }
     let mut sets = Vec::new();
     for (ds, what) in [(train, "training images"), (test, "test images")] {
-        let (dim, x, labels) = features::extract(
-            d,
-            ds.clone(),
-            t,
-            c.batch_size,
-            device,
-            &mut pass(events, what),
-        )?;
+        let (dim, x, labels) =
+            features::extract(d, ds.clone(), t, c.batch_size, device, events, what)?;
         sets.push(Labelled::new(dim, x, &labels)?);
     }
     let test = sets.pop().expect("two sets");
@@ -278,7 +273,7 @@ fn kmeans_features(
     )?;
     let mut sets = Vec::new();
     for (ds, what) in [(train, "training images"), (test, "test images")] {
-        let (x, labels) = km.extract(ds.clone(), t, usize::MAX, device, &mut pass(events, what))?;
+        let (x, labels) = km.extract(ds.clone(), t, usize::MAX, device, events, what)?;
         sets.push(Labelled::new(4 * c.kmeans_k, x, &labels)?);
     }
     let test = sets.pop().expect("two sets");
@@ -338,7 +333,10 @@ pub fn svm(c: SvmConfig, events: &mut dyn Events) -> Result<SvmReport> {
             }
         };
         let feature_seconds = t0.elapsed().as_secs_f64();
-        let mut log = |s: &str| events.emit(Event::Info(format!("{name}: {s}")));
+        let mut log = Prefixed {
+            inner: events,
+            prefix: format!("{name}: "),
+        };
         let result = match c.protocol {
             Protocol::Full => ProtocolResult::Full(protocol::full_labels(
                 &tr, &te, validation, &grid, c.seed, &mut log,

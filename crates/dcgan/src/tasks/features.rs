@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Event, Events, at_least_one, at_most, pass};
+use super::{Event, Events, at_least_one, at_most};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Transform};
 use crate::eval::features;
@@ -100,14 +100,8 @@ pub fn run(c: FeaturesConfig, events: &mut dyn Events) -> Result<FeaturesReport>
             ds.describe()
         )));
     }
-    let (dim, feats, labels) = features::extract(
-        &d,
-        ds.clone(),
-        t,
-        c.batch_size,
-        &device,
-        &mut pass(events, "images"),
-    )?;
+    let (dim, feats, labels) =
+        features::extract(&d, ds.clone(), t, c.batch_size, &device, events, "images")?;
     let n = labels.len();
     super::make_parent(&c.out)?;
     npy::write(&c.out, &HostTensor::new(vec![n, dim], feats))?;

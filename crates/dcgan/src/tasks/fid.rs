@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Events, at_least, at_least_one, at_most, pass};
+use super::{Events, at_least, at_least_one, at_most};
 use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::device::Device;
@@ -173,7 +173,8 @@ fn images_side(
         c.seed,
         c.batch_size,
         device,
-        &mut pass(events, source),
+        events,
+        source,
     )?;
     Ok(Side {
         report: SetReport {
@@ -212,16 +213,8 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                 Some(side) => side,
                 None => images_side(net(), data, size, &c, &device, events)?,
             };
-            let feats = fid::generator_features(
-                net(),
-                &g,
-                &m,
-                c.n,
-                c.seed,
-                c.batch_size,
-                &device,
-                &mut pass(events, "generated images"),
-            )?;
+            let feats =
+                fid::generator_features(net(), &g, &m, c.n, c.seed, c.batch_size, &device, events)?;
             let fake = Side {
                 report: SetReport {
                     what: format!("{} images of {}", c.n, checkpoint.display()),

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use super::{Events, TrainEvents};
+use super::Events;
 use crate::Result;
 use crate::config::RunConfig;
 use crate::train::LogRecord;
@@ -17,9 +17,12 @@ use crate::train::run::ResumeOptions;
 /// What to train.
 #[derive(Clone, Debug)]
 pub enum TrainConfig {
-    /// A new run in `out`. `channels: None` in the request means "the data's own" and is
-    /// resolved by [`resolve_channels`] before the run starts.
-    New { config: RunConfig, out: PathBuf },
+    /// A new run in `out` (a front end that lets the data choose the channels calls
+    /// [`resolve_channels`] first).
+    New {
+        config: Box<RunConfig>,
+        out: PathBuf,
+    },
     /// Continue the run in `run` from its newest checkpoint.
     Resume {
         run: PathBuf,
@@ -49,14 +52,13 @@ pub fn resolve_channels(config: &mut RunConfig) -> Result<()> {
 /// Train until the config's epochs or step limit, or until `stop` is set (then a checkpoint is
 /// written and [`crate::Error::Interrupted`] returned).
 pub fn run(c: TrainConfig, events: &mut dyn Events, stop: &AtomicBool) -> Result<TrainReport> {
-    let mut observer = TrainEvents(events);
     let (run, summary) = match c {
         TrainConfig::New { config, out } => {
-            let s = crate::train::train(config, &out, &mut observer, stop)?;
+            let s = crate::train::train(*config, &out, events, stop)?;
             (out, s)
         }
         TrainConfig::Resume { run, options } => {
-            let s = crate::train::resume(&run, options, &mut observer, stop)?;
+            let s = crate::train::resume(&run, options, events, stop)?;
             (run, s)
         }
     };

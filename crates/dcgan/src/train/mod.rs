@@ -5,6 +5,6 @@ pub mod observer;
 pub mod run;
 pub mod step;
 
-pub use observer::{LogRecord, Observer, RunInfo, Silent};
+pub use observer::LogRecord;
 pub use run::{Summary, resume, train};
 pub use step::{Gan, StepStats};

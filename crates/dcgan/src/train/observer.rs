@@ -1,25 +1,8 @@
-//! Progress reporting. The library reports through this trait; the command-line tool renders it
-//! (a progress bar on a terminal, nothing otherwise).
+//! The log record of a training step, made from the step's statistics.
 
-use serde::{Deserialize, Serialize};
+pub use crate::progress::LogRecord;
 
 use super::step::StepStats;
-
-/// One line of `log.jsonl`.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct LogRecord {
-    pub step: u64,
-    pub epoch: u64,
-    pub loss_d: f32,
-    pub loss_g: f32,
-    /// Mean D(x).
-    pub d_real: f32,
-    /// Mean D(G(z)) in the D step.
-    pub d_fake: f32,
-    /// Mean D(G(z)) in the G step.
-    pub d_fake_after: f32,
-    pub images_per_second: f32,
-}
 
 impl LogRecord {
     pub fn new(step: u64, epoch: u64, s: &StepStats, images_per_second: f32) -> Self {
@@ -35,26 +18,3 @@ impl LogRecord {
         }
     }
 }
-
-/// What a run is about to do.
-#[derive(Clone, Debug)]
-pub struct RunInfo {
-    pub data: String,
-    pub steps_per_epoch: u64,
-    /// The step the run starts from (0 for a new run).
-    pub first_step: u64,
-    /// The step it will stop at.
-    pub last_step: u64,
-}
-
-pub trait Observer {
-    fn start(&mut self, _info: &RunInfo) {}
-    fn step(&mut self, _record: &LogRecord) {}
-    /// Notable events: checkpoints, sample grids, skipped images.
-    fn message(&mut self, _text: &str) {}
-    fn finish(&mut self) {}
-}
-
-/// Reports nothing.
-pub struct Silent;
-impl Observer for Silent {}

@@ -18,7 +18,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::observer::{LogRecord, Observer, RunInfo};
+use super::observer::LogRecord;
 use super::step::Gan;
 use crate::checkpoint::{self, Checkpoint, TrainState};
 use crate::config::{RunConfig, RunDir};
@@ -27,6 +27,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::model::inference::generate;
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
+use crate::progress::{Event, Events};
 use crate::rng::{self, Stream};
 use crate::viz::plot::CurvePoint;
 
@@ -46,7 +47,7 @@ pub struct Summary {
 pub fn train(
     config: RunConfig,
     out: &Path,
-    observer: &mut dyn Observer,
+    events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
     config.validate()?;
@@ -76,7 +77,7 @@ pub fn train(
         ..Default::default()
     };
     std::fs::File::create(run.log()).at(run.log())?;
-    run_loop(&run, &config, dataset, &device, gan, state, observer, stop)
+    run_loop(&run, &config, dataset, &device, gan, state, events, stop)
 }
 
 /// Changes allowed when resuming: how long to go on for.
@@ -92,7 +93,7 @@ pub struct ResumeOptions {
 pub fn resume(
     out: &Path,
     options: ResumeOptions,
-    observer: &mut dyn Observer,
+    events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
     let run = RunDir::new(out);
@@ -149,7 +150,7 @@ pub fn resume(
         &device,
         gan,
         ckpt.state.clone(),
-        observer,
+        events,
         stop,
     )
 }
@@ -222,7 +223,7 @@ fn run_loop(
     device: &Device,
     mut gan: Gan,
     mut state: TrainState,
-    obs: &mut dyn Observer,
+    events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
     let started = Instant::now();
@@ -254,7 +255,7 @@ fn run_loop(
         last: records.last().cloned(),
         bad_images: state.bad_images,
     };
-    obs.start(&RunInfo {
+    events.emit(Event::TrainStart {
         data: dataset.describe(),
         steps_per_epoch: per_epoch,
         first_step: state.step,
@@ -313,7 +314,7 @@ fn run_loop(
                 state.bad_images += batch.bad.len() as u64;
                 state.bad_in_epoch += batch.bad.len() as u64;
                 for e in batch.bad.iter().take(3) {
-                    obs.message(&format!("skipped unreadable image {e}"));
+                    events.emit(Event::Warning(format!("skipped unreadable image {e}")));
                 }
                 // The budget is a fraction of the whole data set, per epoch: a few bad files
                 // early in an epoch do not stop a run, a data set that is mostly bad stops soon.
@@ -374,7 +375,7 @@ fn run_loop(
                 serde_json::to_string(&record).expect("record serialises")
             )
             .at(run.log())?;
-            obs.step(&record);
+            events.emit(Event::TrainStep(record.clone()));
             records.push(record.clone());
             summary.last = Some(record);
             summary.steps = state.step;
@@ -389,7 +390,7 @@ fn run_loop(
                 if state.step.is_multiple_of(t.checkpoint_every) || finishing {
                     write_checkpoint(&gan, &state, &mut summary)?;
                     last_checkpointed = state.step;
-                    obs.message(&format!(
+                    events.info(format!(
                         "checkpoint {}",
                         summary.last_checkpoint.as_ref().unwrap().display()
                     ));
@@ -413,7 +414,7 @@ fn run_loop(
             write_checkpoint(&gan, &state, &mut summary)?;
             last_checkpointed = state.step;
             crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
-            obs.message(&format!(
+            events.info(format!(
                 "epoch {} done: samples {}, checkpoint {}",
                 finished_epoch + 1,
                 summary.last_samples.as_ref().unwrap().display(),
@@ -424,7 +425,6 @@ fn run_loop(
             if last_checkpointed != state.step {
                 write_checkpoint(&gan, &state, &mut summary)?;
             }
-            obs.finish();
             return Err(Error::Interrupted);
         }
     }
@@ -434,6 +434,5 @@ fn run_loop(
     crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
     summary.bad_images = state.bad_images;
     summary.seconds = started.elapsed().as_secs_f64();
-    obs.finish();
     Ok(summary)
 }

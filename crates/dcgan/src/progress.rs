@@ -1,0 +1,155 @@
+//! Progress: the one typed event every part of the library reports through, and the receiver
+//! trait a front end implements (the CLI renders bars; a test collects; [`Quiet`] drops).
+
+use serde::{Deserialize, Serialize};
+
+/// One line of `log.jsonl`: a training step's losses and D's outputs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LogRecord {
+    pub step: u64,
+    pub epoch: u64,
+    pub loss_d: f32,
+    pub loss_g: f32,
+    /// Mean D(x).
+    pub d_real: f32,
+    /// Mean D(G(z)) in the D step.
+    pub d_fake: f32,
+    /// Mean D(G(z)) in the G step.
+    pub d_fake_after: f32,
+    pub images_per_second: f32,
+}
+
+/// What a running task tells its front end.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// A pass over `total` units (images, batches) starts; `what` names them.
+    Begin { what: String, total: u64 },
+    /// `done` of the current pass's `total` units are done.
+    Progress { done: u64, total: u64 },
+    /// The current pass ended.
+    End,
+    /// Training starts or resumes: the data, steps per epoch, the first and the last step.
+    TrainStart {
+        data: String,
+        steps_per_epoch: u64,
+        first_step: u64,
+        last_step: u64,
+    },
+    /// One training step, as written to `log.jsonl`.
+    TrainStep(LogRecord),
+    /// A notable fact on the way (a phase's result, a file written): for a log, not a warning.
+    Info(String),
+    /// Something went wrong that the task survived (an unreadable image skipped).
+    Warning(String),
+}
+
+/// Receives events. Closures `FnMut(Event)` are receivers.
+pub trait Events {
+    fn emit(&mut self, event: Event);
+
+    /// Shorthand for [`Event::Info`].
+    fn info(&mut self, text: String) {
+        self.emit(Event::Info(text));
+    }
+}
+
+impl<F: FnMut(Event)> Events for F {
+    fn emit(&mut self, event: Event) {
+        self(event)
+    }
+}
+
+/// Ignores every event.
+pub struct Quiet;
+
+impl Events for Quiet {
+    fn emit(&mut self, _event: Event) {}
+}
+
+/// Passes events on with `prefix` before every `Info` and `Warning` text (which method or which
+/// set a message is about).
+pub struct Prefixed<'a> {
+    pub inner: &'a mut dyn Events,
+    pub prefix: String,
+}
+
+impl Events for Prefixed<'_> {
+    fn emit(&mut self, event: Event) {
+        self.inner.emit(match event {
+            Event::Info(t) => Event::Info(format!("{}{t}", self.prefix)),
+            Event::Warning(t) => Event::Warning(format!("{}{t}", self.prefix)),
+            other => other,
+        })
+    }
+}
+
+/// A pass over `total` units: `Begin` when made, `Progress` on [`Pass::advance`], `End` when
+/// dropped (also when the pass fails half-way, so a bar never outlives its pass).
+pub struct Pass<'a> {
+    events: &'a mut dyn Events,
+    total: u64,
+}
+
+impl<'a> Pass<'a> {
+    pub fn begin(events: &'a mut dyn Events, what: &str, total: usize) -> Self {
+        events.emit(Event::Begin {
+            what: what.to_string(),
+            total: total as u64,
+        });
+        Self {
+            events,
+            total: total as u64,
+        }
+    }
+
+    pub fn advance(&mut self, done: usize) {
+        self.events.emit(Event::Progress {
+            done: done as u64,
+            total: self.total,
+        });
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        self.events.emit(Event::End);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_begins_advances_and_ends_even_when_left_early() {
+        let mut seen = Vec::new();
+        {
+            let mut sink = |e: Event| seen.push(format!("{e:?}"));
+            let mut p = Pass::begin(&mut sink, "images", 10);
+            p.advance(4);
+        }
+        assert_eq!(
+            seen,
+            [
+                "Begin { what: \"images\", total: 10 }",
+                "Progress { done: 4, total: 10 }",
+                "End"
+            ]
+        );
+    }
+
+    #[test]
+    fn prefixed_marks_messages_only() {
+        let mut seen = Vec::new();
+        let mut sink = |e: Event| seen.push(e);
+        let mut p = Prefixed {
+            inner: &mut sink,
+            prefix: "kmeans: ".into(),
+        };
+        p.info("C 1e-3".into());
+        p.emit(Event::End);
+        assert!(matches!(&seen[0], Event::Info(t) if t == "kmeans: C 1e-3"));
+        assert!(matches!(seen[1], Event::End));
+    }
+}
