@@ -472,3 +472,170 @@ fn kernel_five_layout_trains_and_samples() {
     ]);
     assert_clean_failure(&o, 2, "this model uses kernel 5");
 }
+
+/// The small 16×16 model on 40 images: 5 steps an epoch.
+fn small_args(data: &std::path::Path, out: &std::path::Path, steps: &str) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(small_model().iter().map(|s| s.to_string()));
+    a.extend(
+        [
+            "--max-steps",
+            steps,
+            "--epochs",
+            "100",
+            "--checkpoint-every",
+            "3",
+            "--sample-every",
+            "1000",
+        ]
+        .map(String::from),
+    );
+    a
+}
+
+#[test]
+fn ctrl_c_checkpoints_exits_130_and_the_resume_crosses_epochs_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 40, 16);
+    let full = dir.path().join("full");
+    let o = dcgan()
+        .args(small_args(&data, &full, "300"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = read_log(&full);
+    assert_eq!(want.len(), 300);
+
+    let stopped = dir.path().join("stopped");
+    let mut child = dcgan()
+        .args(small_args(&data, &stopped, "300"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::fs::read_to_string(stopped.join("log.jsonl"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+        < 7
+    {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interrupted; the run was checkpointed"),
+        "{}",
+        stderr(&o)
+    );
+    let done = read_log(&stopped).len();
+    assert!(done < 300, "the run ended before the signal");
+    // The checkpoint is of the last step logged: nothing is trained twice or lost.
+    let newest = std::fs::read_dir(stopped.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(newest, format!("step-{done:08}.safetensors"));
+
+    let o = run(&["train", "--resume", stopped.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The log, but for its timing column, is the uninterrupted run's.
+    let strip = |mut log: Vec<serde_json::Value>| {
+        log.iter_mut().for_each(|r| {
+            r.as_object_mut().unwrap().remove("images_per_second");
+        });
+        log
+    };
+    let (got, want) = (strip(read_log(&stopped)), strip(want));
+    assert_eq!(got.len(), 300);
+    if let Some(i) = (0..300).find(|&i| got[i] != want[i]) {
+        panic!(
+            "step {}: resumed {} but uninterrupted {}",
+            i + 1,
+            got[i],
+            want[i]
+        );
+    }
+    let a = std::fs::read(full.join("checkpoints/step-00000300.safetensors")).unwrap();
+    let b = std::fs::read(stopped.join("checkpoints/step-00000300.safetensors")).unwrap();
+    assert!(a == b, "final checkpoints differ");
+}
+
+#[test]
+fn resume_refuses_config_edits_that_change_the_run_and_takes_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 40, 16);
+    let out = dir.path().join("run");
+    let o = dcgan().args(small_args(&data, &out, "4")).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path = out.join("config.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    for (from, to, field) in [
+        (
+            "\"batch_size\": 8",
+            "\"batch_size\": 4",
+            "train.batch_size from 8 to 4",
+        ),
+        ("\"seed\": 1", "\"seed\": 2", "train.seed from 1 to 2"),
+        (
+            "\"exclude\": null",
+            "\"exclude\": \"report.json\"",
+            "data.exclude from null to \"report.json\"",
+        ),
+        (
+            "\"generator_width\": 8",
+            "\"generator_width\": 16",
+            "model.generator_width from 8 to 16",
+        ),
+    ] {
+        assert!(original.contains(from), "{from}");
+        let edited = original.replace(from, to);
+        std::fs::write(&path, &edited).unwrap();
+        let o = run(&[
+            "train",
+            "--resume",
+            out.to_str().unwrap(),
+            "--max-steps",
+            "6",
+        ]);
+        assert_clean_failure(&o, 2, &format!("config.json changes {field}"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            edited,
+            "a refused resume rewrote config.json"
+        );
+        assert_eq!(read_log(&out).len(), 4, "a refused resume trained");
+    }
+    // The learning rate may change (after a divergence, say); the run goes on with it.
+    let edited = original.replace("\"learning_rate\": 0.0002", "\"learning_rate\": 0.0001");
+    assert_ne!(edited, original);
+    std::fs::write(&path, &edited).unwrap();
+    let o = run(&[
+        "train",
+        "--resume",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "6",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_log(&out).len(), 6);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["optim"]["learning_rate"], 1e-4);
+    assert_eq!(saved["train"]["max_steps"], 6);
+}

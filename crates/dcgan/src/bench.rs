@@ -149,13 +149,15 @@ pub fn loader(
         }
         let order: Vec<usize> = (0..n).collect();
         match Loader::start(ds.clone(), order, batch, 0, transform, workers, 4) {
-            Ok(loader) => {
-                if loader.map(|b| b.count).sum::<usize>() == 0 {
+            Ok(loader) => match loader.map(|b| b.map(|b| b.count)).sum::<Result<usize>>() {
+                Ok(0) => {
                     failure = Some(Error::Data(format!(
                         "{source}: none of the {n} items measured could be read"
-                    )));
+                    )))
                 }
-            }
+                Ok(_) => {}
+                Err(e) => failure = Some(e),
+            },
             Err(e) => failure = Some(e),
         }
     });

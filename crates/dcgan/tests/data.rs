@@ -179,7 +179,7 @@ fn loader_yields_the_epoch_in_order_and_skips_bad_items() {
     };
     let loader = Loader::start(ds.clone(), order.clone(), 6, 1, t, 2, 2).unwrap();
     assert_eq!(loader.batches, 3); // 20 / 6, the incomplete last batch dropped
-    let batches: Vec<_> = loader.collect();
+    let batches: Vec<_> = loader.collect::<dcgan::Result<_>>().unwrap();
     assert_eq!(
         batches.iter().map(|b| b.index).collect::<Vec<_>>(),
         vec![1, 2]
@@ -360,6 +360,54 @@ fn svhn_mat_files_with_wrong_contents_are_refused_by_name() {
         .to_string();
     assert!(
         err.contains("garbage.mat: not a MATLAB v5 .mat file"),
+        "{err}"
+    );
+}
+
+/// A data set whose reader panics on one item (a bug in a decoder, say).
+struct PanicsOn(usize);
+
+impl Dataset for PanicsOn {
+    fn len(&self) -> usize {
+        40
+    }
+    fn get(&self, i: usize) -> Result<image::DynamicImage, data::ItemError> {
+        if i == self.0 {
+            panic!("decoder bug on item {i}");
+        }
+        Ok(image::DynamicImage::ImageLuma8(image::GrayImage::new(4, 4)))
+    }
+    fn label(&self, _: usize) -> Option<usize> {
+        None
+    }
+    fn classes(&self) -> Vec<String> {
+        vec![]
+    }
+    fn describe(&self) -> String {
+        "a reader with a bug".into()
+    }
+}
+
+#[test]
+fn a_reader_that_panics_ends_the_pass_with_an_error_not_a_short_epoch() {
+    // Once, a worker's panic closed the channel and the epoch simply looked finished: training
+    // would start the same epoch again and again.
+    let t = Transform {
+        size: 4,
+        channels: 1,
+    };
+    let ds: Arc<dyn Dataset> = Arc::new(PanicsOn(25));
+    let order: Vec<usize> = (0..40).collect();
+    let got: Vec<_> = Loader::start(ds, order, 10, 0, t, 2, 2).unwrap().collect();
+    assert_eq!(
+        got.len(),
+        3,
+        "two good batches, then the error, then nothing"
+    );
+    assert!(got[0].is_ok() && got[1].is_ok());
+    let err = got[2].as_ref().unwrap_err().to_string();
+    assert!(
+        err.contains("a reader with a bug: reading batch 2 failed: decoder bug on item 25"),
         "{err}"
     );
 }

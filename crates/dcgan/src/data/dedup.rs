@@ -137,6 +137,7 @@ pub fn codes(
         );
         let (mut sum, mut batches) = (0f32, 0usize);
         for (step, b) in Loader::start(ds.clone(), order, bs, 0, t, 0, 2)?.enumerate() {
+            let b = b?;
             if b.count < 2 {
                 continue;
             }
@@ -176,6 +177,7 @@ pub fn codes(
     let ae = ae.valid();
     let mut out = vec![None; n];
     for b in Loader::sequential(ds, n, bs, t)? {
+        let b = b?;
         if b.count == 0 {
             continue;
         }

@@ -34,11 +34,13 @@ pub struct Batch {
 }
 
 pub struct Loader {
-    rx: Option<Receiver<Batch>>,
+    rx: Option<Receiver<Result<Batch>>>,
     worker: Option<JoinHandle<()>>,
     /// Batches in the epoch (the last, incomplete one is dropped, so every step sees a full
     /// batch and BatchNorm statistics are comparable between steps).
     pub batches: usize,
+    /// Batches still to come; a loader that stops short of them reports why.
+    pending: usize,
 }
 
 impl Loader {
@@ -113,9 +115,25 @@ impl Loader {
             .spawn(move || {
                 for b in first_batch..batches {
                     let items = &order[b * batch_size..((b + 1) * batch_size).min(order.len())];
-                    let batch = pool.install(|| make_batch(&*dataset, items, b, transform));
-                    if tx.send(batch).is_err() {
-                        return; // the consumer is gone
+                    // A reader that panics (a bug in it, or in a decoder) ends the pass with an
+                    // error the consumer sees, instead of an epoch that looks finished.
+                    let batch = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        pool.install(|| make_batch(&*dataset, items, b, transform))
+                    }))
+                    .map_err(|panic| {
+                        let why = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "no message".into());
+                        Error::Data(format!(
+                            "{}: reading batch {b} failed: {why}",
+                            dataset.describe()
+                        ))
+                    });
+                    let failed = batch.is_err();
+                    if tx.send(batch).is_err() || failed {
+                        return; // the consumer is gone, or told why the pass ends here
                     }
                 }
             })
@@ -124,6 +142,7 @@ impl Loader {
             rx: Some(rx),
             worker: Some(worker),
             batches,
+            pending: batches.saturating_sub(first_batch),
         })
     }
 }
@@ -162,10 +181,23 @@ fn make_batch(dataset: &dyn Dataset, items: &[usize], index: usize, t: Transform
     }
 }
 
+/// Each batch, or the error that ended the pass early (after which the loader yields nothing).
 impl Iterator for Loader {
-    type Item = Batch;
-    fn next(&mut self) -> Option<Batch> {
-        self.rx.as_ref()?.recv().ok()
+    type Item = Result<Batch>;
+    fn next(&mut self) -> Option<Result<Batch>> {
+        if self.pending == 0 {
+            return None;
+        }
+        let got = match self.rx.as_ref()?.recv() {
+            Ok(r) => r,
+            // The producer ended without a word: it cannot go on (its thread died).
+            Err(_) => Err(Error::Data(format!(
+                "the data loader stopped with {} batches still to come",
+                self.pending
+            ))),
+        };
+        self.pending = if got.is_ok() { self.pending - 1 } else { 0 };
+        Some(got)
     }
 }
 

@@ -37,6 +37,7 @@ pub fn reestimate_batchnorm(
         if k >= max_batches {
             break;
         }
+        let b = b?;
         if b.count < 2 {
             continue;
         }
@@ -94,6 +95,7 @@ pub fn extract(
     let mut labels = vec![-1i64; n];
     let mut done = 0;
     for b in batches(ds.clone(), t, batch)? {
+        let b = b?;
         if b.count == 0 {
             continue;
         }

@@ -262,6 +262,7 @@ pub fn dataset_features(
     let mut out = Vec::with_capacity(total * FEATURES);
     let (mut used, mut seen) = (0, 0);
     for b in Loader::over(ds, order, batch, t)? {
+        let b = b?;
         seen += b.count + b.bad.len();
         if b.count > 0 {
             out.extend(inception::features_of(

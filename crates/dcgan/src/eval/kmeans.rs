@@ -70,6 +70,7 @@ fn load_images(ds: Arc<dyn Dataset>, t: Transform, limit: usize) -> Result<(usiz
     let mut out = Vec::new();
     let mut n = 0;
     for b in Loader::sequential(ds, limit, 256, t)? {
+        let b = b?;
         out.extend_from_slice(&b.images);
         n += b.count;
     }
@@ -206,6 +207,7 @@ impl KMeansFeatures {
         let mut labels = Vec::with_capacity(total);
         let mut done = 0;
         for b in Loader::sequential(ds, total, 64, t)? {
+            let b = b?;
             done += b.count + b.bad.len();
             if b.count > 0 {
                 feats.extend(self.encode(&b.images, b.count, t.size, device));

@@ -129,6 +129,7 @@ pub fn top_images(
     let loader = Loader::sequential(dataset, n, batch, transform)?;
     let s = transform.size;
     for b in loader {
+        let b = b?;
         if b.count == 0 {
             continue;
         }

@@ -62,6 +62,7 @@ pub fn nearest(
     let batch = 128.min(total.max(1));
     let mut out = vec![Nearest::default(); n];
     for b in Loader::sequential(dataset, total, batch, transform)? {
+        let b = b?;
         if b.count == 0 {
             continue;
         }

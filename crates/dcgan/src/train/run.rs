@@ -105,15 +105,7 @@ pub fn resume(
     }
     let mut config = RunConfig::load(&run.config())?;
     let ckpt = Checkpoint::load(&run.checkpoints())?;
-    if ckpt.config.model != config.model {
-        return Err(Error::mismatch(
-            &ckpt.path,
-            format!(
-                "the checkpoint's model {:?} differs from the run's config.json {:?}",
-                ckpt.config.model, config.model
-            ),
-        ));
-    }
+    check_resume_edits(&ckpt, &config, &run.config())?;
     if let Some(e) = options.epochs {
         config.train.epochs = e;
     }
@@ -124,7 +116,6 @@ pub fn resume(
         config.data.source = d;
     }
     config.validate()?;
-    crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
         return Err(Error::Data(format!(
@@ -134,6 +125,8 @@ pub fn resume(
             ckpt.state.data_len
         )));
     }
+    // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
+    crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
     let device = crate::device::by_name(&config.device)?.autodiff();
     let (opt_g, opt_d) = ckpt.optimizers(&device, &config.optim)?;
     let gan = Gan {
@@ -153,6 +146,76 @@ pub fn resume(
         events,
         stop,
     )
+}
+
+/// The `config.json` fields a user may edit before `--resume`: how long to train, the
+/// optimiser's settings (after a divergence), how often to write, how to decode, and where the
+/// data now is. Everything else decides the data order or the networks, so a resume with it
+/// changed would not continue the same run.
+pub const RESUME_EDITABLE: &[&str] = &[
+    "optim.learning_rate",
+    "optim.beta1",
+    "optim.beta2",
+    "train.epochs",
+    "train.max_steps",
+    "train.sample_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "data.workers",
+    "data.prefetch",
+    "data.max_bad_fraction",
+    "data.source",
+    "device",
+];
+
+/// Refuse a `config.json` that differs from the checkpoint's own config outside
+/// [`RESUME_EDITABLE`], naming the first such field and both values.
+fn check_resume_edits(ckpt: &Checkpoint, config: &RunConfig, path: &Path) -> Result<()> {
+    fn leaves(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(&key, v, out);
+                }
+            }
+            other => out.push((prefix.to_string(), other.clone())),
+        }
+    }
+    let as_leaves = |c: &RunConfig| {
+        let mut out = Vec::new();
+        leaves(
+            "",
+            &serde_json::to_value(c).expect("a config serialises"),
+            &mut out,
+        );
+        out
+    };
+    let (was, now) = (as_leaves(&ckpt.config), as_leaves(config));
+    for ((field, before), (_, after)) in was.iter().zip(&now) {
+        if before == after || RESUME_EDITABLE.contains(&field.as_str()) {
+            continue;
+        }
+        let what = format!(
+            "config.json changes {field} from {before} to {after}; only {} may change before --resume (this one changes the {}, so the run would not continue the same way)",
+            RESUME_EDITABLE.join(", "),
+            if field.starts_with("model.") {
+                "networks"
+            } else {
+                "data order or the samples"
+            }
+        );
+        return Err(if field.starts_with("model.") {
+            Error::mismatch(&ckpt.path, what)
+        } else {
+            Error::format(path, what)
+        });
+    }
+    Ok(())
 }
 
 fn check_data_size(dataset: &dyn Dataset, config: &RunConfig) -> Result<()> {
@@ -310,6 +373,7 @@ fn run_loop(
         )?;
         let mut tick = Instant::now();
         for batch in loader {
+            let batch = batch?;
             if !batch.bad.is_empty() {
                 state.bad_images += batch.bad.len() as u64;
                 state.bad_in_epoch += batch.bad.len() as u64;
