@@ -69,7 +69,8 @@ pub fn read_log(run: &Path) -> Vec<serde_json::Value> {
 
 pub fn shared_dir() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("DCGAN_SHARED") {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.join("golden").is_dir().then_some(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     p.join("golden").is_dir().then(|| p.canonicalize().unwrap())
@@ -125,4 +126,26 @@ pub fn fid_weights() -> PathBuf {
             )
         });
     Locations::with_cache(cache).fid_weights()
+}
+
+/// A test cannot run because `what` is missing (the goldens, the FID weights, a Debian data
+/// set). Under CI (`CI` set and not `false`/`0`) that is a failure: CI must not pass without its
+/// evidence. Elsewhere it is a skip, printed and appended to `target/tmp/skipped-tests.txt` so
+/// it is counted (`.ci/run` prints the count).
+pub fn missing(test: &str, what: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci {
+        panic!("{test}: {what} is missing, and under CI every test must run");
+    }
+    let line = format!("SKIPPED {test}: {what} is missing");
+    eprintln!("{line}");
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        use std::io::Write as _;
+        let _ = writeln!(f, "{line}");
+    }
 }

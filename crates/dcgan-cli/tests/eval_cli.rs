@@ -203,11 +203,13 @@ fn fid_without_weights_names_the_file_and_the_fetch_script() {
 fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     let weights = fid_weights();
     if !weights.is_file() {
-        eprintln!(
-            "SKIPPED fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid: no FID weights at {} (bash scripts/fetch-fid-weights.sh)",
-            weights.display()
+        return missing(
+            "fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid",
+            &format!(
+                "the FID weights at {} (bash scripts/fetch-fid-weights.sh)",
+                weights.display()
+            ),
         );
-        return;
     }
     let dir = tempfile::tempdir().unwrap();
     let a = stripes(&dir.path().join("a"), 4, 1);

@@ -8,8 +8,10 @@ use dcgan::io::{npy, safetensors_file};
 #[test]
 fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
     let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED import/export round trip: shared/golden not found (set DCGAN_SHARED)");
-        return;
+        return missing(
+            "import/export round trip",
+            "shared/golden (set DCGAN_SHARED)",
+        );
     };
     let golden = shared.join("golden/dcgan64-rgb");
     let dir = tempfile::tempdir().unwrap();
@@ -104,8 +106,7 @@ fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
 #[test]
 fn import_of_another_architecture_names_the_file_and_the_keys() {
     let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED import mismatch: shared/golden not found (set DCGAN_SHARED)");
-        return;
+        return missing("import mismatch", "shared/golden (set DCGAN_SHARED)");
     };
     let g = shared.join("golden/dcgan64-rgb/netG.safetensors");
     let dir = tempfile::tempdir().unwrap();

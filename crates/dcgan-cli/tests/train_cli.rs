@@ -285,8 +285,10 @@ fn trains_on_fashion_mnist() {
     if !std::path::Path::new("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
         .exists()
     {
-        eprintln!("SKIPPED trains_on_fashion_mnist: apt-get install dataset-fashion-mnist");
-        return;
+        return missing(
+            "trains_on_fashion_mnist",
+            "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
@@ -515,7 +517,7 @@ fn ctrl_c_checkpoints_exits_130_and_the_resume_crosses_epochs_exactly() {
     assert_eq!(want.len(), 300);
 
     let stopped = dir.path().join("stopped");
-    let mut child = dcgan()
+    let child = dcgan()
         .args(small_args(&data, &stopped, "300"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// skip line when it is absent (it is not part of the project).
 pub fn shared_dir() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("DCGAN_SHARED") {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.join("golden").is_dir().then_some(p);
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let p = root.join("../shared");
@@ -15,7 +16,10 @@ pub fn shared_dir() -> Option<PathBuf> {
 }
 
 pub fn skip(test: &str, what: &str) {
-    eprintln!("SKIPPED {test}: {what} not found (set DCGAN_SHARED to the shared/ folder)");
+    missing(
+        test,
+        &format!("{what} (set DCGAN_SHARED to the shared/ folder)"),
+    );
 }
 
 /// Largest absolute difference.
@@ -43,4 +47,26 @@ pub fn fid_weights() -> PathBuf {
             )
         });
     Locations::with_cache(cache).fid_weights()
+}
+
+/// A test cannot run because `what` is missing (the goldens, the FID weights, a Debian data
+/// set). Under CI (`CI` set and not `false`/`0`) that is a failure: CI must not pass without its
+/// evidence. Elsewhere it is a skip, printed and appended to `target/tmp/skipped-tests.txt` so
+/// it is counted (`.ci/run` prints the count).
+pub fn missing(test: &str, what: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci {
+        panic!("{test}: {what} is missing, and under CI every test must run");
+    }
+    let line = format!("SKIPPED {test}: {what} is missing");
+    eprintln!("{line}");
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+    {
+        use std::io::Write as _;
+        let _ = writeln!(f, "{line}");
+    }
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 
 use dcgan::data::download;
 
+mod common;
+
 /// Serve `files` (URL path → body) for `requests` requests, then stop. Returns the base URL.
 fn serve(files: HashMap<String, Vec<u8>>, requests: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -50,8 +52,10 @@ fn serve(files: HashMap<String, Vec<u8>>, requests: usize) -> String {
 fn download_verifies_content_checksums() {
     let debian = Path::new("/usr/share/datasets/fashion-mnist");
     if !debian.join("train-images-idx3-ubyte.gz").is_file() {
-        eprintln!("SKIPPED download test: apt-get install dataset-fashion-mnist");
-        return;
+        return common::missing(
+            "download_verifies_content_checksums",
+            "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
+        );
     }
     let set = download::set("fashion-mnist").unwrap();
     let real: HashMap<String, Vec<u8>> = set
@@ -157,8 +161,10 @@ fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
     // Nowhere installed: downloaded from the mirror into the cache, and said first.
     let debian = Path::new("/usr/share/datasets/fashion-mnist");
     if !debian.join("train-images-idx3-ubyte.gz").is_file() {
-        eprintln!("SKIPPED the download half: apt-get install dataset-fashion-mnist");
-        return;
+        return common::missing(
+            "named_sets_resolve_at_the_boundary (its download half)",
+            "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
+        );
     }
     let files: HashMap<String, Vec<u8>> = set
         .files

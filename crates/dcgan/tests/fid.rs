@@ -99,12 +99,13 @@ fn inception_features_and_fid_match_pytorch() {
     };
     let weights = common::fid_weights();
     if !weights.is_file() {
-        eprintln!(
-            "SKIPPED inception_features_and_fid_match_pytorch: no FID weights at {} \
-             (run `bash scripts/fetch-fid-weights.sh`)",
-            weights.display()
+        return common::missing(
+            "inception_features_and_fid_match_pytorch",
+            &format!(
+                "the FID weights at {} (bash scripts/fetch-fid-weights.sh)",
+                weights.display()
+            ),
         );
-        return;
     }
     let golden = shared.join("golden/fid-cifar");
     let list = |f: &str| -> Vec<String> {
@@ -190,11 +191,13 @@ fn torchscript_reader_lists_the_inception_tensors() {
     };
     let weights = common::fid_weights();
     if !weights.is_file() {
-        eprintln!(
-            "SKIPPED torchscript_reader_lists_the_inception_tensors: no FID weights at {}",
-            weights.display()
+        return common::missing(
+            "torchscript_reader_lists_the_inception_tensors",
+            &format!(
+                "the FID weights at {} (bash scripts/fetch-fid-weights.sh)",
+                weights.display()
+            ),
         );
-        return;
     }
     let table =
         std::fs::read_to_string(shared.join("golden/fid-cifar/inception_params.tsv")).unwrap();
