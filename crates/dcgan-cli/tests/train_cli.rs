@@ -641,3 +641,147 @@ fn resume_refuses_config_edits_that_change_the_run_and_takes_the_others() {
     assert_eq!(saved["optim"]["learning_rate"], 1e-4);
     assert_eq!(saved["train"]["max_steps"], 6);
 }
+
+/// A training run's tensors (weights, Adam moments) and log, with `threads` rayon threads.
+fn run_with_threads(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    threads: usize,
+) -> (Vec<(String, Vec<f32>)>, Vec<serde_json::Value>) {
+    let out = dir.join(format!("threads-{threads}"));
+    let mut args: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    // 32×32 at batch 24: maps from 16×16 down to 4×4, several chunks per layer, an odd batch split.
+    args.extend(
+        [
+            "--image-size",
+            "32",
+            "--generator-width",
+            "8",
+            "--discriminator-width",
+            "8",
+            "--latent-dim",
+            "16",
+            "--batch-size",
+            "24",
+            "--max-steps",
+            "4",
+            "--epochs",
+            "2",
+        ]
+        .map(String::from),
+    );
+    let o = dcgan()
+        .args(&args)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = out.join("checkpoints/step-00000004.safetensors");
+    let content = dcgan::io::safetensors_file::read(&ckpt).unwrap();
+    let mut tensors: Vec<(String, Vec<f32>)> = content
+        .tensors
+        .into_iter()
+        .map(|(k, t)| (k, t.data))
+        .collect();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut log = read_log(&out);
+    for r in &mut log {
+        r.as_object_mut().unwrap().remove("images_per_second");
+    }
+    (tensors, log)
+}
+
+#[test]
+fn training_steps_are_bit_identical_whatever_the_thread_count() {
+    // A run resumed on a machine with another core count must continue exactly: every sum's
+    // order depends on shapes only.
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 48, 32);
+    let (want, want_log) = run_with_threads(dir.path(), &data, 1);
+    for threads in [2, 3, 8] {
+        let (got, got_log) = run_with_threads(dir.path(), &data, threads);
+        assert_eq!(
+            got_log, want_log,
+            "{threads} threads: the losses differ from 1 thread's"
+        );
+        assert_eq!(got.len(), want.len());
+        for ((name, g), (_, w)) in got.iter().zip(&want) {
+            let differ = g
+                .iter()
+                .zip(w)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            assert_eq!(
+                differ,
+                0,
+                "{threads} threads: {name} differs in {differ} of {} values",
+                w.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn checkpoints_say_what_wrote_them_and_a_resume_on_changed_data_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 40, 16);
+    let out = dir.path().join("run");
+    let o = dcgan()
+        .args(small_args(&data, &out, "4"))
+        .env("RAYON_NUM_THREADS", "3")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = dcgan::checkpoint::Checkpoint::load(&out).unwrap();
+    let by = ckpt.written_by.as_ref().unwrap();
+    assert_eq!(
+        (by.threads, by.device.as_str(), by.version.as_str()),
+        (3, "flex", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(!by.commit.is_empty());
+    let fp = ckpt.state.data_fingerprint.as_ref().unwrap();
+    assert_eq!((fp.items, fp.samples.len()), (40, 40));
+
+    // The same data moved elsewhere: no warning.
+    let moved = dir.path().join("moved");
+    std::fs::rename(&data, &moved).unwrap();
+    let o = run(&[
+        "train",
+        "--resume",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "5",
+        "--data",
+        moved.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // One image replaced by another: the run goes on, and says which item changed.
+    std::fs::copy(moved.join("a/0002.png"), moved.join("a/0000.png")).unwrap();
+    let o = run(&[
+        "train",
+        "--resume",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "6",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("dcgan: warning: ")
+            && err.contains(
+                "not the data the run started on (1 of 40 sampled items differ, the first item 0 ("
+            )
+            && err.contains("0000.png"),
+        "{err}"
+    );
+    assert_eq!(read_log(&out).len(), 6);
+}

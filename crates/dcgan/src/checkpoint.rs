@@ -23,12 +23,39 @@ use crate::optim::Adam;
 pub const FORMAT: &str = "dcgan-checkpoint-v1";
 const META_KEY: &str = "dcgan";
 
-/// The checkpoint's metadata: what it is, the run's config and its counters.
+/// The checkpoint's metadata: what it is, the run's config and its counters, and what wrote it.
 #[derive(Serialize, Deserialize)]
 struct Header {
     format: String,
     config: RunConfig,
     state: TrainState,
+    /// Absent in checkpoints written before it was recorded.
+    #[serde(default)]
+    written_by: Option<Provenance>,
+}
+
+/// What wrote a checkpoint: for a person reading it back (the numbers do not depend on it:
+/// results are the same on any thread count, see `kernels::conv`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Provenance {
+    /// dcgan's version and the git commit it was built from.
+    pub version: String,
+    pub commit: String,
+    /// Rayon's threads, and the compute device of the run.
+    pub threads: usize,
+    pub device: String,
+}
+
+impl Provenance {
+    /// This build, now, for a run on `device`.
+    pub fn current(device: &str) -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION").into(),
+            commit: env!("DCGAN_GIT_COMMIT").into(),
+            threads: rayon::current_num_threads(),
+            device: device.into(),
+        }
+    }
 }
 
 /// The counters that, with the seed, determine everything still to come in a run.
@@ -48,6 +75,9 @@ pub struct TrainState {
     pub bad_in_epoch: u64,
     /// Items in the data set when the run started (a resume on other data is refused).
     pub data_len: u64,
+    /// What the data looked like when the run started (a resume on changed data warns).
+    #[serde(default)]
+    pub data_fingerprint: Option<crate::data::Fingerprint>,
 }
 
 /// A checkpoint as read from disk.
@@ -55,6 +85,8 @@ pub struct Checkpoint {
     pub path: PathBuf,
     pub config: RunConfig,
     pub state: TrainState,
+    /// What wrote it (None for checkpoints from before this was recorded).
+    pub written_by: Option<Provenance>,
     tensors: TensorMap,
 }
 
@@ -94,6 +126,7 @@ pub fn encode(
         format: FORMAT.into(),
         config: config.clone(),
         state: state.clone(),
+        written_by: Some(Provenance::current(&config.device)),
     };
     let mut meta = HashMap::new();
     meta.insert(
@@ -176,6 +209,7 @@ impl Checkpoint {
             path,
             config,
             state,
+            written_by: header.written_by,
             tensors: content.tensors,
         })
     }

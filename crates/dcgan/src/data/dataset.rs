@@ -204,3 +204,71 @@ impl Dataset for Subset {
         self.inner.name(self.keep[i])
     }
 }
+
+/// What a data set looked like: its size and a hash of the decoded pixels of up to 64 items
+/// spread evenly over it. It does not depend on where the data lies, so a moved folder keeps
+/// its fingerprint; an edited, replaced or re-ordered one does not.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct Fingerprint {
+    pub items: usize,
+    /// (item index, first 16 hex digits of the SHA-256 of its size, layout and pixels, or of
+    /// why it could not be read).
+    pub samples: Vec<(usize, String)>,
+}
+
+impl Fingerprint {
+    /// Items sampled: enough to notice a changed data set, few enough to cost nothing.
+    const SAMPLES: usize = 64;
+
+    pub fn of(ds: &dyn Dataset) -> Self {
+        use sha2::{Digest, Sha256};
+        let n = ds.len();
+        let k = n.min(Self::SAMPLES);
+        let samples = (0..k)
+            .map(|j| {
+                let i = j * n / k;
+                let mut h = Sha256::new();
+                match ds.get(i) {
+                    Ok(img) => {
+                        h.update(img.width().to_le_bytes());
+                        h.update(img.height().to_le_bytes());
+                        h.update(format!("{:?}", img.color()).as_bytes());
+                        h.update(img.as_bytes());
+                    }
+                    Err(e) => h.update(format!("unreadable: {}", e.message).as_bytes()),
+                }
+                let hex: String = h.finalize()[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                (i, hex)
+            })
+            .collect();
+        Self { items: n, samples }
+    }
+
+    /// What differs between `self` (then) and `now`, in words, naming the first changed item of
+    /// `ds` (the data as it is now); `None` when they are the same.
+    pub fn differences(&self, now: &Fingerprint, ds: &dyn Dataset) -> Option<String> {
+        if self.items != now.items {
+            return Some(format!(
+                "it held {} items, it holds {}",
+                self.items, now.items
+            ));
+        }
+        let changed: Vec<usize> = self
+            .samples
+            .iter()
+            .zip(&now.samples)
+            .filter(|(a, b)| a != b)
+            .map(|(_, b)| b.0)
+            .collect();
+        let first = *changed.first()?;
+        Some(format!(
+            "{} of {} sampled items differ, the first item {first} ({})",
+            changed.len(),
+            self.samples.len(),
+            ds.name(first)
+        ))
+    }
+}

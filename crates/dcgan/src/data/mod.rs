@@ -22,7 +22,7 @@ pub mod svhn;
 pub mod tools;
 pub mod transform;
 
-pub use dataset::{Dataset, ItemError, Subset, natural_channels};
+pub use dataset::{Dataset, Fingerprint, ItemError, Subset, natural_channels};
 pub use loader::{Batch, Loader};
 pub use open::{open, open_config};
 pub use transform::Transform;

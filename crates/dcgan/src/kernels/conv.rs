@@ -19,6 +19,13 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+/// Chunks a batch is split into, at least (when the batch has that many images): enough to keep
+/// 8 threads busy. Fixed, not the thread count, so results do not depend on the machine.
+const MIN_CHUNKS: usize = 8;
+
+/// Accumulators of the weight gradient, summed in order at the end (see [`MIN_CHUNKS`]).
+const GROUPS: usize = 8;
+
 /// GEMM columns (output pixels) per chunk, at least. Small chunks keep the im2col buffer in the
 /// core's L2 cache: the 64×64 training step took 0.505 s with 64 columns, 0.559 s with 512 and
 /// 0.612 s with 2048 (docs/performance.md).
@@ -103,12 +110,12 @@ impl Plan {
     fn rows(&self) -> usize {
         self.big[0] * self.kernel * self.kernel
     }
-    /// Images per chunk: the fewest that give [`MIN_COLUMNS`] GEMM columns, and at least one
-    /// chunk per thread.
+    /// Images per chunk: the fewest that give [`MIN_COLUMNS`] GEMM columns, and at least
+    /// [`MIN_CHUNKS`] chunks. A function of the shapes only, not of the thread count, so every
+    /// sum over chunks runs in the same order on any machine.
     fn chunk(&self) -> usize {
-        let threads = rayon::current_num_threads().max(1);
         let wanted = MIN_COLUMNS.div_ceil(self.small_pixels()).max(1);
-        wanted.min(self.batch.div_ceil(threads)).max(1)
+        wanted.min(self.batch.div_ceil(MIN_CHUNKS)).max(1)
     }
     /// Whether the chunks are run in parallel (each GEMM on one thread) or one after the other
     /// (each GEMM on all threads): the latter when there are fewer chunks than threads.
@@ -709,12 +716,15 @@ pub fn weight_grad(plan: &Plan, big: &[f32], small: &[f32]) -> Vec<f32> {
     let nb = plan.chunk();
     let chunks = plan.batch.div_ceil(nb);
     let threads = rayon::current_num_threads();
-    // One accumulator per thread (each running its share of the chunks one after the other),
-    // summed at the end; with fewer chunks than threads, one accumulator and parallel GEMMs.
-    let (groups, parallelism) = if plan.parallel_chunks() {
-        (threads.min(chunks), Parallelism::None)
+    // [`GROUPS`] accumulators (each running its share of the chunks one after the other), summed
+    // at the end in group order: the grouping depends on the shapes only, so the sums are the
+    // same with any number of threads. With fewer groups than threads, the GEMMs are parallel
+    // too (over output tiles, which does not change any element's sum).
+    let groups = GROUPS.min(chunks);
+    let parallelism = if groups >= threads {
+        Parallelism::None
     } else {
-        (1, Parallelism::Rayon(threads))
+        Parallelism::Rayon(threads)
     };
     let partial = |group: usize| {
         let mut acc = vec![0.0; cs * rows];

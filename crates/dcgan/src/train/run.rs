@@ -74,6 +74,7 @@ pub fn train(
     };
     let state = TrainState {
         data_len: dataset.len() as u64,
+        data_fingerprint: Some(data::Fingerprint::of(&*dataset)),
         ..Default::default()
     };
     std::fs::File::create(run.log()).at(run.log())?;
@@ -124,6 +125,14 @@ pub fn resume(
             dataset.len(),
             ckpt.state.data_len
         )));
+    }
+    if let Some(then) = &ckpt.state.data_fingerprint {
+        if let Some(what) = then.differences(&data::Fingerprint::of(&*dataset), &*dataset) {
+            events.emit(Event::Warning(format!(
+                "{}: not the data the run started on ({what}); training goes on with it",
+                config.data.source
+            )));
+        }
     }
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
