@@ -26,7 +26,7 @@ for t in $targets; do
     else
         verdict="CRASH (input in fuzz/artifacts/$t/)"
         status=1
-        grep -B5 -A25 -m1 "panicked\|ERROR: libFuzzer\|deadly signal" "$log" || tail -40 "$log"
+        grep -A3 -m1 "panicked at\|ERROR: libFuzzer" "$log" | cut -c1-300 || true
     fi
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     corpus=$(ls "corpus/$t" | wc -l)

@@ -24,8 +24,15 @@ pub struct SvhnMat {
 impl SvhnMat {
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).at(path)?;
-        let mat = matfile::MatFile::parse(std::io::BufReader::new(file))
-            .map_err(|e| Error::format(path, format!("not a MATLAB v5 .mat file ({e})")))?;
+        // matfile multiplies a file's dimensions unchecked (found by fuzzing): in a build with
+        // overflow checks that panics inside it, so its panic is taken as the file's error.
+        let parsed =
+            std::panic::catch_unwind(|| matfile::MatFile::parse(std::io::BufReader::new(file)))
+                .map_err(|_| {
+                    Error::format(path, "not a MATLAB v5 .mat file (its dimensions overflow)")
+                })?;
+        let mat =
+            parsed.map_err(|e| Error::format(path, format!("not a MATLAB v5 .mat file ({e})")))?;
         let x = mat.find_by_name("X").ok_or_else(|| {
             Error::format(
                 path,

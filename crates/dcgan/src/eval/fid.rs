@@ -95,17 +95,30 @@ impl Stats {
 
     /// Read statistics written by [`Stats::save_npz`] or by pytorch-fid (`mu`, `sigma`).
     pub fn load_npz(path: &Path) -> Result<Self> {
-        let mut npz = npyz::npz::NpzArchive::open(path).at(path)?;
+        let file = std::fs::File::open(path).at(path)?;
         let bad = |m: String| Error::format(path, m);
+        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|e| bad(format!("not an .npz archive ({e})")))?;
         let mut read = |name: &str| -> Result<(Vec<u64>, Vec<f64>)> {
-            let arr = npz
-                .by_name(name)
-                .map_err(|e| bad(format!("not an .npz archive ({e})")))?
-                .ok_or_else(|| {
+            // Each member's bytes are checked before npyz parses them (see npy::check_header).
+            let mut bytes = Vec::new();
+            {
+                use std::io::Read as _;
+                let mut member = zip.by_name(&format!("{name}.npy")).map_err(|_| {
                     bad(format!(
                         "no array `{name}` (FID statistics need mu and sigma)"
                     ))
                 })?;
+                if member.size() > 1 << 31 {
+                    return Err(bad(format!("array `{name}` is {} bytes", member.size())));
+                }
+                member
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| bad(format!("array `{name}` is unreadable ({e})")))?;
+            }
+            crate::io::npy::check_header(&bytes, path)?;
+            let arr = npyz::NpyFile::new(&bytes[..])
+                .map_err(|e| bad(format!("array `{name}` is unreadable ({e})")))?;
             let shape = arr.shape().to_vec();
             let data = match arr.dtype().descr().trim_matches(|c| c == '\'' || c == '"') {
                 "<f8" => arr.into_vec::<f64>(),

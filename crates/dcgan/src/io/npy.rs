@@ -8,9 +8,42 @@ use npyz::WriterBuilder;
 use super::named::HostTensor;
 use crate::error::{Error, IoContext, Result};
 
+/// Refuse what npyz's header parser should never see: a header that is not a flat dict of
+/// scalars and one shape tuple. Found by fuzzing: a header of nested braces sent npyz's parser
+/// into exponential backtracking (minutes for 400 bytes). A real header has two brackets
+/// (`{...(3, 16)...}`); structured dtypes, which this project does not read, have a few more.
+pub fn check_header(bytes: &[u8], path: &Path) -> Result<()> {
+    let bad = |m: &str| Err(Error::format(path, format!("not a .npy array: {m}")));
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return bad("no NUMPY magic");
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return bad(&format!("format version {v} is not 1, 2 or 3")),
+    };
+    let Some(header) = bytes.get(start..start.saturating_add(len)) else {
+        return bad("the header is truncated");
+    };
+    let brackets = header
+        .iter()
+        .filter(|&&c| matches!(c, b'{' | b'(' | b'['))
+        .count();
+    if brackets > 6 {
+        return bad(&format!(
+            "its header has {brackets} brackets; an array's has 2"
+        ));
+    }
+    Ok(())
+}
+
 /// Read a float array (`<f4` or `<f8`, C order).
 pub fn read(path: &Path) -> Result<HostTensor> {
     let bytes = std::fs::read(path).at(path)?;
+    check_header(&bytes, path)?;
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| Error::format(path, format!("not a .npy file ({e})")))?;
     if npy.order() != npyz::Order::C {
