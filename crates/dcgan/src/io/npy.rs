@@ -13,7 +13,7 @@ use crate::error::{Error, IoContext, Result};
 /// into exponential backtracking (minutes for 400 bytes). A real header has two brackets
 /// (`{...(3, 16)...}`); structured dtypes, which this project does not read, have a few more.
 pub fn check_header(bytes: &[u8], path: &Path) -> Result<()> {
-    let bad = |m: &str| Err(Error::format(path, format!("not a .npy array: {m}")));
+    let bad = |m: &str| Err(Error::format(path, format!("not a .npy file ({m})")));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return bad("no NUMPY magic");
     }
