@@ -67,6 +67,22 @@ pub fn decode_limited<R: std::io::BufRead + std::io::Seek>(
     reader: ImageReader<R>,
     item: String,
 ) -> std::result::Result<DynamicImage, ItemError> {
+    let img = decode_any(reader, item.clone())?;
+    // A file can declare a zero width or height (found by fuzzing: a GIF of 0×N pixels), which
+    // no transform can resize: unreadable, like any other broken image.
+    if img.width() == 0 || img.height() == 0 {
+        return Err(ItemError {
+            item,
+            message: format!("an image of {}×{} pixels", img.width(), img.height()),
+        });
+    }
+    Ok(img)
+}
+
+fn decode_any<R: std::io::BufRead + std::io::Seek>(
+    reader: ImageReader<R>,
+    item: String,
+) -> std::result::Result<DynamicImage, ItemError> {
     let err = |m: String| ItemError {
         item: item.clone(),
         message: m,
