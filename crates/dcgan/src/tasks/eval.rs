@@ -240,14 +240,24 @@ fn d_features(
             device,
         )?;
     }
-    let mut sets = Vec::new();
-    for (ds, what) in [(train, "training images"), (test, "test images")] {
+    both_sets(train, test, events, |ds, what, events| {
         let (dim, x, labels) =
             features::extract(d, ds.clone(), t, c.batch_size, device, events, what)?;
-        sets.push(Labelled::new(dim, x, &labels)?);
-    }
-    let test = sets.pop().expect("two sets");
-    Ok((sets.pop().expect("two sets"), test))
+        Labelled::new(dim, x, &labels)
+    })
+}
+
+/// The labelled features of the training set, then of the test set, by `extract`.
+fn both_sets(
+    train: &Arc<dyn Dataset>,
+    test: &Arc<dyn Dataset>,
+    events: &mut dyn Events,
+    mut extract: impl FnMut(&Arc<dyn Dataset>, &str, &mut dyn Events) -> Result<Labelled>,
+) -> Result<(Labelled, Labelled)> {
+    Ok((
+        extract(train, "training images", events)?,
+        extract(test, "test images", events)?,
+    ))
 }
 
 fn kmeans_features(
@@ -271,13 +281,10 @@ fn kmeans_features(
         c.kmeans_iterations,
         c.seed,
     )?;
-    let mut sets = Vec::new();
-    for (ds, what) in [(train, "training images"), (test, "test images")] {
+    both_sets(train, test, events, |ds, what, events| {
         let (x, labels) = km.extract(ds.clone(), t, usize::MAX, device, events, what)?;
-        sets.push(Labelled::new(4 * c.kmeans_k, x, &labels)?);
-    }
-    let test = sets.pop().expect("two sets");
-    Ok((sets.pop().expect("two sets"), test))
+        Labelled::new(4 * c.kmeans_k, x, &labels)
+    })
 }
 
 pub fn svm(c: SvmConfig, events: &mut dyn Events) -> Result<SvmReport> {
