@@ -126,13 +126,13 @@ pub fn resume(
             ckpt.state.data_len
         )));
     }
-    if let Some(then) = &ckpt.state.data_fingerprint {
-        if let Some(what) = then.differences(&data::Fingerprint::of(&*dataset), &*dataset) {
-            events.emit(Event::Warning(format!(
-                "{}: not the data the run started on ({what}); training goes on with it",
-                config.data.source
-            )));
-        }
+    if let Some(then) = &ckpt.state.data_fingerprint
+        && let Some(what) = then.differences(&data::Fingerprint::of(&*dataset), &*dataset)
+    {
+        events.emit(Event::Warning(format!(
+            "{}: not the data the run started on ({what}); training goes on with it",
+            config.data.source
+        )));
     }
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
