@@ -121,4 +121,20 @@ with tempfile.TemporaryDirectory() as d:
     subprocess.run([dcgan, "export-torch", "--checkpoint", run, "--out", os.path.join(d, "torch")], check=True, capture_output=True)
     for n in ("netG", "netD"):
         put("safetensors", f"{n}.safetensors", open(os.path.join(d, "torch", f"{n}.safetensors"), "rb").read())
+
+# An LMDB deep enough for branch pages, with values both inside leaf pages and on overflow
+# pages (every tenth image is large), in LSUN's key style. Its own generator, so the seeds
+# above stay as they were.
+tree_rng = np.random.default_rng(1)
+with tempfile.TemporaryDirectory() as d:
+    env = lmdb.open(d, map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        for k in range(120):
+            side = 40 if k % 10 == 0 else 5
+            b = io.BytesIO()
+            Image.fromarray(tree_rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(b, format="PNG")
+            txn.put(f"{k * 0x9E3779B97F4A7C15 % (1 << 160):040x}".encode(), b.getvalue())
+        assert txn.stat()["depth"] >= 2 and txn.stat()["overflow_pages"] > 0, txn.stat()
+    env.close()
+    put("lmdb", "tree.mdb", open(os.path.join(d, "data.mdb"), "rb").read())
 print("seeds written to", root)

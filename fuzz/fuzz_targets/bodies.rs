@@ -123,10 +123,10 @@ pub fn npy(data: &[u8]) {
 /// FID statistics (`.npz` with mu and sigma), as `dcgan fid` reads them, and the distance on them.
 pub fn npz_stats(data: &[u8]) {
     let p = file("stats.npz", data);
-    if let Ok(s) = dcgan::eval::fid::Stats::load_npz(&p) {
-        if s.dim <= 64 {
-            let _ = dcgan::eval::fid::frechet_distance(&s, &s);
-        }
+    if let Ok(s) = dcgan::eval::fid::Stats::load_npz(&p)
+        && s.dim <= 64
+    {
+        let _ = dcgan::eval::fid::frechet_distance(&s, &s);
     }
 }
 
@@ -165,15 +165,13 @@ pub fn torchscript(data: &[u8]) {
 
 /// A run's `config.json`.
 pub fn config_json(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(c) =
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(c) =
             dcgan::config::RunConfig::from_json(text, std::path::Path::new("config.json"))
-        {
-            // Valid configs serialise back and build nothing absurd.
-            let again =
-                dcgan::config::RunConfig::from_json(&c.to_json(), std::path::Path::new("x"));
-            assert!(again.is_ok());
-        }
+    {
+        // Valid configs serialise back and build nothing absurd.
+        let again = dcgan::config::RunConfig::from_json(&c.to_json(), std::path::Path::new("x"));
+        assert!(again.is_ok());
     }
 }
 
