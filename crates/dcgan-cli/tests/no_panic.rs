@@ -62,6 +62,8 @@ struct Files {
     one_image: PathBuf,
     run: PathBuf,
     sheet: PathBuf,
+    /// G's output on `sheet`, (8, 3, 16, 16) in [-1, 1]: a valid real batch for `grads`.
+    batch: PathBuf,
     empty: PathBuf,
     text: PathBuf,
     truncated_ckpt: PathBuf,
@@ -89,6 +91,17 @@ fn files(dir: &Path) -> Files {
         dir.join("sheet.png").to_str().unwrap(),
         "--save-latents",
         sheet.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let batch = dir.join("batch.npy");
+    let o = common::run(&[
+        "generate",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--latent",
+        sheet.to_str().unwrap(),
+        "--out",
+        batch.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let empty = dir.join("empty.bin");
@@ -130,6 +143,7 @@ fn files(dir: &Path) -> Files {
         one_image,
         run,
         sheet,
+        batch,
         empty,
         text,
         truncated_ckpt,
@@ -304,6 +318,32 @@ fn cases(f: &Files) -> Vec<Case> {
         v.push(case(
             &["export-torch", "--checkpoint", ckpt, "--out", &out],
             ckpt,
+        ));
+    }
+
+    // grads: a bad checkpoint, real batch or latents, each named.
+    let (batch, wrong) = (s(&f.batch), s(&f.wrong_shape_npy));
+    for (ckpt, real, latent, needle) in [
+        (&trunc, &batch, &sheet, &trunc),
+        (&run, &wrong, &sheet, &wrong),
+        (&run, &text, &sheet, &text),
+        (&run, &sheet, &sheet, &sheet),
+        (&run, &batch, &wrong, &wrong),
+        (&run, &batch, &empty, &empty),
+    ] {
+        v.push(case(
+            &[
+                "grads",
+                "--checkpoint",
+                ckpt,
+                "--real",
+                real,
+                "--latent",
+                latent,
+                "--out",
+                &out,
+            ],
+            needle,
         ));
     }
 

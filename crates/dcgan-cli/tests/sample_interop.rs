@@ -1,4 +1,4 @@
-//! `sample`, `generate`, `import-torch`, `export-torch` through the real binary.
+//! `sample`, `generate`, `import-torch`, `export-torch`, `grads` through the real binary.
 
 mod common;
 
@@ -100,6 +100,40 @@ fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
         ka.sort();
         kb.sort();
         assert_eq!(ka, kb, "{f}: num_batches_tracked keys");
+    }
+
+    // `dcgan grads` on the same network and batch: PyTorch's keys, its losses, no integers
+    // (the tensor-by-tensor comparison is the library's parity test).
+    let grads = dir.path().join("grads");
+    let o = run(&[
+        "grads",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--real",
+        golden.join("real.npy").to_str().unwrap(),
+        "--latent",
+        golden.join("z.npy").to_str().unwrap(),
+        "--out",
+        grads.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(golden.join("grads_losses.json")).unwrap()).unwrap();
+    for key in ["err_d_real", "err_d_fake", "err_g"] {
+        let (a, b) = (report[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-4, "{key}: {a} vs PyTorch's {b}");
+    }
+    for f in ["grads_d.safetensors", "grads_g.safetensors"] {
+        let ours = safetensors_file::read(&grads.join(f)).unwrap();
+        let theirs = safetensors_file::read(&golden.join(f)).unwrap();
+        assert!(ours.integers.is_empty(), "{f}");
+        assert_eq!(
+            ours.tensors.keys().collect::<Vec<_>>(),
+            theirs.tensors.keys().collect::<Vec<_>>(),
+            "{f}"
+        );
     }
 }
 

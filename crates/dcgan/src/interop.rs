@@ -1,17 +1,21 @@
 //! PyTorch interop: pytorch/examples DCGAN state dicts (saved as safetensors) in and out.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::checkpoint::Checkpoint;
 use crate::checkpoint::{self, TrainState};
 use crate::config::{DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::io::torch::{Net, from_torch, to_torch};
-use crate::io::{atomic_write, load_named, named_tensors, safetensors_file};
+use crate::io::{
+    HostTensor, atomic_write, load_named, named_grads, named_tensors, safetensors_file,
+};
 use crate::model::{Discriminator, Generator};
+use crate::train::StepStats;
+use crate::train::step::gradients;
 
 fn read_torch(net: Net, model: &ModelConfig, path: &Path) -> Result<crate::io::TensorMap> {
     let content = safetensors_file::read(path)?;
@@ -65,12 +69,7 @@ pub fn import_torch(
 /// `out_dir/netG.safetensors`, `out_dir/netD.safetensors`. Returns the files written.
 pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let m = ckpt.model();
-    if m.kernel_size != 4 {
-        return Err(Error::mismatch(
-            &ckpt.path,
-            "PyTorch export writes the pytorch/examples layout (kernel 4); this model uses kernel 5",
-        ));
-    }
+    require_torch_layout(ckpt, "PyTorch export")?;
     std::fs::create_dir_all(out_dir).at(out_dir)?;
     let device = Device::flex();
     let k = m.upsamplings();
@@ -106,4 +105,88 @@ pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::
         written.push(p);
     }
     Ok(written)
+}
+
+fn require_torch_layout(ckpt: &Checkpoint, what: &str) -> Result<()> {
+    let k = ckpt.model().kernel_size;
+    if k != 4 {
+        return Err(Error::mismatch(
+            &ckpt.path,
+            format!(
+                "{what} writes the pytorch/examples layout (kernel 4); this model uses kernel {k}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What [`torch_gradients`] measured and wrote.
+pub struct GradientFiles {
+    pub written: Vec<PathBuf>,
+    pub stats: StepStats,
+}
+
+/// The gradients of both half-steps at the checkpoint's weights (`train::step::gradients`: both
+/// networks in training mode, no optimizer step), on the real batch `real` `[n, nc, s, s]` in
+/// [−1, 1] and the latents `z` (`n_z` rows), written in pytorch/examples' state-dict layout:
+/// `out_dir/grads_d.safetensors` = ∂/∂θ_D [BCE(D(x), 1) + BCE(D(G(z)), 0)],
+/// `out_dir/grads_g.safetensors` = ∂/∂θ_G BCE(D(G(z)), 1), keys `main.N.weight` / `main.N.bias`;
+/// and `out_dir/losses.json` with the three losses (`err_d_real`, `err_d_fake`, `err_g`).
+pub fn torch_gradients(
+    ckpt: &Checkpoint,
+    real: &HostTensor,
+    z: &[f32],
+    n_z: usize,
+    device: &Device,
+    out_dir: &Path,
+) -> Result<GradientFiles> {
+    require_torch_layout(ckpt, "dcgan grads")?;
+    let m = ckpt.model();
+    let device = device.clone().autodiff();
+    let g = ckpt.generator(&device)?;
+    let d = ckpt.discriminator(&device)?;
+    let x: Tensor<4> = real.to_tensor(&device);
+    let z: Tensor<2> = Tensor::from_data(TensorData::new(z.to_vec(), [n_z, m.latent_dim]), &device);
+    let (grads_d, grads_g, stats) = gradients(&g, &d, x, z);
+    let k = m.upsamplings();
+    let (td, _) = to_torch(Net::Discriminator, k, &named_grads(&d, &grads_d), 0);
+    let (tg, _) = to_torch(Net::Generator, k, &named_grads(&g, &grads_g), 0);
+    std::fs::create_dir_all(out_dir).at(out_dir)?;
+    let meta = |objective: &str| {
+        HashMap::from([
+            (
+                "source".to_string(),
+                format!("dcgan grads {}", ckpt.path.display()),
+            ),
+            ("objective".to_string(), objective.to_string()),
+        ])
+    };
+    let mut written = Vec::new();
+    for (name, tensors, objective) in [
+        (
+            "grads_d.safetensors",
+            &td,
+            "d/d theta_D [BCE(D(x), 1) + BCE(D(G(z)), 0)]",
+        ),
+        ("grads_g.safetensors", &tg, "d/d theta_G BCE(D(G(z)), 1)"),
+    ] {
+        let p = out_dir.join(name);
+        atomic_write(
+            &p,
+            &safetensors_file::serialize(tensors, &HashMap::new(), meta(objective)),
+        )?;
+        written.push(p);
+    }
+    let losses = serde_json::json!({
+        "err_d_real": stats.loss_d_real,
+        "err_d_fake": stats.loss_d_fake,
+        "err_g": stats.loss_g,
+    });
+    let p = out_dir.join("losses.json");
+    atomic_write(
+        &p,
+        serde_json::to_string_pretty(&losses).unwrap().as_bytes(),
+    )?;
+    written.push(p);
+    Ok(GradientFiles { written, stats })
 }

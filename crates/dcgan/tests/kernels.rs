@@ -1,7 +1,8 @@
 //! The project's own Flex kernels (model/kernels.rs) against burn's operations on the same
 //! device: forward values and the gradients of every input, for the geometries DCGAN uses
 //! (k4 s2 p1, k4 s1 p0 on 1×1 and 4×4 maps, k5 s2 p2 with output padding 1) and a few it does
-//! not (odd sizes, batches that do not split evenly, batch 1).
+//! not (odd sizes, batches that do not split evenly, batch 1); and the fused BatchNorm +
+//! activation and the tanh, forward and backward.
 
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
@@ -188,4 +189,95 @@ fn untracked_inputs_get_no_gradient_and_plain_devices_work() {
     let options = ConvOptions::new([2; 2], [1; 2], [1, 1], 1);
     let want = conv2d(x.clone(), w.clone(), None, options);
     assert!(rel_diff(kernels::conv2d(x, w, 2, 1), want) < 1e-5);
+}
+
+/// `act(BatchNorm(x))` from burn's own operations: batch mean and biased variance per channel
+/// (dims 0, 2, 3), then the affine map and the (leaky) ReLU.
+fn burn_batch_norm_act(
+    x: Tensor<4>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    eps: f64,
+    slope: f64,
+) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+    let c = x.dims()[1];
+    let mean = x.clone().mean_dim(0).mean_dim(2).mean_dim(3); // [1, c, 1, 1]
+    let centred = x - mean.clone();
+    let var = centred
+        .clone()
+        .powi_scalar(2)
+        .mean_dim(0)
+        .mean_dim(2)
+        .mean_dim(3);
+    let norm = centred / var.clone().add_scalar(eps).sqrt();
+    let y = norm * gamma.reshape([1, c, 1, 1]) + beta.reshape([1, c, 1, 1]);
+    let y = burn::tensor::activation::leaky_relu(y, slope);
+    (y, mean.reshape([c]), var.reshape([c]))
+}
+
+/// The fused BatchNorm + activation kernel (forward and backward) against burn's operations:
+/// the output, batch mean and variance, and the gradients of x, γ and β under a random
+/// weighting of the outputs. G's ReLU and D's LeakyReLU(0.2), on D-like maps, 1×1 maps of a
+/// small batch, and a batch that does not split evenly over threads.
+#[test]
+fn batch_norm_activation_forward_and_gradients_match_burn() {
+    let device = device();
+    for (shape, slope) in [
+        ([5, 6, 8, 8], 0.0),
+        ([5, 6, 8, 8], 0.2),
+        ([3, 7, 1, 1], 0.2),
+        ([67, 4, 4, 4], 0.0),
+    ] {
+        let case = format!("{shape:?} slope {slope}");
+        let c = shape[1];
+        // Shifted and scaled so that mean and variance are not 0 and 1 already.
+        let x = random(shape, &device)
+            .mul_scalar(3.0)
+            .add_scalar(1.5)
+            .require_grad();
+        let gamma: Tensor<1> =
+            Tensor::random([c], Distribution::Normal(1.0, 0.3), &device).require_grad();
+        let beta: Tensor<1> =
+            Tensor::random([c], Distribution::Normal(0.0, 0.3), &device).require_grad();
+        let (got, mean, var) =
+            kernels::batch_norm_act(x.clone(), gamma.clone(), beta.clone(), 1e-5, slope);
+        let (want, want_mean, want_var) =
+            burn_batch_norm_act(x.clone(), gamma.clone(), beta.clone(), 1e-5, slope);
+        let as4 = |t: Tensor<1>| t.reshape([1, c, 1, 1]);
+        assert!(rel_diff(as4(mean), as4(want_mean)) < 1e-5, "{case}: mean");
+        assert!(rel_diff(as4(var), as4(want_var)) < 1e-5, "{case}: variance");
+        let d = rel_diff(got.clone(), want.clone());
+        assert!(d < 1e-5, "{case}: forward differs by {d}");
+        let r = random(shape, &device);
+        let g_got = (got * r.clone()).sum().backward();
+        let g_want = (want * r).sum().backward();
+        let d = rel_diff(x.grad(&g_got).unwrap(), x.grad(&g_want).unwrap());
+        assert!(d < 1e-4, "{case}: input gradient differs by {d}");
+        for (name, p) in [("gamma", &gamma), ("beta", &beta)] {
+            let d = rel_diff(as4(p.grad(&g_got).unwrap()), as4(p.grad(&g_want).unwrap()));
+            assert!(d < 1e-5, "{case}: {name} gradient differs by {d}");
+        }
+    }
+}
+
+/// G's output tanh (a fast rational approximation, forward and backward) against burn's tanh,
+/// over the range G's last layer produces and into saturation.
+#[test]
+fn tanh_forward_and_gradient_match_burn() {
+    let device = device();
+    let x = random([4, 3, 16, 16], &device)
+        .mul_scalar(4.0)
+        .require_grad();
+    let got = kernels::tanh(x.clone());
+    let want = burn::tensor::activation::tanh(x.clone());
+    let d = (got.clone() - want.clone())
+        .abs()
+        .max()
+        .into_scalar::<f32>();
+    assert!(d < 1e-6, "forward differs by {d}");
+    let r = random([4, 3, 16, 16], &device);
+    let g_got = (got * r.clone()).sum().backward();
+    let g_want = (want * r).sum().backward();
+    let d = rel_diff(x.grad(&g_got).unwrap(), x.grad(&g_want).unwrap());
+    assert!(d < 1e-5, "gradient differs by {d}");
 }

@@ -274,3 +274,66 @@ fn uninterrupted_iteration_is_close() {
     assert_close("err_g", stats.loss_g, w("err_g"), 5e-4);
     assert_eq!((gan.opt_d.step, gan.opt_g.step), (1, 1));
 }
+
+/// `dcgan grads` (the task behind it) on the golden network: the gradients of both half-steps,
+/// in PyTorch's state-dict layout, against PyTorch's own (`grads_d`/`grads_g.safetensors`, made
+/// by shared/golden/scripts/make_grad_goldens.py). Every tensor within 1e-4 of its largest
+/// PyTorch entry (the README's tolerance; PyTorch agrees with itself to 3e-6 across threads),
+/// the same keys and shapes, and the three losses within 1e-4.
+#[test]
+fn gradients_of_both_half_steps_match_pytorch() {
+    let Some(dir) = golden() else {
+        return common::skip("parity", "shared/golden");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let ckpt = tmp.path().join("golden.safetensors");
+    dcgan::interop::import_torch(
+        &config(),
+        &dir.join("netG.safetensors"),
+        Some(&dir.join("netD.safetensors")),
+        &ckpt,
+    )
+    .unwrap();
+    let out = tmp.path().join("grads");
+    let report = dcgan::tasks::interop::grads(
+        dcgan::tasks::interop::GradsConfig {
+            checkpoint: ckpt,
+            real: dir.join("real.npy"),
+            latent: dir.join("z.npy"),
+            out: out.clone(),
+            device: "flex".into(),
+        },
+        &mut dcgan::progress::Quiet,
+    )
+    .unwrap();
+    assert_eq!(report.written.len(), 3);
+    for file in ["grads_d.safetensors", "grads_g.safetensors"] {
+        let ours = safetensors_file::read(&out.join(file)).unwrap().tensors;
+        let theirs = safetensors_file::read(&dir.join(file)).unwrap().tensors;
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "{file}: keys"
+        );
+        for (key, want) in &theirs {
+            let got = &ours[key];
+            assert_eq!(got.shape, want.shape, "{file} {key}: shape");
+            let scale = want.data.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let diff = common::max_abs_diff(&got.data, &want.data);
+            eprintln!("{file} {key}: max |Δ| / max |g| = {:.2e}", diff / scale);
+            assert!(scale > 0.0, "{file} {key}: PyTorch's gradient is zero");
+            assert!(
+                diff <= 1e-4 * scale,
+                "{file} {key}: max |Δ| {diff:.3e} > 1e-4 × {scale:.3e}"
+            );
+        }
+    }
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("grads_losses.json")).unwrap()).unwrap();
+    let got: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("losses.json")).unwrap()).unwrap();
+    for key in ["err_d_real", "err_d_fake", "err_g"] {
+        let (a, b) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-4, "{key}: ours {a}, PyTorch {b}");
+    }
+}

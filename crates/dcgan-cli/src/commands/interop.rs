@@ -1,12 +1,12 @@
-//! `dcgan import-torch` and `dcgan export-torch`.
+//! `dcgan import-torch`, `dcgan export-torch` and `dcgan grads`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::config::ModelConfig;
-use dcgan::tasks::interop::{self, ExportConfig, ImportConfig};
+use dcgan::tasks::interop::{self, ExportConfig, GradsConfig, ImportConfig};
 
-use super::common::JsonArg;
+use super::common::{DeviceArg, JsonArg};
 use crate::ui::Ui;
 
 #[derive(Args)]
@@ -80,6 +80,52 @@ pub fn run_export(a: ExportArgs, ui: &mut Ui) -> dcgan::Result<()> {
             .iter()
             .map(|p| format!("wrote {}", p.display()))
             .collect()
+    });
+    Ok(())
+}
+
+/// The gradients of D's objective BCE(D(x), 1) + BCE(D(G(z)), 0) and of G's BCE(D(G(z)), 1)
+/// through the same D, at the checkpoint's weights, both networks in training mode, no
+/// optimizer step: DIR/grads_d.safetensors, DIR/grads_g.safetensors (pytorch/examples keys and
+/// layouts) and DIR/losses.json.
+#[derive(Args)]
+pub struct GradsArgs {
+    /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// The real batch: .npy of shape (N, channels, size, size) in [-1, 1].
+    #[arg(long)]
+    pub real: PathBuf,
+    /// The latents: .npy of shape (N, nz) or (N, nz, 1, 1).
+    #[arg(long)]
+    pub latent: PathBuf,
+    /// Folder for the gradient files.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let r = interop::grads(
+        GradsConfig {
+            checkpoint: a.checkpoint,
+            real: a.real,
+            latent: a.latent,
+            out: a.out,
+            device: a.device.device,
+        },
+        ui,
+    )?;
+    ui.report(&r, a.json.json, |r| {
+        let mut lines = vec![format!(
+            "losses: D real {:.6}, D fake {:.6}, G {:.6} (D(x) {:.4}, D(G(z)) {:.4})",
+            r.err_d_real, r.err_d_fake, r.err_g, r.d_real, r.d_fake
+        )];
+        lines.extend(r.written.iter().map(|p| format!("wrote {}", p.display())));
+        lines
     });
     Ok(())
 }

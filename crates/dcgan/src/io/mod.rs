@@ -8,4 +8,4 @@ pub mod torch;
 pub mod torchscript;
 
 pub use atomic::atomic_write;
-pub use named::{HostTensor, TensorMap, load_named, named_tensors};
+pub use named::{HostTensor, TensorMap, load_named, named_grads, named_tensors};

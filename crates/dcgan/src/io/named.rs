@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 
 use crate::error::{Error, Result};
@@ -62,6 +63,39 @@ impl ModuleVisitor for Collect {
 pub fn named_tensors<M: Module>(module: &M) -> TensorMap {
     let mut c = Collect {
         path: vec![],
+        out: TensorMap::new(),
+    };
+    module.visit(&mut c);
+    c.out
+}
+
+struct CollectGrads<'a> {
+    path: Vec<String>,
+    grads: &'a GradientsParams,
+    out: TensorMap,
+}
+
+impl ModuleVisitor for CollectGrads<'_> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            self.out
+                .insert(self.path.join("."), HostTensor::from_tensor(&g));
+        }
+    }
+}
+
+/// The gradient of every parameter of `module` that has one in `grads`, by the same paths as
+/// [`named_tensors`] (running statistics have none).
+pub fn named_grads<M: Module>(module: &M, grads: &GradientsParams) -> TensorMap {
+    let mut c = CollectGrads {
+        path: vec![],
+        grads,
         out: TensorMap::new(),
     };
     module.visit(&mut c);

@@ -39,16 +39,16 @@ fn scalar(t: Tensor<1>) -> f32 {
     t.into_scalar::<f32>()
 }
 
-/// The D half-step. Objective (paper eq. 1, D's side): maximise log D(x) + log(1 − D(G(z))),
-/// i.e. minimise BCE(D(x), 1) + BCE(D(G(z)), 0). Real and fake go through D as two batches, so
-/// BatchNorm normalises each with its own statistics, as in the reference code.
-pub fn discriminator_step(
-    d: Discriminator,
-    opt: &mut Adam,
+/// The D half-step's gradients. Objective (paper eq. 1, D's side): maximise
+/// log D(x) + log(1 − D(G(z))), i.e. minimise BCE(D(x), 1) + BCE(D(G(z)), 0). Real and fake go
+/// through D as two batches, so BatchNorm normalises each with its own statistics, as in the
+/// reference code. Fills the D fields of `stats`.
+pub fn discriminator_grads(
+    d: &Discriminator,
     real: Tensor<4>,
     fake_detached: Tensor<4>,
     stats: &mut StepStats,
-) -> Discriminator {
+) -> GradientsParams {
     let logit_real = d.forward(real, BnMode::Train);
     let logit_fake = d.forward(fake_detached, BnMode::Train);
     stats.d_real = scalar(sigmoid(logit_real.clone().detach()).mean());
@@ -56,17 +56,46 @@ pub fn discriminator_step(
     let loss_real = bce_with_logits(logit_real, true);
     let loss_fake = bce_with_logits(logit_fake, false);
     let loss = loss_real.clone().add(loss_fake.clone());
-    let mut grads = GradientsParams::from_grads(loss.backward(), &d);
+    let grads = GradientsParams::from_grads(loss.backward(), d);
     stats.loss_d_real = scalar(loss_real.detach());
     stats.loss_d_fake = scalar(loss_fake.detach());
     stats.loss_d = scalar(loss.detach());
+    grads
+}
+
+/// The D half-step: its gradients (above), then Adam.
+pub fn discriminator_step(
+    d: Discriminator,
+    opt: &mut Adam,
+    real: Tensor<4>,
+    fake_detached: Tensor<4>,
+    stats: &mut StepStats,
+) -> Discriminator {
+    let mut grads = discriminator_grads(&d, real, fake_detached, stats);
     opt.update(d, &mut grads)
 }
 
-/// The G half-step. Objective (the non-saturating loss the paper's code uses): maximise
-/// log D(G(z)), i.e. minimise BCE(D(G(z)), 1), with D held fixed. D's weights are marked as not
-/// requiring gradients for this pass, so no D weight gradient is computed; D stays in training
-/// mode, so its BatchNorm uses (and updates) batch statistics, as in the reference code.
+/// The G half-step's gradients. Objective (the non-saturating loss the paper's code uses):
+/// maximise log D(G(z)), i.e. minimise BCE(D(G(z)), 1), with D held fixed. D's weights are
+/// marked as not requiring gradients for this pass, so no D weight gradient is computed; D stays
+/// in training mode, so its BatchNorm uses (and updates) batch statistics, as in the reference
+/// code. `fake` is G(z) with its graph. Fills `stats.d_fake_after` and `stats.loss_g`.
+pub fn generator_grads(
+    g: &Generator,
+    d: &Discriminator,
+    fake: Tensor<4>,
+    stats: &mut StepStats,
+) -> GradientsParams {
+    let d_fixed = d.clone().no_grad();
+    let logit = d_fixed.forward(fake, BnMode::Train);
+    stats.d_fake_after = scalar(sigmoid(logit.clone().detach()).mean());
+    let loss = bce_with_logits(logit, true);
+    let grads = GradientsParams::from_grads(loss.backward(), g);
+    stats.loss_g = scalar(loss.detach());
+    grads
+}
+
+/// The G half-step: its gradients (above) through the updated D, then Adam.
 pub fn generator_step(
     g: Generator,
     opt: &mut Adam,
@@ -74,13 +103,24 @@ pub fn generator_step(
     fake: Tensor<4>,
     stats: &mut StepStats,
 ) -> Generator {
-    let d_fixed = d.clone().no_grad();
-    let logit = d_fixed.forward(fake, BnMode::Train);
-    stats.d_fake_after = scalar(sigmoid(logit.clone().detach()).mean());
-    let loss = bce_with_logits(logit, true);
-    let mut grads = GradientsParams::from_grads(loss.backward(), &g);
-    stats.loss_g = scalar(loss.detach());
+    let mut grads = generator_grads(&g, d, fake, stats);
     opt.update(g, &mut grads)
+}
+
+/// Both half-steps' gradients at the current weights, with no optimizer step between them:
+/// D's objective on the real batch and G(z) detached, then G's objective through the same D on
+/// the same fake batch. Both networks in training mode. Returns (D's, G's, the measurements).
+pub fn gradients(
+    g: &Generator,
+    d: &Discriminator,
+    real: Tensor<4>,
+    z: Tensor<2>,
+) -> (GradientsParams, GradientsParams, StepStats) {
+    let mut stats = StepStats::default();
+    let fake = g.forward(z, BnMode::Train);
+    let grads_d = discriminator_grads(d, real, fake.clone().detach(), &mut stats);
+    let grads_g = generator_grads(g, d, fake, &mut stats);
+    (grads_d, grads_g, stats)
 }
 
 /// G, D and their optimisers.
