@@ -215,9 +215,16 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     let a = stripes(&dir.path().join("a"), 4, 1);
     let b = stripes(&dir.path().join("b"), 4, 7);
     let stats = dir.path().join("a.npz");
+    // The statistics cache goes to CACHE_DIR/fid-stats: a fresh one, the weights named.
+    let cache = dir.path().join("cache");
+    let (cache_s, weights_s) = (cache.to_str().unwrap(), weights.to_str().unwrap());
     let fid = |args: &[&str]| -> serde_json::Value {
         let mut all = vec![
+            "--cache-dir",
+            cache_s,
             "fid",
+            "--weights",
+            weights_s,
             "--json",
             "--kid-subset-size",
             "4",
@@ -232,8 +239,24 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
     let same = fid(&[a_s, a_s]);
     assert!(same["fid"].as_f64().unwrap().abs() < 1e-2, "{same}");
+    // The second side is the first's set: its statistics were just cached.
+    assert_eq!(
+        (&same["a"]["from_cache"], &same["b"]["from_cache"]),
+        (&false.into(), &true.into())
+    );
     let ab = fid(&[a_s, b_s, "--save-stats", stats.to_str().unwrap()]);
     assert_eq!(ab["a"]["n"], 8);
+    assert_eq!(
+        (&ab["a"]["from_cache"], &ab["b"]["from_cache"]),
+        (&true.into(), &false.into())
+    );
+    // Again: no Inception pass at all, the same numbers to the bit.
+    let again = fid(&[a_s, b_s]);
+    assert_eq!(again["b"]["from_cache"], true);
+    assert_eq!(again["fid"], ab["fid"]);
+    assert_eq!(again["kid"], ab["kid"]);
+    let entries = std::fs::read_dir(cache.join("fid-stats")).unwrap().count();
+    assert_eq!(entries, 4, "two sets, statistics and features each");
     assert!(ab["fid"].as_f64().unwrap() > 1.0, "{ab}");
     assert!(ab["kid"]["mean"].is_number());
     let from_stats = fid(&[stats.to_str().unwrap(), b_s]);
@@ -246,4 +269,12 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
         from_stats["kid"].is_null(),
         "KID needs features on both sides"
     );
+    // A changed image is another data set; --no-stats-cache reads nothing.
+    std::fs::copy(a.join("h/000.png"), b.join("h/000.png")).unwrap();
+    let changed = fid(&[a_s, b_s]);
+    assert_eq!(changed["b"]["from_cache"], false);
+    assert_ne!(changed["fid"], ab["fid"]);
+    let fresh = fid(&[a_s, b_s, "--no-stats-cache"]);
+    assert_eq!(fresh["a"]["from_cache"], false);
+    assert_eq!(fresh["fid"], changed["fid"]);
 }

@@ -36,6 +36,12 @@ pub struct FidArgs {
     /// Write the real (or first) set's statistics to this `.npz` for reuse as a set.
     #[arg(long)]
     pub save_stats: Option<PathBuf>,
+    /// Compute the real images' statistics even if CACHE_DIR/fid-stats holds them, and keep
+    /// nothing there. (The cache is keyed by the images' names and sampled pixels, the image
+    /// size, --n, --seed and the weights; an image edited in place under the same name may go
+    /// unnoticed.)
+    #[arg(long)]
+    pub no_stats_cache: bool,
     /// KID: number of random subsets (0: no KID).
     #[arg(long, default_value_t = FidConfig::default().kid_subsets)]
     pub kid_subsets: usize,
@@ -84,6 +90,7 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         image_size: a.image_size,
         weights: a.weights.unwrap_or_else(|| ui.locations.fid_weights()),
         save_stats: a.save_stats,
+        stats_cache: (!a.no_stats_cache).then(|| ui.locations.cache.join("fid-stats")),
         kid_subsets: a.kid_subsets,
         kid_subset_size: a.kid_subset_size,
         batch_size: a.batch_size,
@@ -93,8 +100,18 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
     let r = fid::run(config, ui)?;
     ui.report(&r, a.json.json, |r| {
         let mut lines = vec![
-            format!("A: {} ({} images)", r.a.what, r.a.n),
-            format!("B: {} ({} images)", r.b.what, r.b.n),
+            format!(
+                "A: {} ({} images{})",
+                r.a.what,
+                r.a.n,
+                cached(r.a.from_cache)
+            ),
+            format!(
+                "B: {} ({} images{})",
+                r.b.what,
+                r.b.n,
+                cached(r.b.from_cache)
+            ),
             format!("FID {:.3}", r.fid),
         ];
         lines.push(match &r.kid {
@@ -116,4 +133,12 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         lines
     });
     Ok(())
+}
+
+fn cached(from_cache: bool) -> &'static str {
+    if from_cache {
+        ", statistics from the cache"
+    } else {
+        ""
+    }
 }

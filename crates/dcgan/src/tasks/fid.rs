@@ -11,6 +11,7 @@ use crate::data::Dataset;
 use crate::device::Device;
 use crate::eval::fid::{self, Kid, Stats};
 use crate::eval::inception::{FEATURES, Inception};
+use crate::progress::Event;
 use crate::rng::Stream;
 use crate::{Error, Result};
 
@@ -36,6 +37,11 @@ pub struct FidConfig {
     pub weights: PathBuf,
     /// Write the first set's statistics (the real images' for a generator) to this `.npz`.
     pub save_stats: Option<PathBuf>,
+    /// A folder where the statistics and features of real image sets are kept, keyed by the
+    /// data's content and everything else that shapes them (see [`cache_key`]), so that the next
+    /// FID against the same data costs only the generated side. `None`: nothing is kept (the
+    /// CLI passes `CACHE_DIR/fid-stats` unless `--no-stats-cache`).
+    pub stats_cache: Option<PathBuf>,
     /// 100 KID subsets of 1000: the protocol of Bińkowski et al.; 0 subsets: no KID.
     pub kid_subsets: usize,
     pub kid_subset_size: usize,
@@ -57,6 +63,7 @@ impl Default for FidConfig {
             image_size: None,
             weights: PathBuf::new(),
             save_stats: None,
+            stats_cache: None,
             kid_subsets: 100,
             kid_subset_size: 1000,
             batch_size: 50,
@@ -105,6 +112,8 @@ impl FidConfig {
 pub struct SetReport {
     pub what: String,
     pub n: usize,
+    /// Its statistics and features came from the cache (no Inception pass).
+    pub from_cache: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -146,6 +155,7 @@ fn stats_side(source: &str) -> Result<Option<Side>> {
         report: SetReport {
             what: format!("statistics {source}"),
             n: stats.n,
+            from_cache: false,
         },
         stats,
         features: None,
@@ -165,6 +175,28 @@ fn images_side(
         Some(s) => s,
         None => fid::natural_size(ds.as_ref())?,
     };
+    let what = format!("{} at {size}×{size}", ds.describe());
+    let entry = match &c.stats_cache {
+        Some(dir) => Some(CacheEntry::new(dir, &cache_key(ds.as_ref(), size, c)?)),
+        None => None,
+    };
+    if let Some(entry) = &entry
+        && let Some((stats, features)) = entry.load(events)
+    {
+        events.info(format!(
+            "{source}: statistics from the cache ({})",
+            entry.stats.display()
+        ));
+        return Ok(Side {
+            report: SetReport {
+                what,
+                n: stats.n,
+                from_cache: true,
+            },
+            stats,
+            features: Some(features),
+        });
+    }
     let (n, feats) = fid::dataset_features(
         net,
         ds.clone(),
@@ -176,14 +208,112 @@ fn images_side(
         events,
         source,
     )?;
+    let stats = Stats::from_features(&feats, FEATURES)?;
+    if let Some(entry) = &entry {
+        entry.store(&stats, &feats, events);
+    }
     Ok(Side {
         report: SetReport {
-            what: format!("{} at {size}×{size}", ds.describe()),
+            what,
             n,
+            from_cache: false,
         },
-        stats: Stats::from_features(&feats, FEATURES)?,
+        stats,
         features: Some(feats),
     })
+}
+
+/// The name a real set's statistics are cached under: a SHA-256 of everything that shapes them.
+/// The data: its fingerprint (item count and the pixels of 64 items spread over it) and every
+/// item's name, so an added, removed, renamed or re-ordered image, or an edit to a sampled one,
+/// gives another key (an image edited in place under the same name, outside the sample, does
+/// not: `--no-stats-cache`). The preparation: the side the images are prepared at, how many
+/// are drawn and from which seed. The network: the weight file's length and first MiB. And a
+/// version of this pipeline, raised whenever preprocessing or the network's port changes.
+pub fn cache_key(ds: &dyn Dataset, size: usize, c: &FidConfig) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut h = Sha256::new();
+    h.update(b"dcgan fid statistics, pipeline 1\n");
+    h.update(serde_json::to_vec(&crate::data::Fingerprint::of(ds)).expect("plain data"));
+    for i in 0..ds.len() {
+        h.update(ds.name(i).as_bytes());
+        h.update(b"\n");
+    }
+    h.update(format!("size {size}, n {}, seed {}\n", c.n, c.seed).as_bytes());
+    let mut head = Vec::new();
+    let file = std::fs::File::open(&c.weights).map_err(|e| Error::io(&c.weights, e))?;
+    let len = file.metadata().map_err(|e| Error::io(&c.weights, e))?.len();
+    file.take(1 << 20)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(&c.weights, e))?;
+    h.update(len.to_le_bytes());
+    h.update(&head);
+    Ok(h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// A cached set: `KEY.npz` (μ, Σ, n, the layout `--save-stats` writes) and
+/// `KEY.features.npy` (n × 2048 float32, for KID).
+struct CacheEntry {
+    stats: PathBuf,
+    features: PathBuf,
+}
+
+impl CacheEntry {
+    fn new(dir: &Path, key: &str) -> Self {
+        Self {
+            stats: dir.join(format!("{key}.npz")),
+            features: dir.join(format!("{key}.features.npy")),
+        }
+    }
+
+    /// The cached statistics and features, if both are there and agree; a damaged entry is a
+    /// warning and a fresh computation, never a failed run.
+    fn load(&self, events: &mut dyn Events) -> Option<(Stats, Vec<f32>)> {
+        if !self.stats.is_file() || !self.features.is_file() {
+            return None;
+        }
+        let read = || -> Result<(Stats, Vec<f32>)> {
+            let stats = Stats::load_npz(&self.stats)?;
+            let f = crate::io::npy::read(&self.features)?;
+            if f.shape != [stats.n, FEATURES] || stats.dim != FEATURES {
+                return Err(Error::format(
+                    &self.features,
+                    format!("has shape {:?} beside {} statistics", f.shape, stats.n),
+                ));
+            }
+            Ok((stats, f.data))
+        };
+        match read() {
+            Ok(x) => Some(x),
+            Err(e) => {
+                events.emit(Event::Warning(format!(
+                    "cached FID statistics unusable, computing them again: {e}"
+                )));
+                None
+            }
+        }
+    }
+
+    /// Keeps a set's statistics and features (atomic writes); a cache that cannot be written is
+    /// a warning, not a failed run.
+    fn store(&self, stats: &Stats, features: &[f32], events: &mut dyn Events) {
+        let write = || -> Result<()> {
+            super::make_parent(&self.stats)?;
+            let shape = vec![features.len() / FEATURES, FEATURES];
+            crate::io::npy::write(
+                &self.features,
+                &crate::io::HostTensor::new(shape, features.to_vec()),
+            )?;
+            stats.save_npz(&self.stats)
+        };
+        if let Err(e) = write() {
+            events.emit(Event::Warning(format!("FID statistics not cached: {e}")));
+        }
+    }
 }
 
 pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
@@ -219,6 +349,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                 report: SetReport {
                     what: format!("{} images of {}", c.n, checkpoint.display()),
                     n: c.n,
+                    from_cache: false,
                 },
                 stats: Stats::from_features(&feats, FEATURES)?,
                 features: Some(feats),
