@@ -39,9 +39,10 @@ impl SvhnMat {
                 "no variable X (SVHN files hold images X and labels y)",
             )
         })?;
+        // An image with a zero side is no image (found by fuzzing: the transform divided by it).
         let (height, width, count) = match x.size().as_slice() {
-            [h, w, 3, n] => (*h, *w, *n),
-            [h, w, 3] => (*h, *w, 1),
+            [h, w, 3, n] if *h > 0 && *w > 0 => (*h, *w, *n),
+            [h, w, 3] if *h > 0 && *w > 0 => (*h, *w, 1),
             other => {
                 return Err(Error::format(
                     path,
