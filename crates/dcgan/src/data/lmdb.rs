@@ -16,9 +16,8 @@
 //! for LSUN's 3 million bedrooms); values are read from the file a batch at a time.
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use image::{DynamicImage, ImageReader};
 
@@ -55,9 +54,7 @@ enum Value {
 pub struct Lmdb {
     dir: PathBuf,
     data: PathBuf,
-    /// One handle for every reader: a value is one read from the page cache, far shorter than
-    /// its decode, so the lock costs nothing measurable and keeps the code portable.
-    file: Mutex<File>,
+    file: DataFile,
     page_size: usize,
     keys: Vec<u8>,
     /// `keys[key_ends[i]..key_ends[i + 1]]` is item i's key.
@@ -115,20 +112,23 @@ impl Lmdb {
         let data = dir.join("data.mdb");
         let file = File::open(&data).map_err(|e| Error::io(&data, e))?;
         let file_len = file.metadata().map_err(|e| Error::io(&data, e))?.len();
+        let file = DataFile::new(file);
         let bad =
             |why: String| Error::format(&data, format!("not a readable LMDB database ({why})"));
 
         // Page 0's meta gives the page size; page 1 holds the other meta. LMDB commits
         // alternate between the two, so the newer valid one is the database.
         let mut head = vec![0u8; PAGE_HEADER + 136];
-        read_at(&file, 0, &mut head).map_err(|_| bad(format!("{file_len} bytes, too short")))?;
+        file.read_at(0, &mut head)
+            .map_err(|_| bad(format!("{file_len} bytes, too short")))?;
         let first =
             parse_meta(&head).ok_or_else(|| bad("no LMDB meta page at the start".into()))?;
         let page_size = first.page_size;
         if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
             return Err(bad(format!("page size {page_size}")));
         }
-        let second = read_at(&file, page_size as u64, &mut head)
+        let second = file
+            .read_at(page_size as u64, &mut head)
             .ok()
             .and_then(|()| parse_meta(&head))
             .filter(|m| m.page_size == page_size);
@@ -155,7 +155,7 @@ impl Lmdb {
         let mut db = Self {
             dir: dir.to_path_buf(),
             data: data.clone(),
-            file: Mutex::new(file),
+            file,
             page_size,
             keys: Vec::new(),
             key_ends: vec![0],
@@ -192,7 +192,8 @@ impl Lmdb {
             budget = budget
                 .checked_sub(1)
                 .ok_or("the tree reaches a page twice")?;
-            read_at(&self.file.lock().unwrap(), number * psize as u64, &mut page)
+            self.file
+                .read_at(number * psize as u64, &mut page)
                 .map_err(|e| format!("page {number}: {e}"))?;
             let leaf = level + 1 == meta.depth;
             let (flags, nodes) = page_nodes(&page, number)?;
@@ -281,17 +282,19 @@ impl Lmdb {
     /// The stored (encoded) bytes of item `i`.
     pub fn raw(&self, i: usize) -> std::result::Result<Vec<u8>, ItemError> {
         let fail = |e: String| self.item_error(i, format!("{}: {e}", self.data.display()));
-        let file = self.file.lock().unwrap();
         match self.values[i] {
             Value::Inline { at, len } => {
                 let mut bytes = vec![0u8; len as usize];
-                read_at(&file, at, &mut bytes).map_err(|e| fail(e.to_string()))?;
+                self.file
+                    .read_at(at, &mut bytes)
+                    .map_err(|e| fail(e.to_string()))?;
                 Ok(bytes)
             }
             Value::Overflow { page, len } => {
                 // The overflow page's header must say it is one, of this number, long enough.
                 let mut bytes = vec![0u8; PAGE_HEADER + len as usize];
-                read_at(&file, page * self.page_size as u64, &mut bytes)
+                self.file
+                    .read_at(page * self.page_size as u64, &mut bytes)
                     .map_err(|e| fail(e.to_string()))?;
                 let count = u32_at(&bytes, 12) as u64 * self.page_size as u64;
                 if u64_at(&bytes, 0) != page
@@ -334,19 +337,47 @@ fn page_nodes(page: &[u8], number: u64) -> std::result::Result<(u16, Vec<usize>)
     Ok((flags, nodes))
 }
 
-/// Reads exactly `buf.len()` bytes at `offset`; past the end is an error.
-fn read_at(mut file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            std::io::Error::other(format!(
-                "{} bytes at offset {offset} run past the end of the file",
-                buf.len()
-            ))
-        } else {
-            e
-        }
-    })
+/// `data.mdb`, read at explicit offsets by any number of loader threads at once: positional
+/// reads on Unix (no shared cursor, so no lock), elsewhere one handle behind a lock.
+struct DataFile {
+    #[cfg(unix)]
+    file: File,
+    #[cfg(not(unix))]
+    file: std::sync::Mutex<File>,
+}
+
+impl DataFile {
+    fn new(file: File) -> Self {
+        #[cfg(not(unix))]
+        let file = std::sync::Mutex::new(file);
+        Self { file }
+    }
+
+    /// Reads exactly `buf.len()` bytes at `offset`; past the end is an error.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        #[cfg(unix)]
+        let read = {
+            use std::os::unix::fs::FileExt;
+            self.file.read_exact_at(buf, offset)
+        };
+        #[cfg(not(unix))]
+        let read = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = self.file.lock().unwrap();
+            file.seek(SeekFrom::Start(offset))
+                .and_then(|_| file.read_exact(buf))
+        };
+        read.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                std::io::Error::other(format!(
+                    "{} bytes at offset {offset} run past the end of the file",
+                    buf.len()
+                ))
+            } else {
+                e
+            }
+        })
+    }
 }
 
 impl Dataset for Lmdb {
