@@ -253,11 +253,7 @@ impl Fingerprint {
                     }
                     Err(e) => h.update(format!("unreadable: {}", e.message).as_bytes()),
                 }
-                let hex: String = h.finalize()[..8]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                (i, hex)
+                (i, crate::io::hex(&h.finalize()[..8]))
             })
             .collect();
         Self { items: n, samples }

@@ -163,11 +163,7 @@ pub fn content_sha256(bytes: &[u8]) -> std::io::Result<String> {
     } else {
         hasher.update(bytes);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::io::hex(&hasher.finalize()))
 }
 
 /// Make sure `dir` holds the set's files, downloading the missing ones from `bases`, tried in

@@ -249,10 +249,7 @@ pub fn cache_key(ds: &dyn Dataset, size: usize, c: &FidConfig) -> Result<String>
         .map_err(|e| Error::io(&c.weights, e))?;
     h.update(len.to_le_bytes());
     h.update(&head);
-    Ok(h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::io::hex(&h.finalize()[..16]))
 }
 
 /// A cached set: `KEY.npz` (μ, Σ, n, the layout `--save-stats` writes) and
