@@ -209,19 +209,82 @@ fn zero_byte_images_and_decompression_bombs_are_counted_skips() {
 }
 
 /// `data dedup` on a folder with exact and near copies: a report whose groups hold the copies,
-/// `kept.txt`, a picture; `train --exclude` then trains on the kept images only.
+/// `kept.txt`, a picture, in both modes; `train --exclude` then trains on the kept images only.
+/// `n` photograph-like 32×32 images in `dir/images/{a,b}`: random 4×4 colour fields, smoothly
+/// resized, so no two look alike (the gradients of `image_folder` differ by a shift only).
+fn textured_folder(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    let root = dir.join("images");
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 56) as u8
+    };
+    for i in 0..n {
+        let class = if i % 2 == 0 { "a" } else { "b" };
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        let small = image::RgbImage::from_fn(4, 4, |_, _| image::Rgb([next(), next(), next()]));
+        image::imageops::resize(&small, 32, 32, image::imageops::FilterType::Triangle)
+            .save(root.join(class).join(format!("{i:04}.png")))
+            .unwrap();
+    }
+    root
+}
+
 #[test]
 fn dedup_finds_copies_and_train_excludes_them() {
     let dir = tempfile::tempdir().unwrap();
-    let data = image_folder(dir.path(), 60, 32);
-    // Three byte-identical copies under other names, and one re-encoded as JPEG.
-    for (src, dst) in [
+    let data = textured_folder(dir.path(), 60);
+    // Three byte-identical copies under other names.
+    let identical = [
         ("a/0000.png", "a/copy-0000.png"),
         ("b/0001.png", "b/copy-0001.png"),
         ("a/0002.png", "b/copy-0002.png"),
-    ] {
+    ];
+    for (src, dst) in identical {
         std::fs::copy(data.join(src), data.join(dst)).unwrap();
     }
+    // A paper-mode run: identical images have identical codes.
+    let paper = dir.path().join("dedup-paper");
+    let o = run(&[
+        "data",
+        "dedup",
+        data.to_str().unwrap(),
+        "--out",
+        paper.to_str().unwrap(),
+        "--mode",
+        "paper",
+        "--epochs",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(paper.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        (report["images"].as_u64(), report["mode"].as_str()),
+        (Some(63), Some("paper"))
+    );
+    assert_eq!(report["code_bits"], 128);
+    let grouped = |report: &serde_json::Value, orig: &str, copy: &str| {
+        report["groups"].as_array().unwrap().iter().any(|g| {
+            let names = g["names"].to_string();
+            names.contains(orig) && names.contains(copy)
+        })
+    };
+    for (orig, copy) in identical {
+        assert!(
+            grouped(&report, orig, copy),
+            "{orig} and {copy} not grouped: {report}"
+        );
+    }
+
+    // The default near-duplicate search also finds a brightened copy (with 64 validation
+    // copies, precision 0.99 cannot be measured: one false pair in 64 is 0.984).
+    let img = image::open(data.join("a/0006.png")).unwrap();
+    img.brighten(10)
+        .save(data.join("b/bright-0006.png"))
+        .unwrap();
     let out = dir.path().join("dedup");
     let o = run(&[
         "data",
@@ -229,32 +292,51 @@ fn dedup_finds_copies_and_train_excludes_them() {
         data.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-        "--epochs",
-        "3",
+        "--precision",
+        "0.95",
+        "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(summary["mode"], "near");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["images"], 63);
-    assert_eq!(report["code_bits"], 128);
-    // Identical images have identical codes: every copy shares a group with its original.
-    let groups = report["groups"].as_array().unwrap();
-    for (orig, copy) in [
-        ("a/0000.png", "a/copy-0000.png"),
-        ("b/0001.png", "b/copy-0001.png"),
-        ("a/0002.png", "b/copy-0002.png"),
-    ] {
-        let together = groups.iter().any(|g| {
-            let names = g["names"].to_string();
-            names.contains(orig) && names.contains(copy)
-        });
-        assert!(together, "{orig} and {copy} not grouped: {groups:?}");
+    assert_eq!(
+        (report["images"].as_u64(), report["mode"].as_str()),
+        (Some(64), Some("near"))
+    );
+    let cal = &report["calibration"];
+    assert_eq!(cal["copies"], 64);
+    assert_eq!(summary["threshold"], cal["threshold"]);
+    for (orig, copy) in identical
+        .into_iter()
+        .chain([("a/0006.png", "b/bright-0006.png")])
+    {
+        assert!(
+            grouped(&report, orig, copy),
+            "{orig} and {copy} not grouped: {report}"
+        );
+    }
+    // Each group lists its members' similarity to the first, 1 for the first itself.
+    for g in report["groups"].as_array().unwrap() {
+        let s = g["similarity"].as_array().unwrap();
+        assert_eq!(s.len(), g["items"].as_array().unwrap().len());
+        assert_eq!(s[0], 1.0);
+        assert!(
+            s.iter()
+                .all(|v| v.as_f64().unwrap() >= cal["threshold"].as_f64().unwrap() - 1e-6)
+        );
     }
     let excluded = report["excluded"].as_array().unwrap().len();
-    assert!(excluded >= 3);
+    assert!(excluded >= 4);
     let kept = std::fs::read_to_string(out.join("kept.txt")).unwrap();
-    assert_eq!(kept.lines().count(), 63 - excluded);
-    assert!(out.join("groups.png").is_file());
+    assert_eq!(kept.lines().count(), 64 - excluded);
+    let fig = image::open(out.join("groups.png")).unwrap();
+    assert!(
+        fig.width() >= 2 * 64 && fig.height() >= 64,
+        "{:?}",
+        (fig.width(), fig.height())
+    );
 
     let run_dir = dir.path().join("run");
     let rp = out.join("report.json");
@@ -275,7 +357,7 @@ fn dedup_finds_copies_and_train_excludes_them() {
     assert!(
         stderr(&o).contains(&format!(
             "{} of them kept ({excluded} duplicates left out by",
-            63 - excluded
+            64 - excluded
         )),
         "{}",
         stderr(&o)
@@ -291,7 +373,7 @@ fn dedup_finds_copies_and_train_excludes_them() {
         "--exclude",
         rp.to_str().unwrap(),
     ]);
-    assert_clean_failure(&o, 2, "the report covers 63 images");
+    assert_clean_failure(&o, 2, "the report covers 64 images");
 }
 
 /// Files that cannot be opened: a dangling symlink, and (when not running as root, which reads

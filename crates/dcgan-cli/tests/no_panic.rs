@@ -497,6 +497,15 @@ fn cases(f: &Files) -> Vec<Case> {
         (vec!["--bits", "0"], "invalid code bits 0"),
         (vec!["--bits", "200"], "invalid code bits 200"),
         (vec!["--epochs", "0"], "invalid epochs 0"),
+        (
+            vec!["--mode", "fuzzy"],
+            "unknown mode 'fuzzy': use near or paper",
+        ),
+        (vec!["--precision", "0"], "invalid precision 0"),
+        (vec!["--precision", "1.5"], "invalid precision 1.5"),
+        (vec!["--precision", "NaN"], "invalid precision NaN"),
+        (vec!["--validation", "0"], "invalid validation 0"),
+        (vec!["--threshold", "0.5"], "invalid threshold 0.5"),
     ] {
         let mut a = vec!["data", "dedup", data.as_str(), "--out", out.as_str()];
         a.extend(extra.iter().copied());

@@ -89,6 +89,10 @@ pub enum Stream {
     DedupNoise { batch: u64 },
     /// De-duplication evaluation: which images are copied and how.
     DedupPlant,
+    /// Near-duplicate search: the validation copies its threshold is chosen on.
+    DedupCalibration,
+    /// Near-duplicate search: the random hyperplanes of its binary codes.
+    DedupProjection,
     /// `dcgan data preview`: the items shown.
     PreviewOrder,
     /// `dcgan bench`: the synthetic images and latents of step `step`.
@@ -124,6 +128,8 @@ impl Stream {
             FewLabelsDraw { .. } => (P::Evaluation, 1000, MANY),
             DedupInit => (P::Dedup, 0, 1),
             DedupPlant => (P::Dedup, 1, 1),
+            DedupCalibration => (P::Dedup, 2, 1),
+            DedupProjection => (P::Dedup, 3, 1),
             DedupOrder { .. } => (P::Dedup, 1 << 50, MANY),
             DedupNoise { .. } => (P::Dedup, 1 << 51, INDEX_LIMIT - (1 << 51)),
             PreviewOrder => (P::Tools, 0, 1),
@@ -187,6 +193,8 @@ impl Stream {
             DedupOrder { epoch: 0 },
             DedupNoise { batch: 0 },
             DedupPlant,
+            DedupCalibration,
+            DedupProjection,
             PreviewOrder,
             BenchInputs { step: 0 },
         ]

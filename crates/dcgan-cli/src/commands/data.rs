@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use dcgan::Result;
 use dcgan::data::dedup::ALTERATIONS;
 use dcgan::tasks::data::{
-    self, Autoencoder, DedupConfig, DedupEvalConfig, ExportConfig, InfoConfig, PreviewConfig,
+    self, Autoencoder, DedupConfig, DedupEvalConfig, ExportConfig, InfoConfig, Mode, NearSearch,
+    PreviewConfig,
 };
 
 use super::common::JsonArg;
@@ -21,18 +22,36 @@ pub enum DataCommand {
     Preview(PreviewArgs),
     /// Write the items to a folder (an LMDB's stored bytes as they are).
     Export(ExportArgs),
-    /// Find near-duplicates with the paper's autoencoder hashing (§4.1.1).
+    /// Find near-duplicates (resized, re-compressed, cropped, brightened copies), or with
+    /// `--mode paper` the paper's autoencoder hashing (§4.1.1).
     Dedup(DedupArgs),
     /// Measure de-duplication on a data set with planted near-duplicates, against a perceptual hash.
     DedupEval(DedupEvalArgs),
 }
 
 #[derive(Args)]
+pub struct ModeArgs {
+    /// near: lined-up thumbnails with a threshold chosen for --precision; paper: equal 128-bit
+    /// autoencoder codes (§4.1.1).
+    #[arg(long, default_value_t = Mode::Near)]
+    pub mode: Mode,
+    /// Near mode: the share of flagged pairs that must be right, measured on validation copies.
+    #[arg(long, default_value_t = NearSearch::default().precision)]
+    pub precision: f64,
+    /// Near mode: validation copies planted to choose the threshold.
+    #[arg(long, default_value_t = NearSearch::default().validation)]
+    pub validation: usize,
+    /// Near mode: a fixed similarity threshold (0.9 to 1) instead of a chosen one.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+}
+
+#[derive(Args)]
 pub struct AutoencoderArgs {
-    /// Autoencoder training epochs.
+    /// Paper mode: autoencoder training epochs.
     #[arg(long, default_value_t = Autoencoder::default().epochs)]
     pub epochs: usize,
-    /// Code bits (the paper: 128).
+    /// Paper mode: code bits (the paper: 128).
     #[arg(long, default_value_t = Autoencoder::default().bits)]
     pub bits: usize,
     #[arg(long, default_value_t = Autoencoder::default().seed)]
@@ -47,6 +66,15 @@ impl AutoencoderArgs {
             seed: self.seed,
         }
     }
+
+    fn near(&self, m: &ModeArgs) -> NearSearch {
+        NearSearch {
+            precision: m.precision,
+            validation: m.validation,
+            threshold: m.threshold,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -55,6 +83,8 @@ pub struct DedupArgs {
     /// Folder for report.json, groups.png and kept.txt.
     #[arg(long)]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub mode: ModeArgs,
     #[command(flatten)]
     pub autoencoder: AutoencoderArgs,
     /// Groups shown in groups.png.
@@ -74,7 +104,15 @@ pub struct DedupEvalArgs {
     #[arg(long, default_value_t = usize::MAX)]
     pub limit: usize,
     #[command(flatten)]
+    pub mode: ModeArgs,
+    #[command(flatten)]
     pub autoencoder: AutoencoderArgs,
+    /// A folder for report.json, unplanted.png (flagged pairs not planted) and missed.png.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Rows of those pictures.
+    #[arg(long, default_value_t = DedupEvalConfig::default().show)]
+    pub show: usize,
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -174,15 +212,20 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
             let config = DedupConfig {
                 data: ui.data(&a.data)?,
                 out: a.out,
+                mode: a.mode.mode,
+                near: a.autoencoder.near(&a.mode),
                 autoencoder: a.autoencoder.config(),
                 show: a.show,
             };
             let r = data::dedup(config, ui)?;
             ui.report(&r, a.json.json, |r| {
                 vec![format!(
-                    "{} images, {} duplicate groups, {} images excluded; wrote {}, {}{}",
+                    "{} images, {} duplicate groups{}, {} images excluded; wrote {}, {}{}",
                     r.images,
                     r.groups,
+                    r.threshold
+                        .map(|t| format!(" (similarity at least {t:.4})"))
+                        .unwrap_or_default(),
                     r.excluded,
                     r.report.display(),
                     r.kept.display(),
@@ -198,31 +241,45 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
                 data: ui.data(&a.data)?,
                 plant: a.plant,
                 limit: a.limit,
+                mode: a.mode.mode,
+                near: a.autoencoder.near(&a.mode),
                 autoencoder: a.autoencoder.config(),
+                out: a.out,
+                show: a.show,
             };
             let r = data::dedup_eval(config, ui)?;
             ui.report(&r, a.json.json, |r| {
                 let mut lines = vec![format!("{} ({} images)", r.data, r.images)];
+                if let Some(c) = &r.calibration {
+                    lines.push(format!(
+                        "threshold {:.4}, chosen on {} validation copies for precision {} (there: recall {:.3}, precision {:.3})",
+                        c.threshold, c.copies, c.target_precision, c.recall, c.precision
+                    ));
+                }
+                let name = match r.mode {
+                    Mode::Near => "near-duplicate search",
+                    Mode::Paper => "autoencoder, equal codes",
+                };
                 for (name, s, secs) in [
-                    ("autoencoder, 128-bit codes", &r.autoencoder, r.autoencoder_seconds),
-                    ("perceptual hash, 64 bits", &r.phash, r.phash_seconds),
+                    (name, &r.method, r.method_seconds),
+                    ("perceptual hash, equal", &r.phash, r.phash_seconds),
                 ] {
                     lines.push(format!(
-                        "{name:<28} recall {:.3} ({}/{} planted pairs)  flagged pairs {}  of which not planted {} ({:.4})  unplanted images flagged {:.4}  [{secs:.0} s]",
+                        "{name:<24} recall {:.3} ({}/{} planted pairs)  flagged pairs {}, not planted {}: precision {:.3}, with a copy in them {:.3}  [{secs:.0} s]",
                         s.recall,
                         s.found,
                         s.planted_pairs,
                         s.flagged_pairs,
                         s.false_pairs,
-                        s.false_positive_share,
-                        s.unplanted_flagged_rate
+                        s.precision,
+                        s.copy_precision,
                     ));
                     let by: Vec<String> = ALTERATIONS
                         .iter()
                         .zip(s.recall_by_alteration)
                         .map(|(k, r)| format!("{k} {r:.3}"))
                         .collect();
-                    lines.push(format!("{:<28} recall by alteration: {}", "", by.join(", ")));
+                    lines.push(format!("{:<24} recall by alteration: {}", "", by.join(", ")));
                 }
                 lines
             });

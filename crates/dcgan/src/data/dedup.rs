@@ -217,8 +217,16 @@ pub fn groups<K: std::hash::Hash + Eq>(codes: &[Option<K>]) -> Vec<Vec<usize>> {
 pub struct Report {
     pub source: String,
     pub images: usize,
+    /// "near" (the default search) or "paper" (equal autoencoder codes).
+    #[serde(default = "paper_mode")]
+    pub mode: String,
     pub code_bits: usize,
+    /// Paper mode: the autoencoder's reconstruction error (near mode: 0).
+    #[serde(default)]
     pub reconstruction_mse: f32,
+    /// Near mode: how the similarity threshold was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<super::neardup::Calibration>,
     /// Each group: item indices and names; the first of a group is kept.
     pub groups: Vec<Group>,
     /// Every item but the first of each group.
@@ -229,26 +237,43 @@ pub struct Report {
 pub struct Group {
     pub items: Vec<usize>,
     pub names: Vec<String>,
+    /// Near mode: each member's similarity to the first (1 for the first itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub similarity: Vec<f32>,
 }
 
+fn paper_mode() -> String {
+    "paper".into()
+}
+
+/// The report of `groups` of `ds`; `similarity(i, j)` (near mode) fills each group's
+/// similarities to its first member.
 pub fn report(
     source: &str,
     ds: &dyn Dataset,
-    code_bits: usize,
-    mse: f32,
     groups: &[Vec<usize>],
+    similarity: Option<&dyn Fn(usize, usize) -> f32>,
 ) -> Report {
     let excluded = groups.iter().flat_map(|g| g[1..].to_vec()).collect();
     Report {
         source: source.into(),
         images: ds.len(),
-        code_bits,
-        reconstruction_mse: mse,
+        mode: "paper".into(),
+        code_bits: 128,
+        reconstruction_mse: 0.0,
+        calibration: None,
         groups: groups
             .iter()
             .map(|g| Group {
                 items: g.clone(),
                 names: g.iter().map(|&i| ds.name(i)).collect(),
+                similarity: similarity
+                    .map(|f| {
+                        g.iter()
+                            .map(|&i| if i == g[0] { 1.0 } else { f(g[0], i) })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect(),
         excluded,
@@ -271,24 +296,49 @@ pub fn phash_codes(ds: &dyn Dataset) -> Vec<Option<Vec<u8>>> {
         .collect()
 }
 
-/// A data set plus near-duplicates planted in it, for measuring de-duplication: copy k of
-/// original `o` is one of: resized to half and back, JPEG re-compressed at quality 40, cropped
-/// by 2 pixels each side and resized back, brightened by 12 levels (in turn).
+/// A data set plus near-duplicates planted in it, for measuring de-duplication and choosing its
+/// threshold. Copies are appended after the base's items; each copies a different item among the
+/// base's first `originals`.
 pub struct Planted {
     base: Arc<dyn Dataset>,
     copies: Vec<(usize, DynamicImage)>,
 }
 
 impl Planted {
+    /// The evaluation copies: copy k of original `o` is, in turn, resized to half and back, JPEG
+    /// re-compressed at quality 30–40, cropped by 2 pixels each side and resized back, or
+    /// brightened by +10 / −10 levels (alternating). The JPEG qualities cycle through 30–40.
     pub fn new(base: Arc<dyn Dataset>, count: usize, seed: u64) -> Self {
         let order = rng::shuffled(Stream::DedupPlant, seed, base.len());
+        Self::with(base, &order, count, alter)
+    }
+
+    /// `count` validation copies of items among the base's first `originals`, each altered by
+    /// [`super::neardup::random_alteration`].
+    pub fn validation(base: Arc<dyn Dataset>, originals: usize, count: usize, seed: u64) -> Self {
+        let mut r = Stream::DedupCalibration.rng(seed);
+        let order = rng::shuffled(Stream::DedupCalibration, seed, originals.min(base.len()));
+        Self::with(base, &order, count, |img, _| {
+            super::neardup::random_alteration(img, &mut r)
+        })
+    }
+
+    fn with(
+        base: Arc<dyn Dataset>,
+        order: &[usize],
+        count: usize,
+        mut make: impl FnMut(&DynamicImage, usize) -> DynamicImage,
+    ) -> Self {
         let mut copies = Vec::new();
-        for &o in &order {
+        for &o in order {
             if copies.len() == count {
                 break;
             }
             let Ok(img) = base.get(o) else { continue };
-            copies.push((o, alter(&img, copies.len() % 4)));
+            if img.width() < 8 || img.height() < 8 {
+                continue;
+            }
+            copies.push((o, make(&img, copies.len())));
         }
         Self { base, copies }
     }
@@ -301,27 +351,30 @@ impl Planted {
             .map(|(k, (o, _))| (*o, self.base.len() + k))
             .collect()
     }
+
+    /// Items of the base.
+    pub fn base_len(&self) -> usize {
+        self.base.len()
+    }
+
+    /// The original of copy `item` (an index ≥ the base's length).
+    pub fn original(&self, item: usize) -> usize {
+        self.copies[item - self.base.len()].0
+    }
 }
 
-fn alter(img: &DynamicImage, kind: usize) -> DynamicImage {
+fn alter(img: &DynamicImage, k: usize) -> DynamicImage {
     use image::imageops::FilterType;
     let (w, h) = (img.width(), img.height());
-    match kind {
+    match k % 4 {
         0 => img
             .resize_exact(w / 2, h / 2, FilterType::Triangle)
             .resize_exact(w, h, FilterType::Triangle),
-        1 => {
-            let mut buf = Vec::new();
-            let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, 40);
-            img.to_rgb8()
-                .write_with_encoder(enc)
-                .expect("in-memory JPEG");
-            image::load_from_memory(&buf).expect("decodes")
-        }
+        1 => super::neardup::jpeg(img, 30 + ((k / 4) % 11) as u8),
         2 => img
             .crop_imm(2, 2, w - 4, h - 4)
             .resize_exact(w, h, FilterType::Triangle),
-        _ => img.brighten(12),
+        _ => img.brighten(if (k / 4).is_multiple_of(2) { 10 } else { -10 }),
     }
 }
 
@@ -351,16 +404,22 @@ impl Dataset for Planted {
     }
 }
 
-/// Recall of the planted pairs and the share of flagged pairs that are not planted ones.
+/// Recall of the planted pairs and the precision of the flagged pairs.
 #[derive(Serialize, Clone, Debug)]
 pub struct Scores {
     pub planted_pairs: usize,
     pub found: usize,
     pub recall: f64,
     pub flagged_pairs: usize,
+    /// Flagged pairs that are not planted ones (the data's own duplicates among them).
     pub false_pairs: usize,
     /// false_pairs / flagged_pairs.
     pub false_positive_share: f64,
+    /// found / flagged_pairs: every pair not planted counted as wrong.
+    pub precision: f64,
+    /// Of the flagged pairs with a planted copy in them, the share that are the copy and its
+    /// original (the data's own duplicates do not enter).
+    pub copy_precision: f64,
     /// Images not planted as copies or originals that land in some group, over all such images.
     pub unplanted_flagged_rate: f64,
     pub groups: usize,
@@ -371,58 +430,75 @@ pub struct Scores {
 /// The alterations, in the order planted copies cycle through them.
 pub const ALTERATIONS: [&str; 4] = [
     "resized to half and back",
-    "JPEG quality 40",
+    "JPEG quality 30-40",
     "cropped 2 px and resized",
-    "brightened by 12",
+    "brightness +/-10",
 ];
 
-pub fn score(groups: &[Vec<usize>], pairs: &[(usize, usize)], n: usize) -> Scores {
-    let mut group_of = vec![usize::MAX; n];
-    for (g, items) in groups.iter().enumerate() {
-        for &i in items {
-            group_of[i] = g;
-        }
-    }
-    let same = |(a, b): &(usize, usize)| group_of[*a] != usize::MAX && group_of[*a] == group_of[*b];
-    let found = pairs.iter().filter(|p| same(p)).count();
-    let mut by_kind = [0f64; 4];
-    for (kind, r) in by_kind.iter_mut().enumerate() {
-        let of_kind: Vec<_> = pairs
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| k % 4 == kind)
-            .map(|(_, p)| p)
-            .collect();
-        *r = of_kind.iter().filter(|p| same(p)).count() as f64 / of_kind.len().max(1) as f64;
-    }
-    let planted: std::collections::HashSet<(usize, usize)> = pairs.iter().copied().collect();
-    let in_pair: std::collections::HashSet<usize> =
-        pairs.iter().flat_map(|(a, b)| [*a, *b]).collect();
-    let (mut flagged, mut false_pairs) = (0, 0);
+/// Every pair within each group: what an exact-collision method flags.
+pub fn group_pairs(groups: &[Vec<usize>]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
     for g in groups {
         for x in 0..g.len() {
             for y in x + 1..g.len() {
-                flagged += 1;
-                let (a, b) = (g[x].min(g[y]), g[x].max(g[y]));
-                if !planted.contains(&(a, b)) {
-                    false_pairs += 1;
-                }
+                v.push((g[x].min(g[y]), g[x].max(g[y])));
             }
         }
     }
-    let unplanted = (0..n).filter(|i| !in_pair.contains(i)).count();
-    let unplanted_flagged = (0..n)
-        .filter(|i| !in_pair.contains(i) && group_of[*i] != usize::MAX)
+    v
+}
+
+/// Scores of the flagged pairs (`a < b`) against the planted (original, copy) pairs; `n` items.
+pub fn score(flagged: &[(usize, usize)], pairs: &[(usize, usize)], n: usize) -> Scores {
+    use std::collections::HashSet;
+    let flagged: HashSet<(usize, usize)> = flagged.iter().copied().collect();
+    let found_at: Vec<bool> = pairs.iter().map(|p| flagged.contains(p)).collect();
+    let found = found_at.iter().filter(|f| **f).count();
+    let mut by_kind = [0f64; 4];
+    for (kind, r) in by_kind.iter_mut().enumerate() {
+        let of_kind: Vec<bool> = found_at.iter().skip(kind).step_by(4).copied().collect();
+        *r = of_kind.iter().filter(|f| **f).count() as f64 / of_kind.len().max(1) as f64;
+    }
+    let planted: HashSet<(usize, usize)> = pairs.iter().copied().collect();
+    let copies: HashSet<usize> = pairs.iter().map(|p| p.1).collect();
+    let in_pair: HashSet<usize> = pairs.iter().flat_map(|(a, b)| [*a, *b]).collect();
+    let false_pairs = flagged.iter().filter(|p| !planted.contains(p)).count();
+    let with_copy = flagged
+        .iter()
+        .filter(|(a, b)| copies.contains(a) || copies.contains(b))
         .count();
+    let mut touched = HashSet::new();
+    for (a, b) in &flagged {
+        touched.insert(*a);
+        touched.insert(*b);
+    }
+    let unplanted = (0..n).filter(|i| !in_pair.contains(i)).count();
+    let unplanted_flagged = touched.iter().filter(|i| !in_pair.contains(i)).count();
+    let groups = {
+        let mut p: Vec<(usize, usize)> = flagged.iter().copied().collect();
+        p.sort();
+        let pairs: Vec<super::neardup::Pair> = p
+            .iter()
+            .map(|&(a, b)| super::neardup::Pair {
+                a,
+                b,
+                similarity: 1.0,
+            })
+            .collect();
+        super::neardup::groups(&pairs, n, 0.0).len()
+    };
+    let ratio = |x: usize, y: usize| if y == 0 { 1.0 } else { x as f64 / y as f64 };
     Scores {
         planted_pairs: pairs.len(),
         found,
         recall: found as f64 / pairs.len().max(1) as f64,
-        flagged_pairs: flagged,
+        flagged_pairs: flagged.len(),
         false_pairs,
-        false_positive_share: false_pairs as f64 / flagged.max(1) as f64,
+        false_positive_share: false_pairs as f64 / flagged.len().max(1) as f64,
+        precision: ratio(found, flagged.len()),
+        copy_precision: ratio(found, with_copy),
         unplanted_flagged_rate: unplanted_flagged as f64 / unplanted.max(1) as f64,
-        groups: groups.len(),
+        groups,
         recall_by_alteration: by_kind,
     }
 }

@@ -8,7 +8,8 @@
 //!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files);
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step;
 //! - [`download`]: named data sets fetched and verified; [`dedup`]: the paper's autoencoder
-//!   de-duplication (§4.1.1); [`tools`]: info, preview, export;
+//!   de-duplication (§4.1.1) and planted copies to measure it; [`neardup`]: the near-duplicate
+//!   search; [`tools`]: info, preview, export;
 //! - [`open`]: a `--data` value to a reader, and a run's data without its excluded duplicates.
 
 pub mod dataset;
@@ -16,6 +17,7 @@ pub mod dedup;
 pub mod download;
 pub mod lmdb;
 pub mod loader;
+pub mod neardup;
 pub mod open;
 pub mod source;
 pub mod svhn;

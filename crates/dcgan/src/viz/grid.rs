@@ -53,6 +53,54 @@ pub fn save_grid(
     save_png(path, &DynamicImage::ImageRgb8(img))
 }
 
+/// Rows of labelled tiles (each image scaled by `scale`, nearest neighbour, its label beneath
+/// it) as one picture, saved atomically. Without a system font the labels are left out.
+pub fn save_labelled_rows(path: &Path, rows: &[Vec<(RgbImage, String)>], scale: u32) -> Result<()> {
+    use plotters::prelude::*;
+    const LABEL: u32 = 16;
+    let side = rows
+        .iter()
+        .flatten()
+        .map(|(im, _)| im.width().max(im.height()))
+        .max()
+        .unwrap_or(1)
+        * scale;
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(1).max(1) as u32;
+    let (tw, th) = (side + 2 * PAD, side + LABEL + 2 * PAD);
+    let (w, h) = (cols * tw + PAD, rows.len().max(1) as u32 * th + PAD);
+    let mut out = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, (im, _)) in row.iter().enumerate() {
+            let big = image::imageops::resize(
+                im,
+                im.width() * scale,
+                im.height() * scale,
+                image::imageops::FilterType::Nearest,
+            );
+            let (x0, y0) = (PAD + c as u32 * tw, PAD + r as u32 * th);
+            image::imageops::replace(&mut out, &big, x0 as i64, y0 as i64);
+        }
+    }
+    if super::font::available() {
+        let mut buf = out.into_raw();
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            let style = ("sans-serif", 13).into_font().color(&BLACK);
+            for (r, row) in rows.iter().enumerate() {
+                for (c, (_, label)) in row.iter().enumerate() {
+                    let (x0, y0) = (PAD + c as u32 * tw, PAD + r as u32 * th + side + 2);
+                    root.draw_text(label, &style, (x0 as i32, y0 as i32))
+                        .map_err(|e| Error::format(path, format!("cannot draw a label: {e}")))?;
+                }
+            }
+            root.present()
+                .map_err(|e| Error::format(path, format!("cannot draw: {e}")))?;
+        }
+        out = RgbImage::from_raw(w, h, buf).expect("same size");
+    }
+    save_png(path, &DynamicImage::ImageRgb8(out))
+}
+
 /// Encode a PNG in memory and replace `path` with it.
 pub fn save_png(path: &Path, img: &DynamicImage) -> Result<()> {
     let mut bytes = Vec::new();

@@ -1,12 +1,9 @@
 //! Training curves as a PNG: D and G losses (top) and mean D(x), D(G(z)) (bottom), raw values
 //! faint and a moving average bold, drawn with plotters.
 //!
-//! Text needs a TrueType font; plotters' font-kit backend needs fontconfig at build time, so the
-//! ab_glyph backend is used with a system font found at run time. Without one the curves are
-//! drawn without labels.
+//! Labels need a system font ([`super::font`]); without one the curves are drawn without them.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use plotters::prelude::*;
 
@@ -20,31 +17,6 @@ pub struct CurvePoint {
     pub loss_g: f32,
     pub d_real: f32,
     pub d_fake: f32,
-}
-
-const FONT_PATHS: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "C:\\Windows\\Fonts\\arial.ttf",
-];
-
-/// Register a system font once; true if text can be drawn.
-fn font_available() -> bool {
-    static FONT: OnceLock<bool> = OnceLock::new();
-    *FONT.get_or_init(|| {
-        for p in FONT_PATHS {
-            if let Ok(bytes) = std::fs::read(p) {
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    return true;
-                }
-            }
-        }
-        false
-    })
 }
 
 fn moving_average(v: &[f32], window: usize) -> Vec<f32> {
@@ -67,7 +39,7 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
     }
     let (w, h) = (900u32, 700u32);
     let mut buf = vec![0u8; (w * h * 3) as usize];
-    let text = font_available();
+    let text = super::font::available();
     let err = |e: String| Error::format(path, format!("cannot draw the loss plot: {e}"));
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
