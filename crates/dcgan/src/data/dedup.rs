@@ -474,10 +474,9 @@ pub fn score(flagged: &[(usize, usize)], pairs: &[(usize, usize)], n: usize) -> 
     }
     let unplanted = (0..n).filter(|i| !in_pair.contains(i)).count();
     let unplanted_flagged = touched.iter().filter(|i| !in_pair.contains(i)).count();
+    // Groups as the near search forms them (independent of the pairs' order).
     let groups = {
-        let mut p: Vec<(usize, usize)> = flagged.iter().copied().collect();
-        p.sort();
-        let pairs: Vec<super::neardup::Pair> = p
+        let pairs: Vec<super::neardup::Pair> = flagged
             .iter()
             .map(|&(a, b)| super::neardup::Pair {
                 a,
