@@ -37,7 +37,40 @@ pub fn check_header(bytes: &[u8], path: &Path) -> Result<()> {
             "its header has {brackets} brackets; an array's has 2"
         ));
     }
-    Ok(())
+    check_shape(header, path)
+}
+
+/// Refuse a shape whose element count (or any stride, i.e. the product of its non-zero
+/// dimensions) does not fit in 64 bits. Found by fuzzing: npyz multiplies the dimensions
+/// unchecked, which overflows on `'shape': (4294967296, 4294967296, 2)`. Only the tuple after
+/// `shape` is looked at; anything npyz itself would refuse is left for its message.
+fn check_shape(header: &[u8], path: &Path) -> Result<()> {
+    let text = String::from_utf8_lossy(header);
+    let Some(at) = text.find("shape") else {
+        return Ok(());
+    };
+    let rest = &text[at..];
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
+        return Ok(());
+    };
+    if close < open {
+        return Ok(());
+    }
+    let dims: Vec<u64> = rest[open + 1..close]
+        .split(',')
+        .filter_map(|d| d.trim().parse().ok())
+        .collect();
+    let count = dims
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1u64, |n, &d| n.checked_mul(d));
+    match count {
+        Some(_) => Ok(()),
+        None => Err(Error::format(
+            path,
+            format!("not a .npy file (its shape {dims:?} has more elements than fit in 64 bits)"),
+        )),
+    }
 }
 
 /// Read a float array (`<f4` or `<f8`, C order).
@@ -161,5 +194,35 @@ mod tests {
             err.starts_with(&format!("{}: not a .npy file", p.display())),
             "{err}"
         );
+    }
+
+    /// A header whose shape overflows 64 bits, with and without a zero dimension (whose
+    /// strides would still overflow), is refused by name; a real empty array still reads.
+    #[test]
+    fn a_shape_past_64_bits_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.npy");
+        let npy = |shape: &str| {
+            let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+            while (h.len() + 11) % 64 != 0 {
+                h.push(' ');
+            }
+            h.push('\n');
+            let mut b = b"\x93NUMPY\x01\x00".to_vec();
+            b.extend((h.len() as u16).to_le_bytes());
+            b.extend(h.as_bytes());
+            b
+        };
+        for shape in ["(4294967296, 4294967296, 2)", "(0, 4294967296, 4294967296)"] {
+            std::fs::write(&p, npy(shape)).unwrap();
+            let err = read(&p).unwrap_err().to_string();
+            assert!(
+                err.ends_with("has more elements than fit in 64 bits)"),
+                "{shape}: {err}"
+            );
+            assert!(err.starts_with(&p.display().to_string()), "{err}");
+        }
+        std::fs::write(&p, npy("(0, 3)")).unwrap();
+        assert_eq!(read(&p).unwrap().shape, vec![0, 3]);
     }
 }
