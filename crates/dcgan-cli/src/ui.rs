@@ -17,6 +17,11 @@ pub struct Ui {
     bar: Option<ProgressBar>,
     /// Training is under way: notes (checkpoints written) only on a terminal.
     training: bool,
+    /// During training: the newest scores, kept in the bar's message.
+    scores: String,
+    /// During training: the pass in progress inside a step (an evaluation), shown in the bar's
+    /// message instead of a bar of its own.
+    inner: Option<String>,
 }
 
 fn bar(template: &str) -> ProgressBar {
@@ -36,6 +41,8 @@ impl Ui {
             terminal: std::io::stderr().is_terminal(),
             bar: None,
             training: false,
+            scores: String::new(),
+            inner: None,
         }
     }
 
@@ -83,6 +90,14 @@ impl Ui {
 impl Events for Ui {
     fn emit(&mut self, event: Event) {
         match event {
+            // A pass inside training (an evaluation's images) is shown in the training bar.
+            Event::Begin { what, .. } if self.training => self.inner = Some(what),
+            Event::Progress { done, total } if self.training => {
+                if let (Some(b), Some(what)) = (&self.bar, &self.inner) {
+                    b.set_message(format!("evaluating: {what} {done}/{total}"));
+                }
+            }
+            Event::End if self.training => self.inner = None,
             Event::Begin { what, total } => {
                 self.clear();
                 if self.terminal {
@@ -120,16 +135,24 @@ impl Events for Ui {
                 self.note(&format!("data: {data}"));
             }
             Event::TrainStep(r) => {
+                if let Some(fid) = r.fid {
+                    self.scores = format!(
+                        " | FID {fid:.1}{} @{}",
+                        r.kid.map(|k| format!(" KID {k:.4}")).unwrap_or_default(),
+                        r.step
+                    );
+                }
                 if let Some(b) = &self.bar {
                     b.set_position(r.step);
                     b.set_message(format!(
-                        "epoch {} | loss D {:.3} G {:.3} | D(x) {:.2} D(G(z)) {:.2} | {:.0} img/s",
+                        "epoch {} | loss D {:.3} G {:.3} | D(x) {:.2} D(G(z)) {:.2} | {:.0} img/s{}",
                         r.epoch + 1,
                         r.loss_d,
                         r.loss_g,
                         r.d_real,
                         r.d_fake,
-                        r.images_per_second
+                        r.images_per_second,
+                        self.scores
                     ));
                 }
             }

@@ -278,3 +278,181 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     assert_eq!(fresh["a"]["from_cache"], false);
     assert_eq!(fresh["fid"], changed["fid"]);
 }
+
+/// `dcgan train --eval-every`: FID and KID in the log at every N-th and the last step, equal to
+/// `dcgan fid` on the checkpoint (same real subset from the cache, same latents); the best
+/// checkpoint kept; the scores panel in loss.png; evaluations go on after a resume.
+#[test]
+fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
+    let test = "train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best";
+    let weights = fid_weights();
+    if !weights.is_file() {
+        return missing(test, &format!("the FID weights at {}", weights.display()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 32, 16);
+    let out = dir.path().join("run");
+    let cache = dir.path().join("cache");
+    let (cache_s, weights_s) = (cache.to_str().unwrap(), weights.to_str().unwrap());
+    let mut args = vec![
+        "--cache-dir",
+        cache_s,
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "5",
+        "--eval-every",
+        "2",
+        "--eval-samples",
+        "12",
+        "--keep-best",
+        "fid",
+        "--weights",
+        weights_s,
+    ];
+    args.extend(small_model());
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = read_log(&out);
+    let scored: Vec<(u64, f64, f64)> = log
+        .iter()
+        .filter(|r| r.get("fid").is_some())
+        .map(|r| {
+            (
+                r["step"].as_u64().unwrap(),
+                r["fid"].as_f64().unwrap(),
+                r["kid"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        scored.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [2, 4, 5],
+        "every 2nd step and the last: {log:?}"
+    );
+    for &(step, fid, kid) in &scored {
+        // An untrained G's 16×16 images against colour gradients: far apart, but finite.
+        assert!(fid.is_finite() && fid > 10.0, "step {step}: FID {fid}");
+        assert!(kid.is_finite() && kid > 0.0, "step {step}: KID {kid}");
+    }
+    let loss = image::open(out.join("loss.png")).unwrap();
+    assert_eq!(
+        (loss.width(), loss.height()),
+        (900, 1000),
+        "the scores panel"
+    );
+
+    // The last evaluation is `dcgan fid` on the last checkpoint, to the bit.
+    let ckpt = out.join("checkpoints/step-00000005.safetensors");
+    let fid = |extra: &[&str]| -> serde_json::Value {
+        let mut all = vec![
+            "--cache-dir",
+            cache_s,
+            "fid",
+            "--weights",
+            weights_s,
+            "--json",
+            "--checkpoint",
+            ckpt.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--n",
+            "12",
+        ];
+        all.extend(extra);
+        let o = run(&all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let r = fid(&[]);
+    assert_eq!(r["a"]["from_cache"], true, "the run cached the real side");
+    assert_eq!(r["fid"].as_f64().unwrap(), scored[2].1);
+    assert_eq!(r["kid"]["mean"].as_f64().unwrap(), scored[2].2);
+
+    // The best checkpoint is the lowest FID's, and says so.
+    let (best_step, best_fid) = scored
+        .iter()
+        .map(|s| (s.0, s.1))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    let best =
+        dcgan::checkpoint::Checkpoint::load(&out.join("checkpoints/best-fid.safetensors")).unwrap();
+    assert_eq!(best.state.step, best_step);
+    let b = best.state.best.as_ref().unwrap();
+    assert_eq!((b.step, b.value), (best_step, best_fid));
+
+    // A resume goes on evaluating (the settings are in config.json) and keeps the old scores.
+    let o = run(&[
+        "--cache-dir",
+        cache_s,
+        "train",
+        "--resume",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "6",
+        "--weights",
+        weights_s,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let steps: Vec<u64> = read_log(&out)
+        .iter()
+        .filter(|r| r.get("fid").is_some())
+        .map(|r| r["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [2, 4, 5, 6]);
+}
+
+/// `--eval-every` with missing weights or data, or `--keep-best` without evaluations: one
+/// message naming what is missing, exit 2, before anything is written.
+#[test]
+fn train_eval_every_without_weights_or_data_fails_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = image_folder(dir.path(), 16, 16);
+    let out = dir.path().join("run");
+    let nowhere = dir.path().join("nowhere/default_1.pt");
+    let train = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--max-steps",
+            "2",
+        ];
+        args.extend(small_model());
+        args.extend(extra);
+        run(&args)
+    };
+    let o = train(&["--eval-every", "1", "--weights", nowhere.to_str().unwrap()]);
+    assert_clean_failure(
+        &o,
+        2,
+        "nowhere/default_1.pt: FID Inception weights not found",
+    );
+    assert!(!out.exists(), "nothing written");
+    let weights = fid_weights();
+    if weights.is_file() {
+        let o = train(&[
+            "--eval-every",
+            "1",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--eval-data",
+            dir.path().join("no-such-folder").to_str().unwrap(),
+        ]);
+        assert_clean_failure(&o, 2, "no-such-folder");
+        assert!(!out.exists(), "nothing written");
+    }
+    let o = train(&["--keep-best", "kid"]);
+    assert_clean_failure(
+        &o,
+        2,
+        "keep best kid: needs evaluations: give --eval-every N",
+    );
+    let o = train(&["--eval-every", "1", "--eval-samples", "1"]);
+    assert_clean_failure(&o, 2, "eval samples 1: FID needs at least 2 images per set");
+}

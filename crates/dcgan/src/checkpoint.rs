@@ -78,6 +78,17 @@ pub struct TrainState {
     /// What the data looked like when the run started (a resume on changed data warns).
     #[serde(default)]
     pub data_fingerprint: Option<crate::data::Fingerprint>,
+    /// The best score so far of `eval.keep_best` (`checkpoints/best-<metric>.safetensors`).
+    #[serde(default)]
+    pub best: Option<Best>,
+}
+
+/// A run's best evaluation so far.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Best {
+    pub metric: crate::config::Metric,
+    pub step: u64,
+    pub value: f64,
 }
 
 /// A checkpoint as read from disk.

@@ -321,6 +321,107 @@ impl TrainConfig {
     }
 }
 
+/// A score of G tracked while training (`--keep-best`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Fid,
+    Kid,
+}
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Fid => "fid",
+            Metric::Kid => "kid",
+        }
+    }
+}
+
+/// FID and KID of G while training (`dcgan train --eval-every`), against the real images'
+/// statistics (cached, see `tasks::fid`). Nothing here changes what training does, so every
+/// field may change before `--resume`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// Evaluate every N steps and at the run's last step; 0: never.
+    pub every: u64,
+    /// Generated images per evaluation (a fixed latent set: `dcgan fid`'s for seed 0), and at
+    /// most this many real images for the statistics. 5000: FID-5k, minutes on a CPU; compare
+    /// FIDs only at equal N (FID's bias falls with N).
+    pub samples: usize,
+    /// The real images; `None`: the training data.
+    pub data: Option<String>,
+    /// Keep the checkpoint with the best value of this score as `checkpoints/best-<metric>.safetensors`.
+    pub keep_best: Option<Metric>,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            every: 0,
+            samples: 5000,
+            data: None,
+            keep_best: None,
+        }
+    }
+}
+
+/// Changes to a run's [`EvalConfig`] given with `--resume` (what is `None` stays).
+#[derive(Clone, Debug, Default)]
+pub struct EvalEdits {
+    pub every: Option<u64>,
+    pub samples: Option<usize>,
+    pub data: Option<String>,
+    pub keep_best: Option<Metric>,
+}
+
+impl EvalEdits {
+    pub fn apply(&self, e: &mut EvalConfig) {
+        if let Some(v) = self.every {
+            e.every = v;
+        }
+        if let Some(v) = self.samples {
+            e.samples = v;
+        }
+        if let Some(v) = &self.data {
+            e.data = Some(v.clone());
+        }
+        if let Some(v) = self.keep_best {
+            e.keep_best = Some(v);
+        }
+    }
+}
+
+impl EvalConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.every > 0 && self.samples < 2 {
+            return Err(Error::config(
+                "eval samples",
+                self.samples,
+                "FID needs at least 2 images per set",
+            ));
+        }
+        if self.samples > 1_000_000 {
+            return Err(Error::config(
+                "eval samples",
+                self.samples,
+                "must be at most 1000000",
+            ));
+        }
+        if let Some(metric) = self.keep_best
+            && self.every == 0
+        {
+            return Err(Error::config(
+                "keep best",
+                metric.name(),
+                "needs evaluations: give --eval-every N",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Everything a run needs; saved as `RUN_DIR/config.json`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -329,6 +430,9 @@ pub struct RunConfig {
     pub optim: OptimConfig,
     pub data: DataConfig,
     pub train: TrainConfig,
+    /// FID/KID while training (off by default; runs from before it have none).
+    #[serde(default)]
+    pub eval: EvalConfig,
     /// Compute device: `flex` (CPU, default), `cuda`, `wgpu` when compiled in.
     #[serde(default = "default_device")]
     pub device: String,
@@ -343,6 +447,7 @@ impl RunConfig {
         self.model.validate()?;
         self.optim.validate()?;
         self.train.validate()?;
+        self.eval.validate()?;
         if self.data.workers > 1024 {
             return Err(Error::config(
                 "workers",

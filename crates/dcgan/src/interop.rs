@@ -56,6 +56,7 @@ pub fn import_torch(
         optim: OptimConfig::default(),
         data: DataConfig::default(),
         train: TrainConfig::default(),
+        eval: Default::default(),
         device: "flex".into(),
     };
     let bytes = checkpoint::encode(&config, &TrainState::default(), &g, d.as_ref(), None);

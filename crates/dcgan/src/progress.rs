@@ -17,6 +17,16 @@ pub struct LogRecord {
     /// Mean D(G(z)) in the G step.
     pub d_fake_after: f32,
     pub images_per_second: f32,
+    /// FID of G after this step (`--eval-every`; BatchNorm in inference mode, the fixed latent
+    /// set of `dcgan fid --seed 0`), absent on steps without an evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fid: Option<f64>,
+    /// KID (mean over subsets) of the same evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<f64>,
+    /// Why this step's evaluation failed (training went on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_error: Option<String>,
 }
 
 /// What a running task tells its front end.

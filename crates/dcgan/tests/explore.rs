@@ -31,6 +31,7 @@ fn checkpoint_file(dir: &std::path::Path) -> Checkpoint {
         optim: Default::default(),
         data: Default::default(),
         train: Default::default(),
+        eval: Default::default(),
         device: "flex".into(),
     };
     let bytes = checkpoint::encode(

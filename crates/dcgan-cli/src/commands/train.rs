@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
 use dcgan::config::{
-    DataConfig, LatentDistribution, ModelConfig, OptimConfig, RunConfig, TrainConfig,
+    DataConfig, EvalConfig, EvalEdits, LatentDistribution, Metric, ModelConfig, OptimConfig,
+    RunConfig, TrainConfig,
 };
-use dcgan::tasks::train::{self, TrainConfig as Task};
+use dcgan::tasks::train::{self, EvalFiles, TrainConfig as Task};
 use dcgan::train::run::ResumeOptions;
 
 use super::common::JsonArg;
@@ -21,6 +22,14 @@ pub enum Latent {
     Normal,
     /// U(-1, 1), the paper's
     Uniform,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Best {
+    /// Lowest FID
+    Fid,
+    /// Lowest KID
+    Kid,
 }
 
 #[derive(Args)]
@@ -95,19 +104,64 @@ pub struct TrainArgs {
     /// Compute device: flex (CPU), or cuda / wgpu when built with those features.
     #[arg(long, default_value = "flex", conflicts_with = "resume")]
     pub device: String,
+    /// Measure FID and KID of G every N steps and at the last step (into log.jsonl, loss.png
+    /// and the progress bar). Each evaluation generates --eval-samples images through
+    /// Inception: minutes on a CPU. With --resume: change the run's setting.
+    #[arg(long, value_name = "N")]
+    pub eval_every: Option<u64>,
+    /// Images per evaluation (and real images for the statistics, computed once and cached)
+    /// [default: 5000].
+    #[arg(long, value_name = "N")]
+    pub eval_samples: Option<usize>,
+    /// The real images to measure against (folder, data set or `.npz` statistics)
+    /// [default: the training data].
+    #[arg(long, value_name = "PATH")]
+    pub eval_data: Option<String>,
+    /// Keep the checkpoint with the best score as checkpoints/best-fid.safetensors (or
+    /// best-kid). Choosing it by the same FID biases that FID low: report the last one's too.
+    #[arg(long, value_enum)]
+    pub keep_best: Option<Best>,
+    /// Inception weights for --eval-every (as for `dcgan fid`)
+    /// [default: CACHE_DIR/fid/default_1.pt, where `bash scripts/fetch-fid-weights.sh` puts them].
+    #[arg(long, env = "DCGAN_FID_WEIGHTS")]
+    pub weights: Option<PathBuf>,
+    /// Measure the real images' statistics again instead of reading CACHE_DIR/fid-stats.
+    #[arg(long)]
+    pub no_stats_cache: bool,
     #[command(flatten)]
     pub json: JsonArg,
 }
 
 /// The task the arguments ask for.
 fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
+    let files = EvalFiles {
+        weights: a
+            .weights
+            .clone()
+            .unwrap_or_else(|| ui.locations.fid_weights()),
+        stats_cache: (!a.no_stats_cache).then(|| ui.locations.cache.join("fid-stats")),
+    };
+    let eval = EvalEdits {
+        every: a.eval_every,
+        samples: a.eval_samples,
+        data: a.eval_data.as_deref().map(|d| ui.data(d)).transpose()?,
+        keep_best: a.keep_best.map(|b| match b {
+            Best::Fid => Metric::Fid,
+            Best::Kid => Metric::Kid,
+        }),
+    };
     if let Some(run) = a.resume {
         let options = ResumeOptions {
             epochs: a.epochs,
             max_steps: a.max_steps,
             data: a.data.map(|d| ui.data(&d)).transpose()?,
+            eval,
         };
-        return Ok(Task::Resume { run, options });
+        return Ok(Task::Resume {
+            run,
+            options,
+            files,
+        });
     }
     let (Some(data), Some(out)) = (a.data, a.out) else {
         unreachable!("clap requires --data and --out without --resume")
@@ -117,6 +171,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
         optim: OptimConfig::default(),
         data: DataConfig::default(),
         train: TrainConfig::default(),
+        eval: EvalConfig::default(),
         device: "flex".into(),
     };
     let mut config = RunConfig {
@@ -155,6 +210,11 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             keep_checkpoints: a.keep_checkpoints,
             ..defaults.train
         },
+        eval: {
+            let mut e = defaults.eval;
+            eval.apply(&mut e);
+            e
+        },
         device: a.device,
     };
     if a.channels.is_none() {
@@ -163,6 +223,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
     Ok(Task::New {
         config: Box::new(config),
         out,
+        files,
     })
 }
 
@@ -197,6 +258,21 @@ pub fn run(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<()> {
         }
         if let Some(p) = &r.last_checkpoint {
             lines.push(format!("checkpoint: {}", p.display()));
+        }
+        if let Some(b) = &r.best {
+            lines.push(format!(
+                "best {} {:.4} at step {}",
+                b.metric.name().to_uppercase(),
+                b.value,
+                b.step
+            ));
+        }
+        if let Some(l) = r.last.as_ref().filter(|l| l.fid.is_some()) {
+            lines.push(format!(
+                "last step's FID {:.3}{}",
+                l.fid.unwrap(),
+                l.kid.map(|k| format!(", KID {k:.5}")).unwrap_or_default()
+            ));
         }
         if r.bad_images > 0 {
             lines.push(format!("skipped {} unreadable images", r.bad_images));

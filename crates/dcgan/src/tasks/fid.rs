@@ -394,3 +394,102 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// FID and KID of a generator while it trains (`dcgan train --eval-every`): the real set's
+/// statistics are measured (or read from the cache) once, before training; each evaluation
+/// then costs only the generated side. An evaluation equals `dcgan fid --checkpoint C --data D
+/// --n N` on the same generator: the same real subset and cache entry, the same latents
+/// (seed 0), the same KID subsets.
+pub struct TrainingEvaluator {
+    config: FidConfig,
+    data: String,
+    image_size: usize,
+    prepared: Option<(Device, Inception, Side)>,
+}
+
+impl TrainingEvaluator {
+    /// `data`: the real images (the training data unless `eval.data` names others);
+    /// `weights` and `stats_cache` as for [`FidConfig`].
+    pub fn new(
+        eval: &crate::config::EvalConfig,
+        train_data: &str,
+        model: &crate::config::ModelConfig,
+        device: &str,
+        weights: PathBuf,
+        stats_cache: Option<PathBuf>,
+    ) -> Self {
+        let data = eval.data.clone().unwrap_or_else(|| train_data.to_string());
+        Self {
+            config: FidConfig {
+                comparison: Comparison::Generator {
+                    checkpoint: PathBuf::new(),
+                    data: data.clone(),
+                },
+                n: eval.samples,
+                image_size: Some(model.image_size),
+                weights,
+                stats_cache,
+                device: device.to_string(),
+                ..FidConfig::default()
+            },
+            data,
+            image_size: model.image_size,
+            prepared: None,
+        }
+    }
+}
+
+impl crate::train::Evaluate for TrainingEvaluator {
+    fn prepare(&mut self, events: &mut dyn Events) -> Result<()> {
+        let c = &self.config;
+        c.validate()?;
+        let device = crate::device::by_name(&c.device)?;
+        let given = stats_side(&self.data)?;
+        let net = Inception::load(&c.weights, &device)?;
+        let real = match given {
+            Some(side) => side,
+            None => images_side(&net, &self.data, Some(self.image_size), c, &device, events)?,
+        };
+        events.info(format!(
+            "evaluating G against {} ({} images)",
+            real.report.what, real.report.n
+        ));
+        self.prepared = Some((device, net, real));
+        Ok(())
+    }
+
+    fn evaluate(
+        &mut self,
+        g: &crate::model::Generator,
+        model: &crate::config::ModelConfig,
+        _device: &burn::tensor::Device,
+        events: &mut dyn Events,
+    ) -> Result<crate::train::Scores> {
+        let c = &self.config;
+        let (device, net, real) = self
+            .prepared
+            .as_ref()
+            .expect("the training loop prepares its evaluator first");
+        let feats =
+            fid::generator_features(net, g, model, c.n, c.seed, c.batch_size, device, events)?;
+        let stats = Stats::from_features(&feats, FEATURES)?;
+        let kid = match &real.features {
+            Some(r) => Some(
+                fid::kid(
+                    r,
+                    &feats,
+                    FEATURES,
+                    c.kid_subsets,
+                    c.kid_subset_size,
+                    &mut Stream::KidSubsets.rng(c.seed),
+                )?
+                .mean,
+            ),
+            None => None,
+        };
+        Ok(crate::train::Scores {
+            fid: fid::frechet_distance(&real.stats, &stats)?,
+            kid,
+        })
+    }
+}

@@ -9,8 +9,11 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use super::Events;
+use super::fid::TrainingEvaluator;
 use crate::Result;
-use crate::config::RunConfig;
+use crate::checkpoint::Best;
+use crate::config::{RunConfig, RunDir};
+use crate::train::Evaluate;
 use crate::train::LogRecord;
 use crate::train::run::ResumeOptions;
 
@@ -22,12 +25,38 @@ pub enum TrainConfig {
     New {
         config: Box<RunConfig>,
         out: PathBuf,
+        files: EvalFiles,
     },
     /// Continue the run in `run` from its newest checkpoint.
     Resume {
         run: PathBuf,
         options: ResumeOptions,
+        files: EvalFiles,
     },
+}
+
+/// Where the evaluations of `eval.every` find their files (not part of a run's config: they
+/// belong to the machine). Unused when the run does not evaluate.
+#[derive(Clone, Debug, Default)]
+pub struct EvalFiles {
+    /// The Inception weights (as for `dcgan fid`).
+    pub weights: PathBuf,
+    /// The real images' statistics cache (as for `dcgan fid`); `None`: nothing kept.
+    pub stats_cache: Option<PathBuf>,
+}
+
+/// The FID/KID evaluator a config asks for, if any.
+fn evaluator(config: &RunConfig, files: &EvalFiles) -> Option<TrainingEvaluator> {
+    (config.eval.every > 0).then(|| {
+        TrainingEvaluator::new(
+            &config.eval,
+            &config.data.source,
+            &config.model,
+            &config.device,
+            files.weights.clone(),
+            files.stats_cache.clone(),
+        )
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -40,6 +69,9 @@ pub struct TrainReport {
     pub last_samples: Option<PathBuf>,
     pub last_checkpoint: Option<PathBuf>,
     pub bad_images: u64,
+    /// The best evaluation of `--keep-best` and its step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best: Option<Best>,
 }
 
 /// The channels of the data a config names (grey data → 1, otherwise 3).
@@ -53,12 +85,31 @@ pub fn resolve_channels(config: &mut RunConfig) -> Result<()> {
 /// written and [`crate::Error::Interrupted`] returned).
 pub fn run(c: TrainConfig, events: &mut dyn Events, stop: &AtomicBool) -> Result<TrainReport> {
     let (run, summary) = match c {
-        TrainConfig::New { config, out } => {
-            let s = crate::train::train(*config, &out, events, stop)?;
+        TrainConfig::New { config, out, files } => {
+            let mut ev = evaluator(&config, &files);
+            let ev = ev.as_mut().map(|e| e as &mut dyn Evaluate);
+            let s = crate::train::train(*config, &out, ev, events, stop)?;
             (out, s)
         }
-        TrainConfig::Resume { run, options } => {
-            let s = crate::train::resume(&run, options, events, stop)?;
+        TrainConfig::Resume {
+            run,
+            options,
+            files,
+        } => {
+            // The run's config with the resume's changes, to build its evaluator (a config
+            // that does not load is reported by the resume itself).
+            let mut ev =
+                RunConfig::load(&RunDir::new(&run).config())
+                    .ok()
+                    .and_then(|mut config| {
+                        if let Some(d) = &options.data {
+                            config.data.source = d.clone();
+                        }
+                        options.eval.apply(&mut config.eval);
+                        evaluator(&config, &files)
+                    });
+            let ev = ev.as_mut().map(|e| e as &mut dyn Evaluate);
+            let s = crate::train::resume(&run, options, ev, events, stop)?;
             (run, s)
         }
     };
@@ -71,5 +122,6 @@ pub fn run(c: TrainConfig, events: &mut dyn Events, stop: &AtomicBool) -> Result
         last_samples: summary.last_samples,
         last_checkpoint: summary.last_checkpoint,
         bad_images: summary.bad_images,
+        best: summary.best,
     })
 }

@@ -15,6 +15,9 @@ impl LogRecord {
             d_fake: s.d_fake,
             d_fake_after: s.d_fake_after,
             images_per_second,
+            fid: None,
+            kid: None,
+            eval_error: None,
         }
     }
 }

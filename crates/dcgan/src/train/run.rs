@@ -5,8 +5,9 @@
 //! RUN_DIR/checkpoints/step-NNNNNNNN.safetensors
 //! RUN_DIR/samples/step-NNNNNNNN.png        the fixed-noise grid every `sample_every` steps
 //! RUN_DIR/samples/epoch-NNN.png            ... and at each epoch's end
-//! RUN_DIR/log.jsonl                        one LogRecord per step
-//! RUN_DIR/loss.png                         the curves, redrawn each epoch and at the end
+//! RUN_DIR/checkpoints/best-fid.safetensors the best-scoring one (`eval.keep_best`)
+//! RUN_DIR/log.jsonl                        one LogRecord per step (with FID/KID when evaluated)
+//! RUN_DIR/loss.png                         the curves, redrawn each epoch, evaluation and at the end
 //! ```
 
 use std::io::Write;
@@ -18,9 +19,10 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::evaluate::Evaluate;
 use super::observer::LogRecord;
 use super::step::Gan;
-use crate::checkpoint::{self, Checkpoint, TrainState};
+use crate::checkpoint::{self, Best, Checkpoint, TrainState};
 use crate::config::{RunConfig, RunDir};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
@@ -41,12 +43,37 @@ pub struct Summary {
     pub seconds: f64,
     pub last: Option<LogRecord>,
     pub bad_images: u64,
+    /// The best score of `eval.keep_best` and its step.
+    pub best: Option<Best>,
 }
 
-/// Start a new run in `out` (which must not hold one already).
+/// An evaluator when the config asks for evaluations (refused without one), prepared (the real
+/// images' statistics) before anything is written.
+fn prepare<'a>(
+    config: &RunConfig,
+    evaluator: Option<&'a mut dyn Evaluate>,
+    events: &mut dyn Events,
+) -> Result<Option<&'a mut dyn Evaluate>> {
+    if config.eval.every == 0 {
+        return Ok(None);
+    }
+    let Some(e) = evaluator else {
+        return Err(Error::config(
+            "eval every",
+            config.eval.every,
+            "evaluations need an evaluator (the FID weights); none was given",
+        ));
+    };
+    e.prepare(events)?;
+    Ok(Some(e))
+}
+
+/// Start a new run in `out` (which must not hold one already). `evaluator` scores G every
+/// `config.eval.every` steps (needed when that is not 0).
 pub fn train(
     config: RunConfig,
     out: &Path,
+    evaluator: Option<&mut dyn Evaluate>,
     events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
@@ -61,6 +88,7 @@ pub fn train(
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     check_data_size(&*dataset, &config)?;
     let device = crate::device::by_name(&config.device)?.autodiff();
+    let evaluator = prepare(&config, evaluator, events)?;
     for dir in [run.root.clone(), run.checkpoints(), run.samples()] {
         std::fs::create_dir_all(&dir).at(&dir)?;
     }
@@ -78,7 +106,9 @@ pub fn train(
         ..Default::default()
     };
     std::fs::File::create(run.log()).at(run.log())?;
-    run_loop(&run, &config, dataset, &device, gan, state, events, stop)
+    run_loop(
+        &run, &config, dataset, &device, gan, state, evaluator, events, stop,
+    )
 }
 
 /// Changes allowed when resuming: how long to go on for.
@@ -88,12 +118,15 @@ pub struct ResumeOptions {
     pub max_steps: Option<u64>,
     /// The data's new location, if it moved (it must hold the same number of items).
     pub data: Option<String>,
+    /// Changes to the evaluation settings (they do not change training).
+    pub eval: crate::config::EvalEdits,
 }
 
-/// Continue the run in `out` from its newest checkpoint.
+/// Continue the run in `out` from its newest checkpoint (`evaluator`: as for [`train`]).
 pub fn resume(
     out: &Path,
     options: ResumeOptions,
+    evaluator: Option<&mut dyn Evaluate>,
     events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
@@ -116,6 +149,7 @@ pub fn resume(
     if let Some(d) = options.data {
         config.data.source = d;
     }
+    options.eval.apply(&mut config.eval);
     config.validate()?;
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
@@ -134,9 +168,10 @@ pub fn resume(
             config.data.source
         )));
     }
+    let device = crate::device::by_name(&config.device)?.autodiff();
+    let evaluator = prepare(&config, evaluator, events)?;
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
-    let device = crate::device::by_name(&config.device)?.autodiff();
     let (opt_g, opt_d) = ckpt.optimizers(&device, &config.optim)?;
     let gan = Gan {
         generator: ckpt.generator(&device)?,
@@ -152,6 +187,7 @@ pub fn resume(
         &device,
         gan,
         ckpt.state.clone(),
+        evaluator,
         events,
         stop,
     )
@@ -175,6 +211,10 @@ pub const RESUME_EDITABLE: &[&str] = &[
     "data.max_bad_fraction",
     "data.source",
     "device",
+    "eval.every",
+    "eval.samples",
+    "eval.data",
+    "eval.keep_best",
 ];
 
 /// Refuse a `config.json` that differs from the checkpoint's own config outside
@@ -272,8 +312,42 @@ fn curve(records: &[LogRecord]) -> Vec<CurvePoint> {
             loss_g: r.loss_g,
             d_real: r.d_real,
             d_fake: r.d_fake,
+            fid: r.fid,
+            kid: r.kid,
         })
         .collect()
+}
+
+/// Evaluate G into `record` (in inference mode: the evaluator sees the non-autodiff generator).
+/// A failed evaluation is recorded and warned about; training goes on.
+fn score(
+    ev: &mut dyn Evaluate,
+    gan: &Gan,
+    model: &crate::config::ModelConfig,
+    device: &Device,
+    record: &mut LogRecord,
+    events: &mut dyn Events,
+) -> Option<super::Scores> {
+    let step = record.step;
+    match ev.evaluate(&gan.generator.valid(), model, device, events) {
+        Ok(s) => {
+            record.fid = Some(s.fid);
+            record.kid = s.kid;
+            events.info(format!(
+                "step {step}: FID {:.2}{}",
+                s.fid,
+                s.kid.map(|k| format!(", KID {k:.4}")).unwrap_or_default()
+            ));
+            Some(s)
+        }
+        Err(e) => {
+            record.eval_error = Some(e.to_string());
+            events.emit(Event::Warning(format!(
+                "step {step}: evaluation failed, training goes on: {e}"
+            )));
+            None
+        }
+    }
 }
 
 /// The fixed latents of the run's sample grids.
@@ -295,6 +369,7 @@ fn run_loop(
     device: &Device,
     mut gan: Gan,
     mut state: TrainState,
+    mut evaluator: Option<&mut dyn Evaluate>,
     events: &mut dyn Events,
     stop: &AtomicBool,
 ) -> Result<Summary> {
@@ -326,6 +401,7 @@ fn run_loop(
         seconds: 0.0,
         last: records.last().cloned(),
         bad_images: state.bad_images,
+        best: state.best.clone(),
     };
     events.emit(Event::TrainStart {
         data: dataset.describe(),
@@ -342,16 +418,18 @@ fn run_loop(
         summary.last_samples = Some(path);
         Ok(())
     };
-    let write_checkpoint = |gan: &Gan, state: &TrainState, summary: &mut Summary| -> Result<()> {
-        let path = run.checkpoints().join(checkpoint::file_name(state.step));
-        let bytes = checkpoint::encode(
+    let encode = |gan: &Gan, state: &TrainState| {
+        checkpoint::encode(
             cfg,
             state,
             &gan.generator,
             Some(&gan.discriminator),
             Some((&gan.opt_g, &gan.opt_d)),
-        );
-        crate::io::atomic_write(&path, &bytes)?;
+        )
+    };
+    let write_checkpoint = |gan: &Gan, state: &TrainState, summary: &mut Summary| -> Result<()> {
+        let path = run.checkpoints().join(checkpoint::file_name(state.step));
+        crate::io::atomic_write(&path, &encode(gan, state))?;
         summary.last_checkpoint = Some(path);
         // Older checkpoints go only once the new one is safely on disk.
         let all = checkpoint::list(&run.checkpoints())?;
@@ -436,12 +514,43 @@ fn run_loop(
             state.images_seen += batch.count as u64;
             let secs = tick.elapsed().as_secs_f64();
             tick = Instant::now();
-            let record = LogRecord::new(
+            let mut record = LogRecord::new(
                 state.step,
                 state.epoch,
                 &stats,
                 (batch.count as f64 / secs) as f32,
             );
+            let evaluated = cfg.eval.every > 0
+                && (state.step.is_multiple_of(cfg.eval.every) || state.step >= last_step);
+            if evaluated && let Some(ev) = evaluator.as_deref_mut() {
+                let scores = score(ev, &gan, m, &inner, &mut record, events);
+                if let Some((metric, value)) = scores
+                    .and_then(|s| cfg.eval.keep_best.and_then(|k| Some((k, s.get(k)?))))
+                    .filter(|&(k, v)| {
+                        state
+                            .best
+                            .as_ref()
+                            .is_none_or(|b| b.metric != k || v < b.value)
+                    })
+                {
+                    state.best = Some(Best {
+                        metric,
+                        step: state.step,
+                        value,
+                    });
+                    let path = run
+                        .checkpoints()
+                        .join(format!("best-{}.safetensors", metric.name()));
+                    crate::io::atomic_write(&path, &encode(&gan, &state))?;
+                    events.info(format!(
+                        "step {}: best {} so far ({value:.4}), kept as {}",
+                        state.step,
+                        metric.name().to_uppercase(),
+                        path.display()
+                    ));
+                }
+                tick = Instant::now();
+            }
             writeln!(
                 log,
                 "{}",
@@ -452,6 +561,9 @@ fn run_loop(
             records.push(record.clone());
             summary.last = Some(record);
             summary.steps = state.step;
+            if evaluated {
+                crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
+            }
 
             // An epoch's end writes its own grid and checkpoint below.
             let epoch_done = state.batch_in_epoch == per_epoch;
@@ -506,6 +618,7 @@ fn run_loop(
     }
     crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
     summary.bad_images = state.bad_images;
+    summary.best = state.best.clone();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

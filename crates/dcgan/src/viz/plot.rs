@@ -1,5 +1,6 @@
-//! Training curves as a PNG: D and G losses (top) and mean D(x), D(G(z)) (bottom), raw values
-//! faint and a moving average bold, drawn with plotters.
+//! Training curves as a PNG: D and G losses (top) and mean D(x), D(G(z)) (middle), raw values
+//! faint and a moving average bold, and when the run evaluates G, FID and KID×10³ at each
+//! evaluation (bottom), drawn with plotters.
 //!
 //! Labels need a system font ([`super::font`]); without one the curves are drawn without them.
 
@@ -17,6 +18,9 @@ pub struct CurvePoint {
     pub loss_g: f32,
     pub d_real: f32,
     pub d_fake: f32,
+    /// FID and KID when this step was evaluated.
+    pub fid: Option<f64>,
+    pub kid: Option<f64>,
 }
 
 fn moving_average(v: &[f32], window: usize) -> Vec<f32> {
@@ -32,19 +36,21 @@ fn moving_average(v: &[f32], window: usize) -> Vec<f32> {
     out
 }
 
-/// Draw the curves to `path` (PNG, 900×700), atomically.
+/// Draw the curves to `path` (PNG, 900×700, or 900×1000 with the scores panel), atomically.
 pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
     if points.is_empty() {
         return Ok(());
     }
-    let (w, h) = (900u32, 700u32);
+    let scored: Vec<&CurvePoint> = points.iter().filter(|p| p.fid.is_some()).collect();
+    let (w, h) = (900u32, if scored.is_empty() { 700 } else { 1000 });
     let mut buf = vec![0u8; (w * h * 3) as usize];
     let text = super::font::available();
     let err = |e: String| Error::format(path, format!("cannot draw the loss plot: {e}"));
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let (top, bottom) = root.split_vertically(420);
+        let (top, rest) = root.split_vertically(420);
+        let (bottom, scores_area) = rest.split_vertically(280);
         let steps: Vec<f64> = points.iter().map(|p| p.step as f64).collect();
         let (x0, x1) = (steps[0], steps[steps.len() - 1].max(steps[0] + 1.0));
         let window = (points.len() / 50).clamp(1, 200);
@@ -92,6 +98,37 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
             text,
         )
         .map_err(err)?;
+        if !scored.is_empty() {
+            let at: Vec<f64> = scored.iter().map(|p| p.step as f64).collect();
+            let fid: Vec<f32> = scored.iter().map(|p| p.fid.unwrap() as f32).collect();
+            let kid: Vec<f32> = scored
+                .iter()
+                .map(|p| p.kid.map_or(f32::NAN, |k| (k * 1e3) as f32))
+                .collect();
+            let ymax = fid
+                .iter()
+                .chain(&kid)
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(0.0f32, f32::max)
+                .max(1.0) as f64
+                * 1.05;
+            let mut curves = vec![("FID", &fid[..], RGBColor(148, 103, 189))];
+            if kid.iter().any(|v| v.is_finite()) {
+                curves.push(("KID×10³", &kid[..], RGBColor(140, 86, 75)));
+            }
+            draw_panel(
+                &scores_area,
+                "scores of G (lower is better)",
+                (x0, x1),
+                ymax,
+                &at,
+                &curves,
+                1,
+                text,
+            )
+            .map_err(err)?;
+        }
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let img = image::RgbImage::from_raw(w, h, buf).expect("buffer size");
@@ -164,6 +201,17 @@ fn draw_curve<DB: DrawingBackend>(
     chart
         .draw_series(LineSeries::new(raw, color.mix(0.25)))
         .map_err(|e| e.to_string())?;
+    if window == 1 {
+        chart
+            .draw_series(
+                steps
+                    .iter()
+                    .zip(values)
+                    .filter(|(_, v)| v.is_finite())
+                    .map(|(s, v)| Circle::new((*s, *v as f64), 3, color.filled())),
+            )
+            .map_err(|e| e.to_string())?;
+    }
     let smooth = moving_average(values, window);
     let s = chart
         .draw_series(LineSeries::new(
@@ -202,11 +250,15 @@ mod tests {
                 loss_g: 2.0 + (i as f32 / 10.0).sin(),
                 d_real: 0.7,
                 d_fake: 0.3,
+                fid: None,
+                kid: None,
             })
             .collect();
         save_loss_plot(&p, &pts).unwrap();
         let img = image::open(&p).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (900, 700));
+        let has = |c: [u8; 3]| img.pixels().any(|px| px.0 == c);
+        assert!(!has([148, 103, 189]), "no scores, no scores panel");
         let has = |c: [u8; 3]| img.pixels().any(|px| px.0 == c);
         assert!(
             has([31, 119, 180]) && has([255, 127, 14]),
@@ -216,5 +268,40 @@ mod tests {
             has([44, 160, 44]) && has([214, 39, 40]),
             "D output curves missing"
         );
+    }
+
+    #[test]
+    fn scores_get_a_third_panel_below_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("loss.png");
+        let pts: Vec<_> = (1..=100)
+            .map(|i| CurvePoint {
+                step: i,
+                loss_d: 1.0,
+                loss_g: 2.0,
+                d_real: 0.7,
+                d_fake: 0.3,
+                fid: (i % 20 == 0).then(|| 300.0 / i as f64),
+                kid: (i % 20 == 0).then(|| 0.2 / i as f64),
+            })
+            .collect();
+        save_loss_plot(&p, &pts).unwrap();
+        let img = image::open(&p).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (900, 1000));
+        let rows_with = |c: [u8; 3]| {
+            let ys: Vec<u32> = img
+                .enumerate_pixels()
+                .filter(|(_, _, px)| px.0 == c)
+                .map(|(_, y, _)| y)
+                .collect();
+            (ys.iter().min().copied(), ys.iter().max().copied())
+        };
+        for colour in [[148, 103, 189], [140, 86, 75]] {
+            let (lo, hi) = rows_with(colour);
+            assert!(
+                lo.unwrap() >= 700 && hi.unwrap() < 1000,
+                "{colour:?}: {lo:?}..{hi:?}"
+            );
+        }
     }
 }
