@@ -221,3 +221,44 @@ fn torchscript_reader_lists_the_inception_tensors() {
     assert_eq!(ours.len(), 376);
     assert_eq!(ours, theirs);
 }
+
+/// The two engines (this project's channels-last kernels, burn's operations) give the same pool
+/// features on the same device: within 1e-4 of each feature vector's norm.
+#[test]
+fn inception_on_the_kernels_matches_inception_on_burn() {
+    let test = "inception_on_the_kernels_matches_inception_on_burn";
+    let weights = common::fid_weights();
+    if !weights.is_file() {
+        return common::missing(test, &format!("the FID weights at {}", weights.display()));
+    }
+    let device = dcgan::device::Device::flex();
+    let ours = Inception::load(&weights, &device).unwrap();
+    assert_eq!(ours.engine(), inception::Engine::Kernels);
+    let burn = Inception::load_with(&weights, &device, inception::Engine::Burn).unwrap();
+    // Three 32×32 images in [−1, 1]: a gradient, stripes, a checkerboard.
+    let n = 3;
+    let images: Vec<f32> = (0..n * 3 * 32 * 32)
+        .map(|i| {
+            let (img, c, p) = (i / 3072, (i / 1024) % 3, i % 1024);
+            let (y, x) = (p / 32, p % 32);
+            match img {
+                0 => (x + y + 8 * c) as f32 / 40.0 - 1.0,
+                1 => ((y / 3 + c) % 2) as f32 * 1.6 - 0.8,
+                _ => (((x / 4) + (y / 4) + c) % 2) as f32 * 2.0 - 1.0,
+            }
+        })
+        .collect();
+    let a = inception::features_of(&ours, &images, n, 3, 32, &device);
+    let b = inception::features_of(&burn, &images, n, 3, 32, &device);
+    assert_eq!((a.len(), b.len()), (n * 2048, n * 2048));
+    for i in 0..n {
+        let (x, y) = (&a[i * 2048..][..2048], &b[i * 2048..][..2048]);
+        let norm = y.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let diff = common::max_abs_diff(x, y);
+        assert!(norm > 1.0, "image {i}: features of norm {norm}");
+        assert!(
+            diff <= 1e-4 * norm,
+            "image {i}: max |diff| {diff}, norm {norm}"
+        );
+    }
+}

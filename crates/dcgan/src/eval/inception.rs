@@ -14,6 +14,10 @@
 //! The layer structure (strides, paddings, which pools) is the one in the archive's TorchScript
 //! code; paddings are "same" for stride-1 convolutions except three stem layers, and 0 for
 //! stride 2.
+//!
+//! Two engines run it: on the CPU (Flex) this project's channels-last kernels
+//! ([`crate::kernels::nhwc`]), one image per thread, each block's branches written in place
+//! into its output; on other devices (CUDA, wgpu) burn's operations.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,29 +27,53 @@ use burn::tensor::ops::{AvgPoolOptions, ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
+use crate::kernels::nhwc::{self, Map};
 
 /// The network's input side.
 pub const INPUT_SIZE: usize = 299;
+/// The blocks by torchvision's names, with their output sizes.
+const BLOCK_NAMES: [&str; 11] = [
+    "Mixed_5b (35×35)",
+    "Mixed_5c (35×35)",
+    "Mixed_5d (35×35)",
+    "Mixed_6a (17×17)",
+    "Mixed_6b (17×17)",
+    "Mixed_6c (17×17)",
+    "Mixed_6d (17×17)",
+    "Mixed_6e (17×17)",
+    "Mixed_7a (8×8)",
+    "Mixed_7b (8×8)",
+    "Mixed_7c (8×8)",
+];
 /// Pool feature size.
 pub const FEATURES: usize = 2048;
 const BN_EPS: f32 = 0.001;
 
+/// Which code runs the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// This project's channels-last CPU kernels (the default on Flex).
+    Kernels,
+    /// burn's operations on the device (the default elsewhere).
+    Burn,
+}
+
 /// One convolution with its BatchNorm folded in, followed by ReLU.
 #[derive(Clone, Debug)]
 struct ConvBn {
-    weight: Tensor<4>,
-    bias: Tensor<1>,
-    stride: usize,
-    padding: [usize; 2],
+    host: nhwc::Conv,
+    /// The same on the device, for [`Engine::Burn`].
+    device: Option<(Tensor<4>, Tensor<1>)>,
 }
 
 impl ConvBn {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let (weight, bias) = self.device.clone().expect("built for Engine::Burn");
         let y = conv2d(
             x,
-            self.weight.clone(),
-            Some(self.bias.clone()),
-            ConvOptions::new([self.stride; 2], self.padding, [1, 1], 1),
+            weight,
+            Some(bias),
+            ConvOptions::new([self.host.stride; 2], self.host.padding, [1, 1], 1),
         );
         burn::tensor::activation::relu(y)
     }
@@ -132,7 +160,7 @@ impl RawWeights {
         [kh, kw]: [usize; 2],
         stride: usize,
         padding: [usize; 2],
-        device: &Device,
+        device: Option<&Device>,
     ) -> Result<ConvBn> {
         let mut w = self.take(&format!("{prefix}.weight"), &[cout, cin, kh, kw])?;
         let beta = self.take(&format!("{prefix}.beta"), &[cout])?;
@@ -152,10 +180,13 @@ impl RawWeights {
             bias[o] = beta[o] - mean[o] * scale;
         }
         Ok(ConvBn {
-            weight: Tensor::from_data(TensorData::new(w, [cout, cin, kh, kw]), device),
-            bias: Tensor::from_data(TensorData::new(bias, [cout]), device),
-            stride,
-            padding,
+            host: nhwc::Conv::new(&w, bias.clone(), [cout, cin, kh, kw], stride, padding),
+            device: device.map(|d| {
+                (
+                    Tensor::from_data(TensorData::new(w, [cout, cin, kh, kw]), d),
+                    Tensor::from_data(TensorData::new(bias, [cout]), d),
+                )
+            }),
         })
     }
 }
@@ -328,7 +359,93 @@ fn chain(convs: &[ConvBn], x: Tensor<4>) -> Tensor<4> {
     convs.iter().fold(x, |x, c| c.forward(x))
 }
 
+/// Run all but the last convolution of a tower; the last writes into the block's output.
+fn chain_host(convs: &[ConvBn], x: &Map) -> Option<Map> {
+    let (_, init) = convs.split_last()?;
+    let mut it = init.iter();
+    let first = it.next()?.host.apply(x);
+    Some(it.fold(first, |x, c| c.host.apply(&x)))
+}
+
+/// The tower `convs` applied to `x`, its last convolution writing into `out` at `offset`.
+fn tower_into(convs: &[ConvBn], x: &Map, out: &mut Map, offset: usize) -> usize {
+    let last = &convs[convs.len() - 1].host;
+    match chain_host(convs, x) {
+        Some(t) => last.apply_into(&t, out, offset),
+        None => last.apply_into(x, out, offset),
+    }
+    offset + last.cout
+}
+
 impl Block {
+    /// The block on this project's kernels: every branch writes its channels of the output.
+    fn forward_host(&self, x: &Map) -> Map {
+        match self {
+            Block::Towers {
+                conv,
+                tower,
+                tower_1,
+                tower_2,
+            } => {
+                let c = conv.host.cout
+                    + tower[tower.len() - 1].host.cout
+                    + tower_1[tower_1.len() - 1].host.cout
+                    + tower_2.host.cout;
+                let mut out = Map::zeros(x.n, x.h, x.w, c);
+                let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
+                at = tower_into(tower, x, &mut out, at);
+                at = tower_into(tower_1, x, &mut out, at);
+                tower_2
+                    .host
+                    .apply_into(&nhwc::pool3_same(x, true), &mut out, at);
+                out
+            }
+            Block::B { conv, tower } => {
+                let (h, w) = conv.host.out_dims(x.h, x.w);
+                let mut out = Map::zeros(x.n, h, w, conv.host.cout + tower[2].host.cout + x.c);
+                let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
+                at = tower_into(tower, x, &mut out, at);
+                nhwc::max_pool3_stride2_into(x, &mut out, at);
+                out
+            }
+            Block::D { tower, tower_1 } => {
+                let (h, w) = tower[1].host.out_dims(x.h, x.w);
+                let mut out =
+                    Map::zeros(x.n, h, w, tower[1].host.cout + tower_1[3].host.cout + x.c);
+                let mut at = tower_into(tower, x, &mut out, 0);
+                at = tower_into(tower_1, x, &mut out, at);
+                nhwc::max_pool3_stride2_into(x, &mut out, at);
+                out
+            }
+            Block::E {
+                conv,
+                tower_conv,
+                tower_mixed,
+                tower_1,
+                tower_1_mixed,
+                tower_2,
+                pool,
+            } => {
+                let mut out = Map::zeros(x.n, x.h, x.w, FEATURES);
+                let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
+                let a = tower_conv.host.apply(x);
+                for m in tower_mixed {
+                    m.host.apply_into(&a, &mut out, at);
+                    at += m.host.cout;
+                }
+                let b = tower_1[1].host.apply(&tower_1[0].host.apply(x));
+                for m in tower_1_mixed {
+                    m.host.apply_into(&b, &mut out, at);
+                    at += m.host.cout;
+                }
+                let pooled = nhwc::pool3_same(x, matches!(pool, PoolKind::Avg));
+                tower_2.host.apply_into(&pooled, &mut out, at);
+                debug_assert_eq!(at + tower_2.host.cout, FEATURES);
+                out
+            }
+        }
+    }
+
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Block::Towers {
@@ -393,6 +510,7 @@ impl Block {
 pub struct Inception {
     stem: [ConvBn; 5],
     blocks: Vec<Block>,
+    engine: Engine,
 }
 
 /// `[kh, kw]` → "same" padding.
@@ -402,10 +520,22 @@ fn same(k: [usize; 2]) -> [usize; 2] {
 
 impl Inception {
     /// Load the network from a weight file (see the module documentation for the two formats).
+    /// The network on `device`: this project's kernels on Flex, burn's operations elsewhere.
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        let engine = if *device == Device::flex() {
+            Engine::Kernels
+        } else {
+            Engine::Burn
+        };
+        Self::load_with(path, device, engine)
+    }
+
+    /// The network run by `engine` (burn's operations on Flex too: the tests compare both).
+    pub fn load_with(path: &Path, device: &Device, engine: Engine) -> Result<Self> {
         let mut w = RawWeights::open(path)?;
+        let on = (engine == Engine::Burn).then_some(device);
         let mut conv = |name: &str, cin, cout, k: [usize; 2], stride, pad: [usize; 2]| {
-            w.conv(name, cin, cout, k, stride, pad, device)
+            w.conv(name, cin, cout, k, stride, pad, on)
         };
         let stem = [
             conv("conv", 3, 32, [3, 3], 2, [0, 0])?,
@@ -507,7 +637,66 @@ impl Inception {
                 pool,
             });
         }
-        Ok(Inception { stem, blocks })
+        Ok(Inception {
+            stem,
+            blocks,
+            engine,
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Pool features (`[n, 2048]`) of prepared images (`[n, 3, 299, 299]`) on this project's
+    /// kernels, on the calling thread.
+    fn features_host(&self, images: &[f32]) -> Vec<f32> {
+        self.stages(images, &mut |_, _| {})
+    }
+
+    /// Seconds per stage (stem layers, pools, each block) of prepared images run through
+    /// this project's kernels on the calling thread, `per_map` images per map: where the
+    /// network's time goes (`dcgan bench --inception`).
+    pub fn profile(&self, images: &[f32], per_map: usize) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = Vec::new();
+        for chunk in images.chunks(per_map.max(1) * 3 * INPUT_SIZE * INPUT_SIZE) {
+            let mut i = 0;
+            self.stages(chunk, &mut |name, secs| {
+                match out.get_mut(i) {
+                    Some(entry) => entry.1 += secs,
+                    None => out.push((name.to_string(), secs)),
+                }
+                i += 1;
+            });
+        }
+        out
+    }
+
+    /// The network on this project's kernels, telling `lap` each stage's name and seconds.
+    fn stages(&self, images: &[f32], lap: &mut dyn FnMut(&str, f64)) -> Vec<f32> {
+        let n = images.len() / (3 * INPUT_SIZE * INPUT_SIZE);
+        let mut clock = std::time::Instant::now();
+        let mut timed = |name: &str, x: Map| {
+            lap(name, clock.elapsed().as_secs_f64());
+            clock = std::time::Instant::now();
+            x
+        };
+        let x = timed(
+            "input",
+            Map::from_nchw(images, n, 3, INPUT_SIZE, INPUT_SIZE),
+        );
+        let x = timed("conv 3×3/2, 3→32", self.stem[0].host.apply(&x));
+        let x = timed("conv 3×3, 32→32", self.stem[1].host.apply(&x));
+        let x = timed("conv 3×3, 32→64", self.stem[2].host.apply(&x));
+        let x = timed("max pool", nhwc::max_pool3_stride2(&x));
+        let x = timed("conv 1×1, 64→80", self.stem[3].host.apply(&x));
+        let x = timed("conv 3×3, 80→192", self.stem[4].host.apply(&x));
+        let mut x = timed("max pool", nhwc::max_pool3_stride2(&x));
+        for (b, name) in self.blocks.iter().zip(BLOCK_NAMES) {
+            x = timed(name, b.forward_host(&x));
+        }
+        debug_assert_eq!(x.c, FEATURES);
+        nhwc::global_mean(&x)
     }
 
     /// Pool features `[N, 2048]` of network inputs `[N, 3, 299, 299]` (see [`prepare`]).
@@ -587,12 +776,25 @@ pub fn features_of(
     device: &Device,
 ) -> Vec<f32> {
     let x = prepare(images, n, channels, size);
-    let x = Tensor::<4>::from_data(TensorData::new(x, [n, 3, INPUT_SIZE, INPUT_SIZE]), device);
-    net.forward(x)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("f32 features")
+    match net.engine {
+        Engine::Kernels => {
+            // One image per task: its maps stay in the core's caches. (Several images per map,
+            // for more rows in the 8×8 layers' products, measured no faster.)
+            use rayon::prelude::*;
+            x.par_chunks(3 * INPUT_SIZE * INPUT_SIZE)
+                .flat_map_iter(|image| net.features_host(image))
+                .collect()
+        }
+        Engine::Burn => {
+            let x =
+                Tensor::<4>::from_data(TensorData::new(x, [n, 3, INPUT_SIZE, INPUT_SIZE]), device);
+            net.forward(x)
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32 features")
+        }
+    }
 }
 
 #[cfg(test)]

