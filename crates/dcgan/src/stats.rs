@@ -42,9 +42,65 @@ pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>) -> Result<f64> {
     Ok(eig.iter().map(|&l| l.max(0.0).sqrt()).sum())
 }
 
+/// Tr √(Σ₁Σ₂) for the covariances (with N − 1) of the rows of `x1` and `x2` (`[n, dim]`), from
+/// the samples: with A, B the centred rows, Σ₁Σ₂ = AᵀA BᵀB / c has the nonzero eigenvalues of
+/// (ABᵀ)(ABᵀ)ᵀ / c, so the trace is the sum of the singular values of the `n₁ × n₂` matrix ABᵀ
+/// over √c, c = (n₁ − 1)(n₂ − 1). Much cheaper than [`trace_sqrt_product`] when both sets are
+/// smaller than `dim` (an FID of 1,000 images against 2,048 features: one 1000 × 1000 SVD
+/// instead of two 2048 × 2048 eigendecompositions).
+pub fn trace_sqrt_product_of_samples(x1: &[f32], x2: &[f32], dim: usize) -> Result<f64> {
+    let centred = |x: &[f32]| {
+        let n = x.len() / dim;
+        let mut mu = vec![0f64; dim];
+        for row in x.chunks_exact(dim) {
+            for (m, &v) in mu.iter_mut().zip(row) {
+                *m += v as f64;
+            }
+        }
+        mu.iter_mut().for_each(|m| *m /= n as f64);
+        (
+            n,
+            Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]),
+        )
+    };
+    let ((n1, a), (n2, b)) = (centred(x1), centred(x2));
+    let m = &a * b.transpose();
+    let sv = m
+        .singular_values()
+        .map_err(|e| Error::Data(format!("singular value decomposition failed: {e:?}")))?;
+    let c = ((n1.max(2) - 1) as f64 * (n2.max(2) - 1) as f64).sqrt();
+    Ok(sv.iter().sum::<f64>() / c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_sqrt_from_samples_equals_the_one_from_covariances() {
+        let dim = 40;
+        let rows = |n: usize, seed: u64| -> Vec<f32> {
+            (0..n * dim)
+                .map(|i| {
+                    let v = (i as u64 + seed * 7919).wrapping_mul(6364136223846793005) >> 40;
+                    (v % 1000) as f32 / 250.0 - 2.0 + (i % dim) as f32 * 0.05
+                })
+                .collect()
+        };
+        for (n1, n2) in [(20, 25), (60, 45)] {
+            let (x1, x2) = (rows(n1, 1), rows(n2, 2));
+            let (_, c1) = mean_and_covariance(&x1, dim);
+            let (_, c2) = mean_and_covariance(&x2, dim);
+            let want = trace_sqrt_product(&c1, &c2).unwrap();
+            let got = trace_sqrt_product_of_samples(&x1, &x2, dim).unwrap();
+            // Not to 1e-12: with fewer samples than dimensions the covariances are singular,
+            // and the covariance route adds √ of rounding-level eigenvalues (≈1e-8 relative here).
+            assert!(
+                (got - want).abs() <= 1e-7 * want,
+                "n {n1}, {n2}: {got} from samples, {want} from covariances"
+            );
+        }
+    }
 
     #[test]
     fn covariance_of_known_rows() {

@@ -157,11 +157,33 @@ pub fn frechet_distance(a: &Stats, b: &Stats) -> Result<f64> {
             a.dim, b.dim
         )));
     }
+    let tr_sqrt = crate::stats::trace_sqrt_product(&a.sigma_mat(), &b.sigma_mat())?;
+    Ok(distance_with(a, b, tr_sqrt))
+}
+
+fn distance_with(a: &Stats, b: &Stats, tr_sqrt: f64) -> f64 {
     let d = a.dim;
     let mean_term: f64 = a.mu.iter().zip(&b.mu).map(|(x, y)| (x - y).powi(2)).sum();
     let trace = |s: &[f64]| (0..d).map(|i| s[i * d + i]).sum::<f64>();
-    let tr_sqrt = crate::stats::trace_sqrt_product(&a.sigma_mat(), &b.sigma_mat())?;
-    Ok(mean_term + trace(&a.sigma) + trace(&b.sigma) - 2.0 * tr_sqrt)
+    mean_term + trace(&a.sigma) + trace(&b.sigma) - 2.0 * tr_sqrt
+}
+
+/// [`frechet_distance`], from the features when both sets have them and are smaller than the
+/// feature size (then Tr √(Σ₁Σ₂) comes from one small SVD, see
+/// [`crate::stats::trace_sqrt_product_of_samples`]; equal to the covariance route to rounding).
+pub fn frechet_distance_of(
+    a: &Stats,
+    fa: Option<&[f32]>,
+    b: &Stats,
+    fb: Option<&[f32]>,
+) -> Result<f64> {
+    match (fa, fb) {
+        (Some(x), Some(y)) if a.dim == b.dim && a.n < a.dim && b.n < b.dim => {
+            let tr_sqrt = crate::stats::trace_sqrt_product_of_samples(x, y, a.dim)?;
+            Ok(distance_with(a, b, tr_sqrt))
+        }
+        _ => frechet_distance(a, b),
+    }
 }
 
 /// KID estimate: mean and standard deviation over subsets.

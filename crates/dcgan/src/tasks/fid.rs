@@ -372,7 +372,12 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         super::make_parent(p)?;
         a.stats.save_npz(p)?;
     }
-    let fid_value = fid::frechet_distance(&a.stats, &b.stats)?;
+    let fid_value = fid::frechet_distance_of(
+        &a.stats,
+        a.features.as_deref(),
+        &b.stats,
+        b.features.as_deref(),
+    )?;
     let kid = match (&a.features, &b.features) {
         (Some(x), Some(y)) if c.kid_subsets > 0 => Some(fid::kid(
             x,
@@ -488,7 +493,12 @@ impl crate::train::Evaluate for TrainingEvaluator {
             None => None,
         };
         Ok(crate::train::Scores {
-            fid: fid::frechet_distance(&real.stats, &stats)?,
+            fid: fid::frechet_distance_of(
+                &real.stats,
+                real.features.as_deref(),
+                &stats,
+                Some(&feats),
+            )?,
             kid,
         })
     }
