@@ -272,6 +272,8 @@ const AT: [[f32; T]; M] = [
 /// Tiles per band: the transformed inputs (`36 × tiles × Cin` floats) near 1 MiB.
 const WINOGRAD_BAND_FLOATS: usize = 1 << 18;
 
+// The transforms index their small constant matrices by tile coordinates.
+#[allow(clippy::needless_range_loop)]
 impl Conv {
     /// `U[ξ][ci][co] = (G g Gᵀ)[ξ]` for every input and output channel: `[36, Cin, Cout]`.
     fn winograd_weight(&self) -> &[f32] {
