@@ -213,31 +213,34 @@ pub fn kid(
             "KID needs at least 2 images per set, got {na} and {nb}"
         )));
     }
-    let kernel = |x: &[f32], y: &[f32]| {
-        let dot: f64 = x.iter().zip(y).map(|(&p, &q)| p as f64 * q as f64).sum();
-        (dot / dim as f64 + 1.0).powi(3)
+    // Each subset's three Gram matrices as f64 matrix products (faer), then the kernel
+    // (x·y/d + 1)³ on their entries: the dot products are the cost, and a GEMM does them at
+    // the machine's matrix rate (100 subsets of 1,000 took minutes as 3·10⁸ separate dot
+    // products).
+    let rows = |x: &[f32], idx: &[usize]| {
+        Mat::<f64>::from_fn(idx.len(), dim, |r, c| x[idx[r] * dim + c] as f64)
     };
+    let kernel = |g: f64| (g / dim as f64 + 1.0).powi(3);
     let mut values = Vec::with_capacity(subsets);
     for _ in 0..subsets {
         let ia = rand::seq::index::sample(rng, na, m).into_vec();
         let ib = rand::seq::index::sample(rng, nb, m).into_vec();
-        let xa: Vec<&[f32]> = ia.iter().map(|&i| &a[i * dim..(i + 1) * dim]).collect();
-        let xb: Vec<&[f32]> = ib.iter().map(|&i| &b[i * dim..(i + 1) * dim]).collect();
-        use rayon::prelude::*;
-        let (kaa, kbb, kab) = (0..m)
-            .into_par_iter()
-            .map(|i| {
-                let mut s = (0.0, 0.0, 0.0);
-                for j in 0..m {
-                    if i != j {
-                        s.0 += kernel(xa[i], xa[j]);
-                        s.1 += kernel(xb[i], xb[j]);
-                    }
-                    s.2 += kernel(xa[i], xb[j]);
+        let (xa, xb) = (rows(a, &ia), rows(b, &ib));
+        let (gaa, gbb, gab) = (
+            &xa * xa.transpose(),
+            &xb * xb.transpose(),
+            &xa * xb.transpose(),
+        );
+        let (mut kaa, mut kbb, mut kab) = (0.0, 0.0, 0.0);
+        for i in 0..m {
+            for j in 0..m {
+                if i != j {
+                    kaa += kernel(gaa[(i, j)]);
+                    kbb += kernel(gbb[(i, j)]);
                 }
-                s
-            })
-            .reduce(|| (0.0, 0.0, 0.0), |p, q| (p.0 + q.0, p.1 + q.1, p.2 + q.2));
+                kab += kernel(gab[(i, j)]);
+            }
+        }
         let mf = m as f64;
         values.push((kaa + kbb) / (mf * (mf - 1.0)) - 2.0 * kab / (mf * mf));
     }
@@ -393,6 +396,33 @@ mod tests {
             "{diff:?} vs {same:?}"
         );
         assert_eq!(diff.subset_size, 300);
+    }
+
+    /// With one subset of every row the estimate is the unbiased MMD² itself, written out.
+    #[test]
+    fn kid_of_whole_sets_is_the_unbiased_mmd() {
+        let d = 7;
+        let (a, b) = (gaussian(9, d, 0.0, 1.0, 8), gaussian(9, d, 0.5, 2.0, 9));
+        let k = |x: &[f32], y: &[f32]| {
+            let dot: f64 = x.iter().zip(y).map(|(p, q)| *p as f64 * *q as f64).sum();
+            (dot / d as f64 + 1.0).powi(3)
+        };
+        let row = |x: &[f32], i: usize| x[i * d..(i + 1) * d].to_vec();
+        let (mut kaa, mut kbb, mut kab) = (0.0, 0.0, 0.0);
+        for i in 0..9 {
+            for j in 0..9 {
+                if i != j {
+                    kaa += k(&row(&a, i), &row(&a, j));
+                    kbb += k(&row(&b, i), &row(&b, j));
+                }
+                kab += k(&row(&a, i), &row(&b, j));
+            }
+        }
+        let want = (kaa + kbb) / 72.0 - 2.0 * kab / 81.0;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let got = kid(&a, &b, d, 1, 9, &mut rng).unwrap();
+        assert!((got.mean - want).abs() <= 1e-12 * want.abs(), "{} vs {want}", got.mean);
+        assert_eq!(got.std, 0.0);
     }
 
     #[test]
