@@ -421,7 +421,11 @@ mod tests {
         let want = (kaa + kbb) / 72.0 - 2.0 * kab / 81.0;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let got = kid(&a, &b, d, 1, 9, &mut rng).unwrap();
-        assert!((got.mean - want).abs() <= 1e-12 * want.abs(), "{} vs {want}", got.mean);
+        assert!(
+            (got.mean - want).abs() <= 1e-12 * want.abs(),
+            "{} vs {want}",
+            got.mean
+        );
         assert_eq!(got.std, 0.0);
     }
 

@@ -102,10 +102,7 @@ pub fn run(c: TrainConfig, events: &mut dyn Events, stop: &AtomicBool) -> Result
                 RunConfig::load(&RunDir::new(&run).config())
                     .ok()
                     .and_then(|mut config| {
-                        if let Some(d) = &options.data {
-                            config.data.source = d.clone();
-                        }
-                        options.eval.apply(&mut config.eval);
+                        options.apply(&mut config);
                         evaluator(&config, &files)
                     });
             let ev = ev.as_mut().map(|e| e as &mut dyn Evaluate);

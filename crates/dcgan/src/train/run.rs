@@ -122,6 +122,22 @@ pub struct ResumeOptions {
     pub eval: crate::config::EvalEdits,
 }
 
+impl ResumeOptions {
+    /// The run's config with these changes.
+    pub fn apply(&self, config: &mut RunConfig) {
+        if let Some(e) = self.epochs {
+            config.train.epochs = e;
+        }
+        if let Some(s) = self.max_steps {
+            config.train.max_steps = Some(s);
+        }
+        if let Some(d) = &self.data {
+            config.data.source = d.clone();
+        }
+        self.eval.apply(&mut config.eval);
+    }
+}
+
 /// Continue the run in `out` from its newest checkpoint (`evaluator`: as for [`train`]).
 pub fn resume(
     out: &Path,
@@ -140,16 +156,7 @@ pub fn resume(
     let mut config = RunConfig::load(&run.config())?;
     let ckpt = Checkpoint::load(&run.checkpoints())?;
     check_resume_edits(&ckpt, &config, &run.config())?;
-    if let Some(e) = options.epochs {
-        config.train.epochs = e;
-    }
-    if let Some(s) = options.max_steps {
-        config.train.max_steps = Some(s);
-    }
-    if let Some(d) = options.data {
-        config.data.source = d;
-    }
-    options.eval.apply(&mut config.eval);
+    options.apply(&mut config);
     config.validate()?;
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
