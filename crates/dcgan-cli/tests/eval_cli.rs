@@ -414,18 +414,9 @@ fn train_eval_every_without_weights_or_data_fails_before_training() {
     let out = dir.path().join("run");
     let nowhere = dir.path().join("nowhere/default_1.pt");
     let train = |extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--max-steps",
-            "2",
-        ];
-        args.extend(small_model());
+        let mut args = vec!["--max-steps", "2"];
         args.extend(extra);
-        run(&args)
+        try_train_small(&data, &out, &args)
     };
     let o = train(&["--eval-every", "1", "--weights", nowhere.to_str().unwrap()]);
     assert_clean_failure(
