@@ -254,6 +254,11 @@ fn cases(f: &Files) -> Vec<Case> {
         (vec!["--n=-3"], "'-3'"),
         (vec!["--n", "1", "--batch-stats"], "invalid sample count 1"),
         (vec!["--per-row", huge], "invalid images per row"),
+        (
+            vec!["--device", "tpu"],
+            "invalid device tpu: unknown device",
+        ),
+        (vec!["--device", "cuda:x"], "invalid device cuda:x"),
     ] {
         v.push(Case {
             args: sample(&extra),

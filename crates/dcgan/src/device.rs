@@ -21,14 +21,25 @@ pub fn by_name(name: &str) -> Result<Device> {
         }
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        other => Err(Error::config(
-            "device",
-            other,
-            format!(
-                "not available in this build (available: {})",
-                available().join(", ")
-            ),
-        )),
+        other => Err(Error::config("device", other, not_built(other))),
+    }
+}
+
+/// Why `name` is not a device of this build: a GPU device whose cargo feature was left out
+/// (and the build command that adds it), or a name that is no device at all.
+fn not_built(name: &str) -> String {
+    let built = available().join(", ");
+    let feature = match name {
+        "wgpu" => Some("wgpu"),
+        n if n == "cuda" || n.starts_with("cuda:") => Some("cuda"),
+        _ => None,
+    };
+    match feature {
+        Some(f) => format!(
+            "this build has no {f} support (devices built in: {built}); \
+             build with `cargo build --release -p dcgan-cli --features {f}`"
+        ),
+        None => format!("unknown device (expected flex, cuda, cuda:N or wgpu; built in: {built})"),
     }
 }
 
@@ -41,4 +52,34 @@ pub fn available() -> Vec<&'static str> {
     #[cfg(feature = "wgpu")]
     v.push("wgpu");
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_not_built_in_names_the_build_that_has_it() {
+        assert!(by_name("flex").is_ok());
+        assert!(by_name("cpu").is_ok());
+        let msg = |name: &str| by_name(name).unwrap_err().to_string();
+        #[cfg(not(feature = "cuda"))]
+        assert_eq!(
+            msg("cuda:1"),
+            format!(
+                "invalid device cuda:1: this build has no cuda support (devices built in: {}); \
+                 build with `cargo build --release -p dcgan-cli --features cuda`",
+                available().join(", ")
+            )
+        );
+        #[cfg(not(feature = "wgpu"))]
+        assert!(msg("wgpu").contains("--features wgpu"), "{}", msg("wgpu"));
+        assert_eq!(
+            msg("tpu"),
+            format!(
+                "invalid device tpu: unknown device (expected flex, cuda, cuda:N or wgpu; built in: {})",
+                available().join(", ")
+            )
+        );
+    }
 }
