@@ -30,6 +30,15 @@ fn stripes(dir: &Path, n_per_class: usize, seed: u32) -> PathBuf {
     root
 }
 
+/// `dcgan --cache-dir CACHE fid --weights WEIGHTS --json ARGS`, which must succeed: its report.
+fn fid_json(cache: &str, weights: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--cache-dir", cache, "fid", "--weights", weights, "--json"];
+    all.extend(args);
+    let o = run(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
 #[test]
 fn eval_svm_separates_stripes_with_every_method_and_writes_its_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,23 +227,10 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     // The statistics cache goes to CACHE_DIR/fid-stats: a fresh one, the weights named.
     let cache = dir.path().join("cache");
     let (cache_s, weights_s) = (cache.to_str().unwrap(), weights.to_str().unwrap());
-    let fid = |args: &[&str]| -> serde_json::Value {
-        let mut all = vec![
-            "--cache-dir",
-            cache_s,
-            "fid",
-            "--weights",
-            weights_s,
-            "--json",
-            "--kid-subset-size",
-            "4",
-            "--kid-subsets",
-            "3",
-        ];
+    let fid = |args: &[&str]| {
+        let mut all = vec!["--kid-subset-size", "4", "--kid-subsets", "3"];
         all.extend(args);
-        let o = run(&all);
-        assert!(o.status.success(), "{}", stderr(&o));
-        serde_json::from_str(&stdout(&o)).unwrap()
+        fid_json(cache_s, weights_s, &all)
     };
     let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
     let same = fid(&[a_s, a_s]);
@@ -347,14 +343,8 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
 
     // The last evaluation is `dcgan fid` on the last checkpoint, to the bit.
     let ckpt = out.join("checkpoints/step-00000005.safetensors");
-    let fid = |extra: &[&str]| -> serde_json::Value {
+    let fid = |extra: &[&str]| {
         let mut all = vec![
-            "--cache-dir",
-            cache_s,
-            "fid",
-            "--weights",
-            weights_s,
-            "--json",
             "--checkpoint",
             ckpt.to_str().unwrap(),
             "--data",
@@ -363,9 +353,7 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
             "12",
         ];
         all.extend(extra);
-        let o = run(&all);
-        assert!(o.status.success(), "{}", stderr(&o));
-        serde_json::from_str(&stdout(&o)).unwrap()
+        fid_json(cache_s, weights_s, &all)
     };
     let r = fid(&[]);
     assert_eq!(r["a"]["from_cache"], true, "the run cached the real side");
