@@ -5,8 +5,8 @@ use faer::{Mat, Side};
 
 use crate::{Error, Result};
 
-/// Mean and covariance (with N − 1) of the rows of `x` (`[n, dim]`), in float64.
-pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
+/// The mean of the rows of `x` (`[n, dim]`) and the rows minus it, in float64.
+fn mean_and_centred(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
     let n = x.len() / dim;
     let mut mu = vec![0f64; dim];
     for row in x.chunks_exact(dim) {
@@ -16,6 +16,13 @@ pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
     }
     mu.iter_mut().for_each(|m| *m /= n as f64);
     let centred = Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]);
+    (mu, centred)
+}
+
+/// Mean and covariance (with N − 1) of the rows of `x` (`[n, dim]`), in float64.
+pub fn mean_and_covariance(x: &[f32], dim: usize) -> (Vec<f64>, Mat<f64>) {
+    let n = x.len() / dim;
+    let (mu, centred) = mean_and_centred(x, dim);
     let cov = centred.transpose() * &centred;
     let scale = 1.0 / (n.max(2) - 1) as f64;
     (mu, Mat::from_fn(dim, dim, |i, j| cov[(i, j)] * scale))
@@ -59,21 +66,8 @@ pub fn trace_sqrt_product(s1: &Mat<f64>, s2: &Mat<f64>) -> Result<f64> {
 /// smaller than `dim` (an FID of 1,000 images against 2,048 features: one 1000 × 1000 SVD
 /// instead of two 2048 × 2048 eigendecompositions).
 pub fn trace_sqrt_product_of_samples(x1: &[f32], x2: &[f32], dim: usize) -> Result<f64> {
-    let centred = |x: &[f32]| {
-        let n = x.len() / dim;
-        let mut mu = vec![0f64; dim];
-        for row in x.chunks_exact(dim) {
-            for (m, &v) in mu.iter_mut().zip(row) {
-                *m += v as f64;
-            }
-        }
-        mu.iter_mut().for_each(|m| *m /= n as f64);
-        (
-            n,
-            Mat::<f64>::from_fn(n, dim, |i, j| x[i * dim + j] as f64 - mu[j]),
-        )
-    };
-    let ((n1, a), (n2, b)) = (centred(x1), centred(x2));
+    let (n1, n2) = (x1.len() / dim, x2.len() / dim);
+    let ((_, a), (_, b)) = (mean_and_centred(x1, dim), mean_and_centred(x2, dim));
     let m = &a * b.transpose();
     let sv = m
         .singular_values()

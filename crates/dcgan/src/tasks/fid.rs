@@ -372,23 +372,11 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         super::make_parent(p)?;
         a.stats.save_npz(p)?;
     }
-    let fid_value = fid::frechet_distance_of(
-        &a.stats,
-        a.features.as_deref(),
-        &b.stats,
-        b.features.as_deref(),
+    let (fid_value, kid) = scores(
+        &c,
+        (&a.stats, a.features.as_deref()),
+        (&b.stats, b.features.as_deref()),
     )?;
-    let kid = match (&a.features, &b.features) {
-        (Some(x), Some(y)) if c.kid_subsets > 0 => Some(fid::kid(
-            x,
-            y,
-            FEATURES,
-            c.kid_subsets,
-            c.kid_subset_size,
-            &mut Stream::KidSubsets.rng(c.seed),
-        )?),
-        _ => None,
-    };
     Ok(FidReport {
         fid: fid_value,
         kid,
@@ -444,6 +432,29 @@ impl TrainingEvaluator {
     }
 }
 
+/// FID and KID of two sides (statistics, and features where there are any), as `dcgan fid`
+/// reports them and `train --eval-every` logs them: one function, so the two agree to the bit.
+/// KID needs features on both sides and `c.kid_subsets > 0`.
+fn scores(
+    c: &FidConfig,
+    (a, fa): (&Stats, Option<&[f32]>),
+    (b, fb): (&Stats, Option<&[f32]>),
+) -> Result<(f64, Option<Kid>)> {
+    let fid_value = fid::frechet_distance_of(a, fa, b, fb)?;
+    let kid = match (fa, fb) {
+        (Some(x), Some(y)) if c.kid_subsets > 0 => Some(fid::kid(
+            x,
+            y,
+            FEATURES,
+            c.kid_subsets,
+            c.kid_subset_size,
+            &mut Stream::KidSubsets.rng(c.seed),
+        )?),
+        _ => None,
+    };
+    Ok((fid_value, kid))
+}
+
 impl crate::train::Evaluate for TrainingEvaluator {
     fn prepare(&mut self, events: &mut dyn Events) -> Result<()> {
         let c = &self.config;
@@ -478,28 +489,14 @@ impl crate::train::Evaluate for TrainingEvaluator {
         let feats =
             fid::generator_features(net, g, model, c.n, c.seed, c.batch_size, device, events)?;
         let stats = Stats::from_features(&feats, FEATURES)?;
-        let kid = match &real.features {
-            Some(r) => Some(
-                fid::kid(
-                    r,
-                    &feats,
-                    FEATURES,
-                    c.kid_subsets,
-                    c.kid_subset_size,
-                    &mut Stream::KidSubsets.rng(c.seed),
-                )?
-                .mean,
-            ),
-            None => None,
-        };
+        let (fid, kid) = scores(
+            c,
+            (&real.stats, real.features.as_deref()),
+            (&stats, Some(&feats)),
+        )?;
         Ok(crate::train::Scores {
-            fid: fid::frechet_distance_of(
-                &real.stats,
-                real.features.as_deref(),
-                &stats,
-                Some(&feats),
-            )?,
-            kid,
+            fid,
+            kid: kid.map(|k| k.mean),
         })
     }
 }
