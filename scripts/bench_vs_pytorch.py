@@ -4,6 +4,10 @@ in PyTorch (pytorch/examples' DCGAN generalised to 4·2^k images), on the same m
 invocation. Not part of the test suite.
 
     python3 scripts/bench_vs_pytorch.py [--configs 64x64,64x128,32x64,32x128] [--runs 10] [--threads 2]
+                                        [--device flex|cuda|cuda:N]
+
+With --device cuda both sides run on the same GPU (PyTorch in float32, TF32 off, synchronised
+before each timing ends; dcgan reads its losses and images back, which waits for the GPU).
 
 Each configuration runs in its own process on each side (so peak memory is per configuration):
 PyTorch with torch.set_num_threads(THREADS), dcgan with RAYON_NUM_THREADS=THREADS. Reports the
@@ -22,11 +26,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3):
+def torch_bench(size, batch, runs, warmup, threads, device="flex", nz=100, ngf=64, ndf=64, nc=3):
     import torch
     import torch.nn as nn
 
     torch.set_num_threads(threads)
+    dev = torch.device("cpu" if device == "flex" else device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     torch.manual_seed(1)
     k = (size // 4).bit_length() - 1  # size = 4·2^k
 
@@ -38,7 +47,7 @@ def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3
     for i in range(1, k):
         d_layers += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
     d_layers += [nn.Conv2d(ndf * 2 ** (k - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-    G, D = nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+    G, D = nn.Sequential(*g_layers).to(dev), nn.Sequential(*d_layers).to(dev)
 
     def init(m):
         if 'Conv' in type(m).__name__:
@@ -51,11 +60,11 @@ def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCELoss()
-    ones, zeros = torch.ones(batch), torch.zeros(batch)
+    ones, zeros = torch.ones(batch, device=dev), torch.zeros(batch, device=dev)
 
     def iteration():
-        real = torch.rand(batch, nc, size, size) * 2 - 1
-        z = torch.randn(batch, nz, 1, 1)
+        real = torch.rand(batch, nc, size, size, device=dev) * 2 - 1
+        z = torch.randn(batch, nz, 1, 1, device=dev)
         D.zero_grad()
         err_real = bce(D(real).view(-1), ones)
         err_real.backward()
@@ -83,9 +92,9 @@ def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3
     train = timed(iteration, runs, warmup)
     G.eval()
     with torch.no_grad():
-        z1, zb = torch.randn(1, nz, 1, 1), torch.randn(batch, nz, 1, 1)
-        gen1 = timed(lambda: G(z1).numpy(), runs, warmup)
-        genb = timed(lambda: G(zb).numpy(), runs, warmup)
+        z1, zb = torch.randn(1, nz, 1, 1, device=dev), torch.randn(batch, nz, 1, 1, device=dev)
+        gen1 = timed(lambda: G(z1).cpu().numpy(), runs, warmup)
+        genb = timed(lambda: G(zb).cpu().numpy(), runs, warmup)
     summary = lambda s, items: {"median_s": statistics.median(s), "min_s": min(s), "items_per_s_median": items / statistics.median(s)}
     return {
         "train": summary(train, batch),
@@ -96,11 +105,11 @@ def torch_bench(size, batch, runs, warmup, threads, nz=100, ngf=64, ndf=64, nc=3
     }
 
 
-def dcgan_bench(size, batch, runs, warmup, threads, binary):
+def dcgan_bench(size, batch, runs, warmup, threads, binary, device="flex"):
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
     out = subprocess.run(
         [binary, "bench", "--json", "--image-size", str(size), "--batch-size", str(batch), "--runs", str(runs),
-         "--warmup", str(warmup), "--only", "train", "--only", "generate"],
+         "--warmup", str(warmup), "--only", "train", "--only", "generate", "--device", device],
         env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -112,12 +121,13 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/dcgan"))
+    ap.add_argument("--device", default="flex", help="flex (CPU), cuda or cuda:N: the same device on both sides")
     ap.add_argument("--json", help="also write all numbers to this file")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: one PyTorch configuration
     a = ap.parse_args()
     if a.one:
         size, batch = map(int, a.one.split("x"))
-        print(json.dumps(torch_bench(size, batch, a.runs, a.warmup, a.threads)))
+        print(json.dumps(torch_bench(size, batch, a.runs, a.warmup, a.threads, a.device)))
         return
     try:
         import torch  # noqa: F401
@@ -126,12 +136,14 @@ def main():
     if not os.path.exists(a.binary):
         sys.exit(f"{a.binary} not found: run `cargo build --release -p dcgan-cli` first")
     results = []
+    print(f"device {a.device}")
     print(f"{'config':<12} {'':<8} {'train s/it':>11} {'train img/s':>12} {'G b1 ms':>9} {'G img/s':>9} {'peak MiB':>9}")
     for cfg in a.configs.split(","):
         size, batch = map(int, cfg.split("x"))
         t = json.loads(subprocess.run([sys.executable, __file__, "--one", cfg, "--runs", str(a.runs), "--warmup", str(a.warmup),
-                                       "--threads", str(a.threads)], check=True, capture_output=True, text=True).stdout)
-        d = dcgan_bench(size, batch, a.runs, a.warmup, a.threads, a.binary)
+                                       "--threads", str(a.threads), "--device", a.device],
+                                      check=True, capture_output=True, text=True).stdout)
+        d = dcgan_bench(size, batch, a.runs, a.warmup, a.threads, a.binary, a.device)
         for name, r in (("pytorch", t), ("dcgan", d)):
             print(f"{cfg:<12} {name:<8} {r['train']['median_s']:>11.3f} {r['train']['items_per_s_median']:>12.1f} "
                   f"{1000 * r['generate_batch1']['median_s']:>9.2f} {r['generate']['items_per_s_median']:>9.1f} {r['peak_rss_mib']:>9.0f}")

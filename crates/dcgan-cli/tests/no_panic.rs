@@ -266,6 +266,28 @@ fn cases(f: &Files) -> Vec<Case> {
             codes: &[2],
         });
     }
+    // A run resumed on a device this build lacks, or on no device at all: refused before
+    // config.json is rewritten.
+    for (device, needle) in [
+        (
+            "wgpu",
+            "invalid device wgpu: this build has no wgpu support",
+        ),
+        (
+            "cuda:0",
+            "build with `cargo build --release -p dcgan-cli --features cuda`",
+        ),
+        ("tpu", "invalid device tpu: unknown device"),
+    ] {
+        v.push(Case {
+            args: ["train", "--resume", run.as_str(), "--device", device]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            needle: needle.into(),
+            codes: &[2],
+        });
+    }
     for ckpt in [&empty, &trunc, &text, &data] {
         v.push(case(
             &["sample", "--checkpoint", ckpt, "--out", &out_png],

@@ -5,8 +5,17 @@ pub use burn::tensor::Device;
 
 use crate::{Error, Result};
 
-/// The device named `name` (`flex`, `cpu`, `cuda`, `cuda:N`, `wgpu`).
+/// The device named `name` (`flex`, `cpu`, `cuda`, `cuda:N`, `wgpu`), checked to work: a GPU
+/// device runs one small operation first, so a missing driver or adapter is an error here.
 pub fn by_name(name: &str) -> Result<Device> {
+    let device = named(name)?;
+    if !matches!(name, "flex" | "cpu") {
+        probe(name, &device)?;
+    }
+    Ok(device)
+}
+
+fn named(name: &str) -> Result<Device> {
     match name {
         "flex" | "cpu" => Ok(Device::flex()),
         #[cfg(feature = "cuda")]
@@ -41,6 +50,54 @@ fn not_built(name: &str) -> String {
         ),
         None => format!("unknown device (expected flex, cuda, cuda:N or wgpu; built in: {built})"),
     }
+}
+
+/// Run one small operation on `device`. burn's GPU runtimes panic on their first use when the
+/// driver or adapter is missing (cubecl-wgpu finds no adapter, cudarc cannot load libcuda),
+/// sometimes on a runtime thread of their own, leaving this thread with a closed channel. The
+/// panics are caught here, their messages kept out of the terminal, and the first one becomes
+/// part of an error naming the device. Every later operation reuses the runtime started here.
+fn probe(name: &str, device: &Device) -> Result<()> {
+    use std::panic::{AssertUnwindSafe, catch_unwind, set_hook, take_hook};
+    use std::sync::{Arc, Mutex};
+    let first: Arc<Mutex<Option<String>>> = Arc::default();
+    let previous = take_hook();
+    let record = first.clone();
+    set_hook(Box::new(move |info| {
+        let mut first = record.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_none() {
+            *first = Some(info.payload_as_str().unwrap_or("a panic").to_string());
+        }
+    }));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        burn::tensor::Tensor::<1>::ones([4], device)
+            .sum()
+            .into_scalar::<f32>()
+    }));
+    set_hook(previous);
+    let why = match result {
+        Ok(4.0) => return Ok(()),
+        Ok(v) => format!("it summed four ones to {v}"),
+        Err(_) => {
+            let first = first.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let first = first.unwrap_or_else(|| "its runtime failed to start".into());
+            first.lines().next().unwrap_or("").trim().to_string()
+        }
+    };
+    let hint = if name == "wgpu" {
+        "wgpu needs a Vulkan, Metal or DX12 driver (Linux without a GPU: Mesa's lavapipe, \
+         Debian package mesa-vulkan-drivers); CUBECL_WGPU_DEFAULT_DEVICE picks the adapter"
+    } else {
+        "CUDA needs an NVIDIA GPU and its driver (libcuda)"
+    };
+    Err(Error::config(
+        "device",
+        name,
+        format!(
+            "no usable {name} device here ({why}); devices built in: {}; {hint}",
+            available().join(", ")
+        ),
+    ))
 }
 
 /// Names of the devices compiled into this build.

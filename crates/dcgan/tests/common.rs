@@ -54,11 +54,27 @@ pub fn fid_weights() -> PathBuf {
 /// evidence. Elsewhere it is a skip, printed and appended to `target/tmp/skipped-tests.txt` so
 /// it is counted (`.ci/run` prints the count).
 pub fn missing(test: &str, what: &str) {
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    if ci {
+    if under_ci() {
         panic!("{test}: {what} is missing, and under CI every test must run");
     }
-    let line = format!("SKIPPED {test}: {what} is missing");
+    count_skip(format!("SKIPPED {test}: {what} is missing"));
+}
+
+/// Tests that need a cargo feature this build lacks (`feature`, built by `command`). Under CI
+/// that is no failure: `.ci/run` builds and runs them with the feature right after (and there a
+/// missing device fails through [`missing`]). Elsewhere it is a counted skip, as in [`missing`].
+pub fn not_built(test: &str, feature: &str, command: &str) {
+    if under_ci() {
+        eprintln!("{test}: not in this build; .ci/run runs `{command}`");
+        return;
+    }
+    count_skip(format!(
+        "SKIPPED {test}: built without --features {feature} (run `{command}`)"
+    ));
+}
+
+/// Print a skip and append it to `target/tmp/skipped-tests.txt`, which `.ci/run` counts.
+fn count_skip(line: String) {
     eprintln!("{line}");
     let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
     if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -69,4 +85,9 @@ pub fn missing(test: &str, what: &str) {
         use std::io::Write as _;
         let _ = writeln!(f, "{line}");
     }
+}
+
+/// `CI` set and not `false`/`0`.
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }

@@ -6,88 +6,23 @@ mod common;
 use std::path::Path;
 
 use burn::tensor::{Device, Tensor};
-use dcgan::config::ModelConfig;
 use dcgan::config::OptimConfig;
 use dcgan::io::safetensors_file;
 use dcgan::io::torch::{Net, from_torch};
-use dcgan::io::{HostTensor, load_named, named_tensors, npy};
-use dcgan::model::{BnMode, Discriminator, Generator};
+use dcgan::io::{load_named, named_tensors};
+use dcgan::model::BnMode;
 use dcgan::optim::Adam;
 use dcgan::train::{Gan, StepStats, step};
+use golden_checks::{golden, load_pair, npy};
 
-fn golden() -> Option<std::path::PathBuf> {
-    common::shared_dir().map(|s| s.join("golden/dcgan64-rgb"))
-}
-
-fn config() -> ModelConfig {
-    ModelConfig::default() // 64×64 RGB, nz 100, ngf = ndf = 64, kernel 4: the golden network
-}
-
-fn load_pair(
-    dir: &Path,
-    g_file: &str,
-    d_file: &str,
-    device: &Device,
-) -> (Generator, Discriminator) {
-    let cfg = config();
-    let k = cfg.upsamplings();
-    let gp = dir.join(g_file);
-    let dp = dir.join(d_file);
-    let gt = from_torch(
-        Net::Generator,
-        k,
-        &safetensors_file::read(&gp).unwrap().tensors,
-        &gp,
-    )
-    .unwrap();
-    let dt = from_torch(
-        Net::Discriminator,
-        k,
-        &safetensors_file::read(&dp).unwrap().tensors,
-        &dp,
-    )
-    .unwrap();
-    let g = load_named(Generator::new(&cfg, 0, device), &gt, &gp).unwrap();
-    let d = load_named(Discriminator::new(&cfg, 0, device), &dt, &dp).unwrap();
-    (g, d)
-}
-
-fn npy(dir: &Path, name: &str) -> HostTensor {
-    npy::read(&dir.join(name)).unwrap()
-}
+mod golden_checks;
 
 #[test]
 fn generator_and_discriminator_outputs_match_pytorch() {
     let Some(dir) = golden() else {
         return common::skip("parity", "shared/golden");
     };
-    let device = Device::flex();
-    let (g, d) = load_pair(&dir, "netG.safetensors", "netD.safetensors", &device);
-    let z = npy(&dir, "z.npy");
-    let real = npy(&dir, "real.npy");
-    let z: Tensor<2> = z.to_tensor::<4>(&device).reshape([8, 100]);
-    let x: Tensor<4> = real.to_tensor(&device);
-
-    for (mode, file) in [
-        (BnMode::Eval, "g_eval.npy"),
-        (BnMode::BatchStats, "g_train.npy"),
-    ] {
-        let out = HostTensor::from_tensor(&g.forward(z.clone(), mode));
-        let want = npy(&dir, file);
-        assert_eq!(out.shape, want.shape);
-        let diff = common::max_abs_diff(&out.data, &want.data);
-        assert!(diff <= 1e-4, "G {mode:?}: max |diff| {diff}");
-    }
-    for (mode, file) in [
-        (BnMode::Eval, "d_eval.npy"),
-        (BnMode::BatchStats, "d_train.npy"),
-    ] {
-        let out = HostTensor::from_tensor(&d.probabilities(x.clone(), mode));
-        let want = npy(&dir, file);
-        assert_eq!(out.shape, want.shape);
-        let diff = common::max_abs_diff(&out.data, &want.data);
-        assert!(diff <= 1e-4, "D {mode:?}: max |diff| {diff}");
-    }
+    golden_checks::outputs_match(&dir, &Device::flex());
 }
 
 fn step_json(dir: &Path) -> serde_json::Value {
@@ -275,65 +210,11 @@ fn uninterrupted_iteration_is_close() {
     assert_eq!((gan.opt_d.step, gan.opt_g.step), (1, 1));
 }
 
-/// `dcgan grads` (the task behind it) on the golden network: the gradients of both half-steps,
-/// in PyTorch's state-dict layout, against PyTorch's own (`grads_d`/`grads_g.safetensors`, made
-/// by shared/golden/scripts/make_grad_goldens.py). Every tensor within 1e-4 of its largest
-/// PyTorch entry (the README's tolerance; PyTorch agrees with itself to 3e-6 across threads),
-/// the same keys and shapes, and the three losses within 1e-4.
+/// `dcgan grads` on Flex against PyTorch's gradients (see [`golden_checks::gradients_match`]).
 #[test]
 fn gradients_of_both_half_steps_match_pytorch() {
     let Some(dir) = golden() else {
         return common::skip("parity", "shared/golden");
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let ckpt = tmp.path().join("golden.safetensors");
-    dcgan::interop::import_torch(
-        &config(),
-        &dir.join("netG.safetensors"),
-        Some(&dir.join("netD.safetensors")),
-        &ckpt,
-    )
-    .unwrap();
-    let out = tmp.path().join("grads");
-    let report = dcgan::tasks::interop::grads(
-        dcgan::tasks::interop::GradsConfig {
-            checkpoint: ckpt,
-            real: dir.join("real.npy"),
-            latent: dir.join("z.npy"),
-            out: out.clone(),
-            device: "flex".into(),
-        },
-        &mut dcgan::progress::Quiet,
-    )
-    .unwrap();
-    assert_eq!(report.written.len(), 3);
-    for file in ["grads_d.safetensors", "grads_g.safetensors"] {
-        let ours = safetensors_file::read(&out.join(file)).unwrap().tensors;
-        let theirs = safetensors_file::read(&dir.join(file)).unwrap().tensors;
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            theirs.keys().collect::<Vec<_>>(),
-            "{file}: keys"
-        );
-        for (key, want) in &theirs {
-            let got = &ours[key];
-            assert_eq!(got.shape, want.shape, "{file} {key}: shape");
-            let scale = want.data.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let diff = common::max_abs_diff(&got.data, &want.data);
-            eprintln!("{file} {key}: max |Δ| / max |g| = {:.2e}", diff / scale);
-            assert!(scale > 0.0, "{file} {key}: PyTorch's gradient is zero");
-            assert!(
-                diff <= 1e-4 * scale,
-                "{file} {key}: max |Δ| {diff:.3e} > 1e-4 × {scale:.3e}"
-            );
-        }
-    }
-    let want: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("grads_losses.json")).unwrap()).unwrap();
-    let got: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("losses.json")).unwrap()).unwrap();
-    for key in ["err_d_real", "err_d_fake", "err_g"] {
-        let (a, b) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
-        assert!((a - b).abs() <= 1e-4, "{key}: ours {a}, PyTorch {b}");
-    }
+    golden_checks::gradients_match(&dir, "flex");
 }

@@ -101,9 +101,10 @@ pub struct TrainArgs {
     /// Largest fraction of unreadable images before the run stops.
     #[arg(long, default_value_t = DataConfig::default().max_bad_fraction, conflicts_with = "resume")]
     pub max_bad_fraction: f64,
-    /// Compute device: flex (CPU), or cuda / wgpu when built with those features.
-    #[arg(long, default_value = "flex", conflicts_with = "resume")]
-    pub device: String,
+    /// Compute device: flex (CPU), or cuda / cuda:N / wgpu when built with those features
+    /// [default: flex; with --resume: the run's own, or move the run to this one].
+    #[arg(long)]
+    pub device: Option<String>,
     /// Measure FID and KID of G every N steps and at the last step (into log.jsonl, loss.png
     /// and the progress bar). Each evaluation generates --eval-samples images through
     /// Inception: minutes on a CPU. With --resume: change the run's setting.
@@ -156,6 +157,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             max_steps: a.max_steps,
             data: a.data.map(|d| ui.data(&d)).transpose()?,
             eval,
+            device: a.device,
         };
         return Ok(Task::Resume {
             run,
@@ -215,7 +217,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             eval.apply(&mut e);
             e
         },
-        device: a.device,
+        device: a.device.unwrap_or(defaults.device),
     };
     if a.channels.is_none() {
         train::resolve_channels(&mut config)?;

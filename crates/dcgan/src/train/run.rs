@@ -120,6 +120,9 @@ pub struct ResumeOptions {
     pub data: Option<String>,
     /// Changes to the evaluation settings (they do not change training).
     pub eval: crate::config::EvalEdits,
+    /// Another compute device (`flex`, `wgpu`, `cuda[:N]`): checkpoints hold host tensors, so a
+    /// run moves between devices; only rounding differs from staying.
+    pub device: Option<String>,
 }
 
 impl ResumeOptions {
@@ -135,6 +138,9 @@ impl ResumeOptions {
             config.data.source = d.clone();
         }
         self.eval.apply(&mut config.eval);
+        if let Some(d) = &self.device {
+            config.device = d.clone();
+        }
     }
 }
 
@@ -157,6 +163,13 @@ pub fn resume(
     let ckpt = Checkpoint::load(&run.checkpoints())?;
     check_resume_edits(&ckpt, &config, &run.config())?;
     options.apply(&mut config);
+    if config.device != ckpt.config.device {
+        events.emit(Event::Warning(format!(
+            "resuming on {} a run trained on {}: the recipe continues, but the two devices round \
+             differently, so the steps will not repeat an uninterrupted run on {} bit for bit",
+            config.device, ckpt.config.device, ckpt.config.device
+        )));
+    }
     config.validate()?;
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
