@@ -77,6 +77,8 @@ enum Command {
     ImportTorch(commands::interop::ImportArgs),
     /// Write a checkpoint's networks as pytorch/examples state dicts (safetensors).
     ExportTorch(commands::interop::ExportArgs),
+    /// Write a static site that runs the generator in the browser (WebAssembly): samples, walks.
+    ExportWeb(commands::web::ExportWebArgs),
     /// Both half-steps' gradients at a checkpoint, as PyTorch state dicts, to compare with PyTorch.
     Grads(commands::interop::GradsArgs),
     /// D's features of every layer, max-pooled to 4×4 (paper §5.1), with the data's labels.
@@ -141,6 +143,7 @@ fn main() -> ExitCode {
         Command::ImportTorch(a) => commands::interop::run_import(a, ui),
         Command::ExportTorch(a) => commands::interop::run_export(a, ui),
         Command::Grads(a) => commands::interop::run_grads(a, ui),
+        Command::ExportWeb(a) => commands::web::run_export_web(a, ui),
         Command::Bench(a) => commands::bench::run(a, ui),
         Command::Data(c) => commands::data::run(c, ui),
         Command::Features(a) => commands::features::run(a, ui),

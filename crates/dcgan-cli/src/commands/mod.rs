@@ -8,3 +8,4 @@ pub mod fid;
 pub mod interop;
 pub mod sample;
 pub mod train;
+pub mod web;

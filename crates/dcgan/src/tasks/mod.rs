@@ -29,6 +29,7 @@ pub mod fid;
 pub mod interop;
 pub mod sample;
 pub mod train;
+pub mod web;
 
 use std::path::Path;
 

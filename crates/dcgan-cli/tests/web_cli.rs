@@ -1,0 +1,206 @@
+//! `dcgan export-web`: the site it writes, loaded in headless Chromium (`web/test/check-page.mjs`,
+//! Debian's chromium through playwright-core), draws what `dcgan generate` draws; and its bad
+//! input. The page test needs the web bundle (`bash scripts/build-web.sh`), Node with
+//! `web/node_modules` (`npm ci --prefix web`) and chromium; `.ci/run` installs all three.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{assert_clean_failure, run, shared_dir, stderr};
+
+/// Where `dcgan export-web` finds the bundle by default: `target/web` beside the binary's folder.
+fn bundle() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_dcgan"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("web")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The golden 64×64 G (pytorch/examples layout) imported as a checkpoint.
+fn golden_checkpoint(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let golden = shared_dir()?.join("golden/dcgan64-rgb");
+    let ckpt = dir.join("golden.safetensors");
+    let o = run(&[
+        "import-torch",
+        "--generator",
+        golden.join("netG.safetensors").to_str().unwrap(),
+        "--out",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    Some((ckpt, golden))
+}
+
+#[test]
+fn the_exported_page_draws_what_dcgan_generate_draws() {
+    if !bundle().join("dcgan_web_bg.wasm").is_file() {
+        return common::missing(
+            "web",
+            "the web bundle (target/web; run `bash scripts/build-web.sh`)",
+        );
+    }
+    if !repo().join("web/node_modules/playwright-core").is_dir() {
+        return common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((ckpt, golden)) = golden_checkpoint(tmp.path()) else {
+        return common::missing("web", "shared/golden");
+    };
+    let ckpt = ckpt.to_str().unwrap();
+    let z = golden.join("z.npy");
+    let want = tmp.path().join("g.npy");
+    let o = run(&[
+        "generate",
+        "--checkpoint",
+        ckpt,
+        "--latent",
+        z.to_str().unwrap(),
+        "--out",
+        want.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    for precision in ["f32", "f16"] {
+        let site = tmp.path().join(format!("site-{precision}"));
+        let o = run(&[
+            "export-web",
+            "--checkpoint",
+            ckpt,
+            "--out",
+            site.to_str().unwrap(),
+            "--precision",
+            precision,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for f in [
+            "index.html",
+            "app.js",
+            "dcgan_web.js",
+            "dcgan_web_bg.wasm",
+            "model.json",
+            "generator.safetensors",
+        ] {
+            assert!(site.join(f).is_file(), "{f} not written");
+        }
+        let page = std::process::Command::new("node")
+            .arg(repo().join("web/test/check-page.mjs"))
+            .args([&site, &z, &want])
+            .output()
+            .expect("node runs");
+        let out = String::from_utf8_lossy(&page.stdout);
+        eprintln!(
+            "{precision}: {out}{}",
+            String::from_utf8_lossy(&page.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_str(out.trim())
+            .unwrap_or_else(|e| panic!("check-page printed no JSON ({e}): {out}"));
+        let diff = r["max_abs_diff"].as_f64().unwrap();
+        if precision == "f32" {
+            assert!(page.status.success(), "{}", r["failed"]);
+            assert!(diff <= 1e-4, "the page's G differs by {diff}");
+        } else {
+            // f16 weights: half the bytes; the page's pixels move, by what is printed.
+            let f32_bytes = std::fs::metadata(tmp.path().join("site-f32/generator.safetensors"))
+                .unwrap()
+                .len();
+            let bytes = report["weights_bytes"].as_u64().unwrap();
+            assert!(bytes * 2 <= f32_bytes + 4096, "{bytes} vs {f32_bytes}");
+            assert!(diff > 0.0 && diff < 1e-2, "f16 weights: max |diff| {diff}");
+            assert_eq!(r["console_errors"], serde_json::json!([]));
+        }
+        assert_eq!(
+            r["info"],
+            serde_json::json!({"nz": 100, "nc": 3, "size": 64, "step": 0})
+        );
+        assert_eq!(r["walk"]["frames"], 10);
+    }
+}
+
+#[test]
+fn export_web_refuses_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    for f in dcgan::tasks::web::BUNDLE_FILES {
+        std::fs::write(bundle.join(f), "stand-in").unwrap();
+    }
+    let not_ckpt = dir.join("notes.txt");
+    std::fs::write(&not_ckpt, "hello").unwrap();
+    let cfg = dcgan::config::ModelConfig {
+        image_size: 16,
+        generator_width: 8,
+        discriminator_width: 8,
+        latent_dim: 8,
+        ..Default::default()
+    };
+    let ckpt = dir.join("c.safetensors");
+    let g = dcgan::model::Generator::new(&cfg, 1, &dcgan::device::Device::flex());
+    let config = dcgan::config::RunConfig {
+        model: cfg,
+        optim: Default::default(),
+        data: Default::default(),
+        train: Default::default(),
+        eval: Default::default(),
+        device: "flex".into(),
+    };
+    std::fs::write(
+        &ckpt,
+        dcgan::checkpoint::encode(&config, &Default::default(), &g, None, None),
+    )
+    .unwrap();
+    let occupied = dir.join("occupied");
+    std::fs::create_dir_all(&occupied).unwrap();
+    std::fs::write(occupied.join("keep.txt"), "mine").unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let export = |ckpt: &str, out: &str, bundle: &str, extra: &[&str]| {
+        let mut a = vec![
+            "export-web",
+            "--checkpoint",
+            ckpt,
+            "--out",
+            out,
+            "--bundle",
+            bundle,
+        ];
+        a.extend(extra);
+        run(&a)
+    };
+    let site = s(&dir.join("site"));
+    assert_clean_failure(
+        &export(&s(&not_ckpt), &site, &s(&bundle), &[]),
+        2,
+        "notes.txt",
+    );
+    assert_clean_failure(
+        &export(&s(&ckpt), &site, &s(&dir.join("nowhere")), &[]),
+        2,
+        "the web bundle is not built (no index.html): run `bash scripts/build-web.sh` first",
+    );
+    assert_clean_failure(
+        &export(&s(&ckpt), &s(&occupied), &s(&bundle), &[]),
+        2,
+        "exists and is not empty (choose another --out, or --force to write into it)",
+    );
+    assert!(!dir.join("site").exists());
+    // --force writes the site's files and leaves the folder's others alone.
+    let o = export(&s(&ckpt), &s(&occupied), &s(&bundle), &["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(occupied.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(occupied.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["image_size"], 16);
+    assert_eq!(model["latent_dim"], 8);
+    assert_eq!(model["format"], "dcgan-web 1");
+}

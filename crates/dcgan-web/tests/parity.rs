@@ -1,0 +1,140 @@
+//! The browser's generator against `dcgan`'s, natively: the same checkpoint exported as
+//! `dcgan export-web` writes it, the same latents, BatchNorm in inference mode.
+
+use std::path::PathBuf;
+
+use dcgan::checkpoint::Checkpoint;
+use dcgan::config::ModelConfig;
+use dcgan::model::BnMode;
+use dcgan::tasks::web::{Precision, generator_weights, model_json};
+use dcgan_web::Generator;
+
+fn golden() -> Option<PathBuf> {
+    let p = std::env::var_os("DCGAN_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let g = p.join("golden/dcgan64-rgb");
+    g.is_dir().then_some(g)
+}
+
+fn latents(n: usize, nz: usize) -> Vec<f32> {
+    (0..n * nz)
+        .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 1.5)
+        .collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A checkpoint with trained running statistics: the PyTorch golden G (64×64 RGB, kernel 4),
+/// else a fresh kernel-5 G (its running statistics are 0 and 1).
+fn checkpoints(dir: &std::path::Path) -> Vec<Checkpoint> {
+    let mut out = Vec::new();
+    if let Some(g) = golden() {
+        let path = dir.join("golden.safetensors");
+        dcgan::interop::import_torch(
+            &ModelConfig::default(),
+            &g.join("netG.safetensors"),
+            None,
+            &path,
+        )
+        .unwrap();
+        out.push(Checkpoint::load(&path).unwrap());
+    } else {
+        eprintln!("SKIPPED the golden G: no shared/golden (set DCGAN_SHARED)");
+    }
+    let cfg = ModelConfig {
+        image_size: 32,
+        kernel_size: 5,
+        latent_dim: 20,
+        generator_width: 16,
+        discriminator_width: 16,
+        channels: 1,
+        ..ModelConfig::default()
+    };
+    let path = dir.join("k5.safetensors");
+    let config = dcgan::config::RunConfig {
+        model: cfg.clone(),
+        optim: Default::default(),
+        data: Default::default(),
+        train: Default::default(),
+        eval: Default::default(),
+        device: "flex".into(),
+    };
+    let g = dcgan::model::Generator::new(&cfg, 3, &burn::tensor::Device::flex());
+    let bytes = dcgan::checkpoint::encode(&config, &Default::default(), &g, None, None);
+    std::fs::write(&path, bytes).unwrap();
+    out.push(Checkpoint::load(&path).unwrap());
+    out
+}
+
+#[test]
+fn the_web_generator_draws_what_dcgan_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    for ckpt in checkpoints(tmp.path()) {
+        let m = &ckpt.config.model;
+        let n = 5;
+        let z = latents(n, m.latent_dim);
+        let device = burn::tensor::Device::flex();
+        let want = dcgan::model::inference::generate(
+            &ckpt.generator(&device).unwrap(),
+            &z,
+            m.latent_dim,
+            BnMode::Eval,
+            &device,
+        );
+        let f32_weights = generator_weights(&ckpt, Precision::F32).unwrap();
+        let web = Generator::new(&model_json(&ckpt, Precision::F32), &f32_weights).unwrap();
+        let got = web.generate(&z, n).unwrap();
+        assert_eq!(got.len(), n * m.channels * m.image_size * m.image_size);
+        let diff = max_abs_diff(&got, &want);
+        eprintln!(
+            "{}×{} kernel {}: web vs dcgan max |Δ| {diff:.2e}",
+            m.image_size, m.image_size, m.kernel_size
+        );
+        assert!(diff <= 1e-5, "web G differs from dcgan's by {diff}");
+
+        let f16_weights = generator_weights(&ckpt, Precision::F16).unwrap();
+        let half = Generator::new(&model_json(&ckpt, Precision::F16), &f16_weights).unwrap();
+        let diff16 = max_abs_diff(&half.generate(&z, n).unwrap(), &want);
+        eprintln!(
+            "  f16 weights: {} bytes against {} (f32), max |Δ| {diff16:.2e}",
+            f16_weights.len(),
+            f32_weights.len()
+        );
+        assert!(f16_weights.len() * 2 <= f32_weights.len() + 4096);
+        assert!(
+            diff16 > 0.0 && diff16 < 0.1,
+            "f16 weights: max |Δ| {diff16}"
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors_naming_what_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ckpt = checkpoints(tmp.path()).pop().unwrap();
+    let json = model_json(&ckpt, Precision::F32);
+    let w = generator_weights(&ckpt, Precision::F32).unwrap();
+    let err = |r: Result<Generator, String>| r.err().expect("an error");
+    assert!(
+        err(Generator::new(&json, b"not tensors"))
+            .starts_with("the weights are not a safetensors file")
+    );
+    assert!(err(Generator::new("{}", &w)).starts_with("model.json: missing field"));
+    let other = json.replace("dcgan-web 1", "dcgan-web 9");
+    assert_eq!(
+        err(Generator::new(&other, &w)),
+        "model.json: format \"dcgan-web 9\", expected \"dcgan-web 1\""
+    );
+    let g = Generator::new(&json, &w).unwrap();
+    assert_eq!(
+        g.generate(&[0.0; 7], 1).unwrap_err(),
+        "7 latent values for 1 images of latent size 20"
+    );
+}

@@ -1,0 +1,186 @@
+//! `dcgan export-web`: a static site that runs a checkpoint's generator in the browser.
+//!
+//! ```text
+//! OUT/index.html, OUT/app.js         the page (from the web bundle)
+//! OUT/dcgan_web.js, dcgan_web_bg.wasm G in WebAssembly (crates/dcgan-web, built by
+//!                                     scripts/build-web.sh)
+//! OUT/model.json                      the architecture (crates/dcgan-web's WebModel)
+//! OUT/generator.safetensors           G's tensors, float32 or float16
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, tensor::TensorView};
+use serde::Serialize;
+
+use super::Events;
+use crate::checkpoint::Checkpoint;
+use crate::error::IoContext;
+use crate::io::named_tensors;
+use crate::{Error, Result};
+
+/// The files of the web bundle that `scripts/build-web.sh` writes and every export copies.
+pub const BUNDLE_FILES: [&str; 4] = ["index.html", "app.js", "dcgan_web.js", "dcgan_web_bg.wasm"];
+
+/// How the weights are stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Exactly the checkpoint's numbers.
+    #[default]
+    F32,
+    /// Half the download; G still computes in float32 from the rounded weights.
+    F16,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ExportWebConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
+    pub checkpoint: PathBuf,
+    /// The site's folder: new, or empty, or anything with `force`.
+    pub out: PathBuf,
+    pub precision: Precision,
+    /// Write into a folder that already holds files (the site's own files are replaced).
+    pub force: bool,
+    /// The web bundle's folder (the front end resolves where it is).
+    pub bundle: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportWebReport {
+    pub out: PathBuf,
+    pub written: Vec<PathBuf>,
+    pub precision: Precision,
+    /// Bytes of the weights file and of the WebAssembly module.
+    pub weights_bytes: u64,
+    pub wasm_bytes: u64,
+}
+
+pub fn export_web(c: ExportWebConfig, events: &mut dyn Events) -> Result<ExportWebReport> {
+    let ckpt = Checkpoint::load(&c.checkpoint)?;
+    for f in BUNDLE_FILES {
+        if !c.bundle.join(f).is_file() {
+            return Err(Error::format(
+                &c.bundle,
+                format!(
+                    "the web bundle is not built (no {f}): run `bash scripts/build-web.sh` first"
+                ),
+            ));
+        }
+    }
+    if c.out.exists() {
+        if !c.out.is_dir() {
+            return Err(Error::format(&c.out, "exists and is not a folder"));
+        }
+        let occupied = std::fs::read_dir(&c.out).at(&c.out)?.next().is_some();
+        if occupied && !c.force {
+            return Err(Error::format(
+                &c.out,
+                "exists and is not empty (choose another --out, or --force to write into it)",
+            ));
+        }
+    }
+    std::fs::create_dir_all(&c.out).at(&c.out)?;
+    let mut written = Vec::new();
+    for f in BUNDLE_FILES {
+        let to = c.out.join(f);
+        let bytes = std::fs::read(c.bundle.join(f)).at(c.bundle.join(f))?;
+        crate::io::atomic_write(&to, &bytes)?;
+        written.push(to);
+    }
+    let weights = c.out.join("generator.safetensors");
+    let bytes = generator_weights(&ckpt, c.precision)?;
+    crate::io::atomic_write(&weights, &bytes)?;
+    written.push(weights);
+    let model = c.out.join("model.json");
+    crate::io::atomic_write(&model, model_json(&ckpt, c.precision).as_bytes())?;
+    written.push(model);
+    events.info(format!(
+        "exported step {} of {} ({}) to {}",
+        ckpt.state.step,
+        ckpt.path.display(),
+        c.precision.name(),
+        c.out.display()
+    ));
+    Ok(ExportWebReport {
+        out: c.out.clone(),
+        written,
+        precision: c.precision,
+        weights_bytes: bytes.len() as u64,
+        wasm_bytes: std::fs::metadata(c.out.join("dcgan_web_bg.wasm"))
+            .at(c.out.join("dcgan_web_bg.wasm"))?
+            .len(),
+    })
+}
+
+/// `model.json` for `ckpt` (the fields of `dcgan_web::WebModel`).
+pub fn model_json(ckpt: &Checkpoint, precision: Precision) -> String {
+    let m = &ckpt.config.model;
+    serde_json::to_string_pretty(&serde_json::json!({
+        "format": "dcgan-web 1",
+        "latent_dim": m.latent_dim,
+        "channels": m.channels,
+        "image_size": m.image_size,
+        "kernel_size": m.kernel_size,
+        "generator_width": m.generator_width,
+        "batch_norm_eps": m.batch_norm_eps,
+        "weights": "generator.safetensors",
+        "precision": precision.name(),
+        "step": ckpt.state.step,
+    }))
+    .expect("a JSON value serialises")
+}
+
+/// G's tensors under their own names, as a safetensors file in `precision`.
+pub fn generator_weights(ckpt: &Checkpoint, precision: Precision) -> Result<Vec<u8>> {
+    let g = ckpt.generator(&burn::tensor::Device::flex())?;
+    let tensors = named_tensors(&g);
+    let encoded: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .map(|(name, t)| {
+            let bytes = match precision {
+                Precision::F32 => t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                Precision::F16 => t
+                    .data
+                    .iter()
+                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                    .collect(),
+            };
+            (name, t.shape, bytes)
+        })
+        .collect();
+    let dtype = match precision {
+        Precision::F32 => Dtype::F32,
+        Precision::F16 => Dtype::F16,
+    };
+    let views = encoded
+        .iter()
+        .map(|(name, shape, bytes)| {
+            (
+                name.as_str(),
+                TensorView::new(dtype, shape.clone(), bytes).expect("sized to its shape"),
+            )
+        })
+        .collect::<Vec<_>>();
+    Ok(safetensors::serialize(views, Some(HashMap::new())).expect("float tensors serialise"))
+}
+
+/// The bundle's folder when none is given: `DCGAN_WEB_BUNDLE`, else `web/` beside the target
+/// folder the binary runs from (`target/release/dcgan` → `target/web`).
+pub fn default_bundle(exe: Option<&Path>, env: Option<PathBuf>) -> PathBuf {
+    if let Some(p) = env {
+        return p;
+    }
+    exe.and_then(|e| e.parent()?.parent().map(|t| t.join("web")))
+        .unwrap_or_else(|| PathBuf::from("target/web"))
+}
