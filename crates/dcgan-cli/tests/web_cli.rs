@@ -144,14 +144,7 @@ fn export_web_refuses_bad_input() {
     };
     let ckpt = dir.join("c.safetensors");
     let g = dcgan::model::Generator::new(&cfg, 1, &dcgan::device::Device::flex());
-    let config = dcgan::config::RunConfig {
-        model: cfg,
-        optim: Default::default(),
-        data: Default::default(),
-        train: Default::default(),
-        eval: Default::default(),
-        device: "flex".into(),
-    };
+    let config = dcgan::config::RunConfig::with_model(cfg);
     std::fs::write(
         &ckpt,
         dcgan::checkpoint::encode(&config, &Default::default(), &g, None, None),

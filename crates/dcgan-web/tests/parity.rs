@@ -58,14 +58,7 @@ fn checkpoints(dir: &std::path::Path) -> Vec<Checkpoint> {
         ..ModelConfig::default()
     };
     let path = dir.join("k5.safetensors");
-    let config = dcgan::config::RunConfig {
-        model: cfg.clone(),
-        optim: Default::default(),
-        data: Default::default(),
-        train: Default::default(),
-        eval: Default::default(),
-        device: "flex".into(),
-    };
+    let config = dcgan::config::RunConfig::with_model(cfg.clone());
     let g = dcgan::model::Generator::new(&cfg, 3, &burn::tensor::Device::flex());
     let bytes = dcgan::checkpoint::encode(&config, &Default::default(), &g, None, None);
     std::fs::write(&path, bytes).unwrap();

@@ -443,6 +443,19 @@ fn default_device() -> String {
 }
 
 impl RunConfig {
+    /// A run of `model` with every other setting at its default (the paper's recipe, on Flex):
+    /// what a checkpoint holds when its weights come from elsewhere.
+    pub fn with_model(model: ModelConfig) -> Self {
+        Self {
+            model,
+            optim: OptimConfig::default(),
+            data: DataConfig::default(),
+            train: TrainConfig::default(),
+            eval: EvalConfig::default(),
+            device: default_device(),
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         self.optim.validate()?;

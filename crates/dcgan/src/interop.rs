@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::checkpoint::Checkpoint;
 use crate::checkpoint::{self, TrainState};
-use crate::config::{DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig};
+use crate::config::{ModelConfig, RunConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::io::torch::{Net, from_torch, to_torch};
 use crate::io::{
@@ -51,14 +51,7 @@ pub fn import_torch(
         )?),
         None => None,
     };
-    let config = RunConfig {
-        model: model.clone(),
-        optim: OptimConfig::default(),
-        data: DataConfig::default(),
-        train: TrainConfig::default(),
-        eval: Default::default(),
-        device: "flex".into(),
-    };
+    let config = RunConfig::with_model(model.clone());
     let bytes = checkpoint::encode(&config, &TrainState::default(), &g, d.as_ref(), None);
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).at(dir)?;

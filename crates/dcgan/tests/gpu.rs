@@ -175,6 +175,12 @@ mod on_gpu {
         }
     }
 
+    /// A new run in `out`: `steps` steps of [`config`] on `device`.
+    fn train(out: &Path, data: &Path, width: usize, batch: usize, steps: u64, device: &str) {
+        let config = config(data, width, batch, steps, device);
+        dcgan::train::train(config, out, None, &mut Quiet, &AtomicBool::new(false)).unwrap();
+    }
+
     fn log(run: &Path) -> Vec<LogRecord> {
         read_log(&run.join("log.jsonl"))
     }
@@ -197,23 +203,9 @@ mod on_gpu {
         let data = images(tmp.path());
         let stop = AtomicBool::new(false);
         let whole = tmp.path().join("whole");
-        dcgan::train::train(
-            config(&data, 16, 8, 8, &name),
-            &whole,
-            None,
-            &mut Quiet,
-            &stop,
-        )
-        .unwrap();
+        train(&whole, &data, 16, 8, 8, &name);
         let killed = tmp.path().join("killed");
-        dcgan::train::train(
-            config(&data, 16, 8, 5, &name),
-            &killed,
-            None,
-            &mut Quiet,
-            &stop,
-        )
-        .unwrap();
+        train(&killed, &data, 16, 8, 5, &name);
         // What a kill at step 5 leaves: no checkpoint of step 5 (it is written only at the end).
         let newest = Checkpoint::load(&killed.join("checkpoints")).unwrap();
         assert_eq!(newest.state.step, 5);
@@ -298,17 +290,9 @@ mod on_gpu {
         let Some((name, _)) = gpu() else { return };
         let tmp = tempfile::tempdir().unwrap();
         let data = images(tmp.path());
-        let stop = AtomicBool::new(false);
         let run = |device: &str| {
             let out = tmp.path().join(device);
-            dcgan::train::train(
-                config(&data, 64, 16, 20, device),
-                &out,
-                None,
-                &mut Quiet,
-                &stop,
-            )
-            .unwrap();
+            train(&out, &data, 64, 16, 20, device);
             out
         };
         let (flex, gpu) = (run("flex"), run(&name));
@@ -344,23 +328,9 @@ mod on_gpu {
         let data = images(tmp.path());
         let stop = AtomicBool::new(false);
         let flex_only = tmp.path().join("flex-only");
-        dcgan::train::train(
-            config(&data, 16, 8, 9, "flex"),
-            &flex_only,
-            None,
-            &mut Quiet,
-            &stop,
-        )
-        .unwrap();
+        train(&flex_only, &data, 16, 8, 9, "flex");
         let moved = tmp.path().join("moved");
-        dcgan::train::train(
-            config(&data, 16, 8, 3, "flex"),
-            &moved,
-            None,
-            &mut Quiet,
-            &stop,
-        )
-        .unwrap();
+        train(&moved, &data, 16, 8, 3, "flex");
         let mut warnings = Vec::new();
         let mut events = |e: Event| {
             if let Event::Warning(w) = e {

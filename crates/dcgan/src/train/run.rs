@@ -163,13 +163,6 @@ pub fn resume(
     let ckpt = Checkpoint::load(&run.checkpoints())?;
     check_resume_edits(&ckpt, &config, &run.config())?;
     options.apply(&mut config);
-    if config.device != ckpt.config.device {
-        events.emit(Event::Warning(format!(
-            "resuming on {} a run trained on {}: the recipe continues, but the two devices round \
-             differently, so the steps will not repeat an uninterrupted run on {} bit for bit",
-            config.device, ckpt.config.device, ckpt.config.device
-        )));
-    }
     config.validate()?;
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     if dataset.len() as u64 != ckpt.state.data_len {
@@ -189,6 +182,13 @@ pub fn resume(
         )));
     }
     let device = crate::device::by_name(&config.device)?.autodiff();
+    if config.device != ckpt.config.device {
+        events.emit(Event::Warning(format!(
+            "resuming on {} a run trained on {}: the recipe continues, but the two devices round \
+             differently, so the steps will not repeat an uninterrupted run on {} bit for bit",
+            config.device, ckpt.config.device, ckpt.config.device
+        )));
+    }
     let evaluator = prepare(&config, evaluator, events)?;
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
