@@ -137,4 +137,13 @@ with tempfile.TemporaryDirectory() as d:
         assert txn.stat()["depth"] >= 2 and txn.stat()["overflow_pages"] > 0, txn.stat()
     env.close()
     put("lmdb", "tree.mdb", open(os.path.join(d, "data.mdb"), "rb").read())
+# Request targets for `dcgan serve` (a second line is the Host header): the routes, and escapes.
+for name, target in [
+    ("root", "/"), ("runs", "/api/runs"), ("log", "/api/runs/run/log?from=0&id="),
+    ("samples", "/api/runs/run/samples"), ("grid", "/runs/run/samples/step-00000001.png"),
+    ("dotdot", "/runs/run/../outside.txt"), ("encoded", "/runs/run/%2e%2e%2foutside.txt"),
+    ("link", "/runs/run/link.txt"), ("up", "/runs/run/up/outside.txt"),
+    ("explore", "/explore/run/model.json"), ("host", "/runs/run/log.jsonl\nlocalhost:1"),
+]:
+    put("serve_request", f"{name}.txt", target.encode())
 print("seeds written to", root)

@@ -1,7 +1,7 @@
 // The DCGAN explorer: the generator runs in this page, in WebAssembly (dcgan_web.js).
 //
 // For scripts and tests: window.dcgan = { ready, info: {nz, nc, size, step}, generate(z, n),
-// timings },
+// timings, latent(k) },
 // where generate takes n·nz latent values and resolves to n·nc·size·size values in [-1, 1]
 // (channel planes, rows, columns: the layout of `dcgan generate --out x.npy`).
 
@@ -39,6 +39,8 @@ const api = {
   async generate(z, n) {
     return (await generator).generate(z instanceof Float32Array ? z : Float32Array.from(z), n);
   },
+  // The latent of the grid's sample k (nz values).
+  latent: (k) => Float32Array.from(latent(k)),
 };
 window.dcgan = api;
 
@@ -144,7 +146,7 @@ async function newGrid(seed) {
   for (let k = 0; k < GRID; k++) {
     const c = document.createElement('canvas');
     c.title = `sample ${k}`;
-    c.addEventListener('click', () => pick(k));
+    c.addEventListener('click', () => clicked(k, c));
     cells.push(c);
   }
   draw(cells[0], await api.generate(latents.subarray(0, nz), 1), 0, api.info);
@@ -160,6 +162,23 @@ async function newGrid(seed) {
 function latent(k) {
   const { nz } = api.info;
   return Array.from(latents.subarray(k * nz, (k + 1) * nz));
+}
+
+// A grid sample was clicked: a walk's end, or an exemplar for one of the sets (the mode menu).
+function clicked(k, canvas) {
+  const mode = $('mode').value;
+  if (mode === 'walk') {
+    base = latent(k);
+    pick(k);
+    direction();
+  } else {
+    const thumb = document.createElement('canvas');
+    thumb.width = canvas.width;
+    thumb.height = canvas.height;
+    thumb.getContext('2d').drawImage(canvas, 0, 0);
+    sets[mode].push({ z: latent(k), thumb });
+    showSet(mode);
+  }
 }
 
 async function pick(k) {
@@ -191,6 +210,92 @@ async function walk() {
   anim.width = walkFrames[0].width;
   anim.height = walkFrames[0].height;
   anim.getContext('2d').drawImage(walkFrames[0], 0, 0);
+}
+
+// Exemplar sets: A − B + C, and a direction from L to R. Each keeps its exemplars' latents, so
+// they survive a new grid.
+const sets = { A: [], B: [], C: [], L: [], R: [] };
+let base = null; // the latent the direction slider moves
+let arithLatents = null;
+let dirFrames = [];
+
+function showSet(name) {
+  const box = $(`set-${name}`);
+  [...box.querySelectorAll('canvas')].forEach((c) => c.remove());
+  sets[name].forEach((e, i) => {
+    e.thumb.title = 'click to take it out';
+    e.thumb.onclick = () => {
+      sets[name].splice(i, 1);
+      showSet(name);
+    };
+    box.appendChild(e.thumb);
+  });
+  if ('ABC'.includes(name)) arithmetic();
+  else direction();
+}
+
+function mean(set) {
+  const out = new Array(api.info.nz).fill(0);
+  for (const e of set) e.z.forEach((v, i) => { out[i] += v / set.length; });
+  return out;
+}
+
+// Draw `images` (n of them) into fresh canvases appended to the element `id`.
+function fill(id, images, n, from = 0) {
+  const box = $(id);
+  box.replaceChildren();
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const c = document.createElement('canvas');
+    draw(c, images, from + i, api.info);
+    box.appendChild(c);
+    out.push(c);
+  }
+  return out;
+}
+
+// Y = mean(A) − mean(B) + mean(C) amid 8 neighbours Y + U(−0.25, 0.25) (seeded, so the same
+// exemplars draw the same grid); the concept means drawn beside it.
+async function arithmetic() {
+  if (!sets.A.length || !sets.B.length || !sets.C.length) {
+    $('arith').replaceChildren();
+    $('arith-means').replaceChildren();
+    arithLatents = null;
+    return;
+  }
+  const [a, b, c] = [mean(sets.A), mean(sets.B), mean(sets.C)];
+  const y = a.map((v, i) => v - b[i] + c[i]);
+  const u = rng(7);
+  const grid = [];
+  for (let k = 0; k < 9; k++) grid.push(...(k === 4 ? y : y.map((v) => v + (u() * 2 - 1) * 0.25)));
+  const images = await api.generate([...a, ...b, ...c, ...grid], 12);
+  fill('arith-means', images, 3);
+  fill('arith', images, 9, 3);
+  arithLatents = Float32Array.from(grid);
+}
+
+// The slider and the strip along mean(R) − mean(L) (from the start set to the end set) from
+// `base`.
+let dirToken = 0;
+async function direction() {
+  if (!sets.L.length || !sets.R.length || !api.info) {
+    $('dir-strip').replaceChildren();
+    dirFrames = [];
+    return;
+  }
+  const from = base ?? latent(0);
+  const [l, r] = [mean(sets.L), mean(sets.R)];
+  const d = r.map((v, i) => v - l[i]);
+  const at = (t) => from.map((v, i) => v + t * d[i]);
+  const t = Number($('dir-t').value);
+  $('dir-t-label').textContent = `t = ${t.toFixed(1)}`;
+  const token = ++dirToken;
+  const one = await api.generate(at(t), 1);
+  if (token !== dirToken) return; // a newer slider position is on its way
+  draw($('dir-img'), one, 0, api.info);
+  const ts = [-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2];
+  const strip = await api.generate(ts.flatMap(at), ts.length);
+  if (token === dirToken) dirFrames = fill('dir-strip', strip, ts.length);
 }
 
 let animating = null;
@@ -228,6 +333,25 @@ api.ready
     $('animate').addEventListener('click', animate);
     $('walkpng').addEventListener('click', () =>
       walkFrames.length && sheet(walkFrames, STEPS).toBlob((b) => download('walk.png', b)));
+    $('arith-clear').addEventListener('click', () => {
+      for (const k of 'ABC') {
+        sets[k] = [];
+        showSet(k);
+      }
+    });
+    $('arith-png').addEventListener('click', () =>
+      arithLatents && sheet([...$('arith').children], 3).toBlob((b) => download('arithmetic.png', b)));
+    $('arith-npy').addEventListener('click', () =>
+      arithLatents && download('arithmetic.npy', npy(arithLatents, 9, nz)));
+    $('dir-t').addEventListener('input', direction);
+    $('dir-clear').addEventListener('click', () => {
+      sets.L = [];
+      sets.R = [];
+      showSet('L');
+      showSet('R');
+    });
+    $('dir-png').addEventListener('click', () =>
+      dirFrames.length && sheet(dirFrames, dirFrames.length).toBlob((b) => download('direction.png', b)));
   })
   .catch((e) => {
     $('status').textContent = `could not load the generator: ${e}`;

@@ -220,3 +220,36 @@ pub fn boxes_json(data: &[u8]) {
     let p = file("boxes.json", data);
     let _ = dcgan::explore::forget::read_boxes(&p, 16, 64);
 }
+
+/// `dcgan serve`'s answers to any request target: never a byte of a file outside the runs (a
+/// marker file beside the run, reachable through `..`, a symlink or an absolute path), never a
+/// panic.
+pub fn serve_request(data: &[u8]) {
+    thread_local! {
+        static SITE: dcgan::tasks::serve::Site = {
+            let root = scratch().join("serve");
+            let run = root.join("run");
+            std::fs::create_dir_all(run.join("samples")).unwrap();
+            std::fs::create_dir_all(run.join("checkpoints")).unwrap();
+            std::fs::write(run.join("log.jsonl"), "{\"step\":1}\n").unwrap();
+            std::fs::write(run.join("samples/step-00000001.png"), "grid").unwrap();
+            std::fs::write(root.join("outside.txt"), "OUTSIDE-THE-RUN").unwrap();
+            let _ = std::os::unix::fs::symlink(root.join("outside.txt"), run.join("link.txt"));
+            let _ = std::os::unix::fs::symlink(&root, run.join("up"));
+            dcgan::tasks::serve::Site::open(&[run], None).unwrap()
+        };
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // The first line is the target; a second, when present, the Host header.
+    let (target, host) = text.split_once('\n').unwrap_or((text, "localhost"));
+    SITE.with(|site| {
+        let reply = site.respond("GET", target, Some(host));
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(
+            !body.contains("OUTSIDE-THE-RUN"),
+            "{target:?} read outside the run"
+        );
+    });
+}

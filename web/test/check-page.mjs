@@ -7,6 +7,8 @@
 //   latents): largest |difference|;
 // - time from navigation to the first drawn sample, and one image's time (median of 10);
 // - a walk between two clicked samples renders 10 frames that start and end at them;
+// - vector arithmetic on clicked exemplars: the grid's centre is G(mean A − mean B + mean C);
+// - the direction slider at t = 1 draws G(base + mean(end) − mean(start));
 // - the console shows no error.
 //
 // Prints one JSON object; exits 1 when a check fails. CHROMIUM overrides /usr/bin/chromium.
@@ -122,6 +124,70 @@ try {
   const w = result.walk;
   if (!(w.frames === 10 && w.first_vs_picked <= 1 && w.last_vs_picked <= 1 && w.opaque)) {
     failed.push(`the walk: ${JSON.stringify(w)}`);
+  }
+
+  // Vector arithmetic: A = {1, 2}, B = {3}, C = {4, 6}.
+  for (const [set, ks] of [['A', [1, 2]], ['B', [3]], ['C', [4, 6]]]) {
+    await page.selectOption('#mode', set);
+    for (const k of ks) await cells.nth(k).click();
+  }
+  await page.waitForFunction(() => document.querySelectorAll('#arith canvas').length === 9, null, {
+    timeout: 30000,
+  });
+  // The direction: start = {7}, end = {8}; the base is the walk's last pick (sample 5).
+  await page.selectOption('#mode', 'L');
+  await cells.nth(7).click();
+  await page.selectOption('#mode', 'R');
+  await cells.nth(8).click();
+  await page.$eval('#dir-t', (el) => {
+    el.value = '1';
+    el.dispatchEvent(new Event('input'));
+  });
+  result.arithmetic = await page.evaluate(async () => {
+    const { nz } = window.dcgan.info;
+    const z = (k) => window.dcgan.latent(k);
+    const avg = (ks) => Array.from({ length: nz }, (_, i) => ks.reduce((s, k) => s + z(k)[i], 0) / ks.length);
+    const [a, b, c] = [avg([1, 2]), avg([3]), avg([4, 6])];
+    const y = a.map((v, i) => v - b[i] + c[i]);
+    const d = avg([8]).map((v, i) => v - avg([7])[i]);
+    const moved = z(5).map((v, i) => v + d[i]);
+    const byte = (v) => Math.round(Math.min(1, Math.max(-1, v)) * 127.5 + 127.5);
+    // Largest difference between a canvas's RGB and G's image of latent `w`.
+    const against = async (canvas, w) => {
+      const { nc, size } = window.dcgan.info;
+      const g = await window.dcgan.generate(Float32Array.from(w), 1);
+      const px = canvas.getContext('2d').getImageData(0, 0, size, size).data;
+      let m = 0;
+      for (let p = 0; p < size * size; p++) {
+        for (let ch = 0; ch < 3; ch++) {
+          m = Math.max(m, Math.abs(px[4 * p + ch] - byte(g[(nc === 1 ? 0 : ch) * size * size + p])));
+        }
+      }
+      return m;
+    };
+    const centre = document.querySelectorAll('#arith canvas')[4];
+    const out = {
+      cells: document.querySelectorAll('#arith canvas').length,
+      means: document.querySelectorAll('#arith-means canvas').length,
+      centre_vs_y: await against(centre, y),
+      mean_a_vs_g: await against(document.querySelectorAll('#arith-means canvas')[0], a),
+    };
+    // The slider's picture lands once its generation resolves: wait for it (10 s at most).
+    for (let i = 0; i < 100; i++) {
+      out.slider_vs_expected = await against(document.getElementById('dir-img'), moved);
+      if (out.slider_vs_expected <= 1 && document.querySelectorAll('#dir-strip canvas').length === 9) break;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    out.strip = document.querySelectorAll('#dir-strip canvas').length;
+    out.label = document.getElementById('dir-t-label').textContent;
+    return out;
+  });
+  const ar = result.arithmetic;
+  if (!(ar.cells === 9 && ar.means === 3 && ar.centre_vs_y <= 1 && ar.mean_a_vs_g <= 1)) {
+    failed.push(`the arithmetic: ${JSON.stringify(ar)}`);
+  }
+  if (!(ar.slider_vs_expected <= 1 && ar.strip === 9 && ar.label === 't = 1.0')) {
+    failed.push(`the direction slider: ${JSON.stringify(ar)}`);
   }
   result.status = await page.textContent('#status');
   result.wasm_bytes = statSync(join(site, 'dcgan_web_bg.wasm')).size;

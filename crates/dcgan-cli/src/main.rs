@@ -79,6 +79,8 @@ enum Command {
     ExportTorch(commands::interop::ExportArgs),
     /// Write a static site that runs the generator in the browser (WebAssembly): samples, walks.
     ExportWeb(commands::web::ExportWebArgs),
+    /// Show training runs live in the browser: sample grids, curves, the explorer (read-only).
+    Serve(commands::serve::ServeArgs),
     /// Both half-steps' gradients at a checkpoint, as PyTorch state dicts, to compare with PyTorch.
     Grads(commands::interop::GradsArgs),
     /// D's features of every layer, max-pooled to 4×4 (paper §5.1), with the data's labels.
@@ -144,6 +146,7 @@ fn main() -> ExitCode {
         Command::ExportTorch(a) => commands::interop::run_export(a, ui),
         Command::Grads(a) => commands::interop::run_grads(a, ui),
         Command::ExportWeb(a) => commands::web::run_export_web(a, ui),
+        Command::Serve(a) => commands::serve::run(a, ui),
         Command::Bench(a) => commands::bench::run(a, ui),
         Command::Data(c) => commands::data::run(c, ui),
         Command::Features(a) => commands::features::run(a, ui),

@@ -22,6 +22,7 @@ const TARGETS: &[(&str, Body)] = &[
     ("dedup_report", bodies::dedup_report),
     ("image", bodies::image),
     ("boxes_json", bodies::boxes_json),
+    ("serve_request", bodies::serve_request),
 ];
 
 fn inputs(dir: &Path) -> Vec<(String, Vec<u8>)> {

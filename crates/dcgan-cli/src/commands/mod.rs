@@ -7,5 +7,6 @@ pub mod features;
 pub mod fid;
 pub mod interop;
 pub mod sample;
+pub mod serve;
 pub mod train;
 pub mod web;

@@ -28,6 +28,7 @@ pub mod features;
 pub mod fid;
 pub mod interop;
 pub mod sample;
+pub mod serve;
 pub mod train;
 pub mod web;
 
