@@ -3,7 +3,7 @@
 // the server every POLL_MS for what is new (the log from the byte where the last answer ended).
 //
 // For scripts and tests: window.dcganServe = { ready, runs() }, where runs() lists per run the
-// records loaded, the grids known, the grid shown and the curves' last drawn step.
+// records loaded, the grids known, the grid shown, the curves' last drawn step and their panels.
 
 'use strict';
 
@@ -38,6 +38,7 @@ class Run {
     this.samples = [];
     this.follow = true; // the slider at its end follows new grids
     this.drawnStep = null;
+    this.panels = [];
     const box = document.createElement('div');
     box.className = 'run';
     box.innerHTML = `
@@ -138,6 +139,7 @@ class Run {
     ctx.clearRect(0, 0, c.width, c.height);
     ctx.font = '11px system-ui, sans-serif';
     panels.forEach((p, i) => this.drawPanel(ctx, p, 0, i * 150, c.width, 150));
+    this.panels = panels.map((p) => p.title);
     const last = this.records[this.records.length - 1];
     this.drawnStep = last ? last.step : null;
   }
@@ -225,6 +227,7 @@ class Run {
       shown: this.img.getAttribute('src'),
       shown_loaded: this.img.complete && this.img.naturalWidth > 0,
       drawn_step: this.drawnStep,
+      panels: this.panels,
       explorer: this.info.explorer,
     };
   }

@@ -4,8 +4,9 @@
 //   node web/test/check-serve.mjs URL RUN_DIR [SCREENSHOT.png]
 //
 // - every run's newest sample grid is shown and loaded, its curves drawn to its last step;
-// - records appended to RUN_DIR/log.jsonl reach the curves, and a new grid in RUN_DIR/samples
-//   becomes the one shown (the slider follows the newest);
+// - records appended to RUN_DIR/log.jsonl reach the curves (the last with an evaluation, which
+//   adds the FID and KID panels), and a new grid in RUN_DIR/samples becomes the one shown (the
+//   slider follows the newest);
 // - the first run's explorer (when the server has the web bundle) draws its grid on the run's
 //   newest checkpoint;
 // - the console shows no error.
@@ -51,7 +52,12 @@ try {
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   const last = JSON.parse(lines[lines.length - 1]);
   const more = [1, 2, 3, 4, 5].map((k) =>
-    JSON.stringify({ ...last, step: last.step + k, loss_d: last.loss_d * (1 + 0.1 * k) }));
+    JSON.stringify({
+      ...last,
+      step: last.step + k,
+      loss_d: last.loss_d * (1 + 0.1 * k),
+      ...(k === 5 ? { fid: 321.5, kid: 0.25 } : {}),
+    }));
   appendFileSync(log, `${more.join('\n')}\n`);
   const grids = readdirSync(join(runDir, 'samples')).filter((f) => f.endsWith('.png')).sort();
   const newest = `step-${String(last.step + 5).padStart(8, '0')}.png`;

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Like for like: pytorch/examples' DCGAN trained in PyTorch (CPU) and `dcgan train` with the same
+recipe on the same images, same batch size, steps and evaluation points, several seeds each, all
+scored by the same `dcgan fid`. Not part of the test suite (hours of CPU); every piece is kept on
+disk, so a second call carries on where the first stopped.
+
+    python3 scripts/side_by_side.py --data DIR --out DIR [--steps 10000] [--batch 64]
+        [--eval-every 2000] [--seeds 1,2] [--fid-n 5000] [--threads 2] [--size 32]
+    python3 scripts/side_by_side.py --out DIR --report     # the table and the plot of what is done
+
+The recipe on both sides (paper §4, pytorch/examples' main.py): G and D of the DCGAN at SIZE×SIZE
+(4·2^k; nz 100, ngf = ndf = 64), N(0, 0.02) init (BatchNorm γ from N(1, 0.02)), Adam 2e-4,
+β1 0.5, BCE with real = 1 and fake = 0, D on a real batch then on G's batch (detached), then G
+on the same fake batch through the updated D; images in [-1, 1]; a new shuffle every epoch. The
+PyTorch side drops each epoch's last incomplete batch, as `dcgan train` does, so both take
+exactly the same number of images per step (pytorch/examples keeps it: one small batch an epoch).
+
+Scoring: PyTorch's G is written as a state dict at each evaluation step, read by
+`dcgan import-torch`, and scored by `dcgan fid --checkpoint … --data DATA --n FID_N` exactly as
+dcgan's own checkpoints are: BatchNorm in inference mode, the fixed latents of seed 0, FID_N
+generated images against FID_N training images (a fixed random subset; its statistics are
+cached after the first use). Threads: torch.set_num_threads(THREADS) and
+RAYON_NUM_THREADS=THREADS.
+
+Writes OUT/torch-seedS/ and OUT/dcgan-seedS/ (runs), OUT/scores.jsonl (one line per scored
+checkpoint), and with --report OUT/summary.md and OUT/fid.png.
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DCGAN = os.environ.get("DCGAN", os.path.join(ROOT, "target", "release", "dcgan"))
+
+
+def load_images(data, size):
+    """Every image under DATA (recursively) as uint8 N×size×size×3, in sorted path order."""
+    import numpy as np
+    from PIL import Image
+
+    paths = sorted(p for p in glob.glob(os.path.join(data, "**", "*"), recursive=True)
+                   if p.lower().endswith((".jpg", ".jpeg", ".png")))
+    if not paths:
+        sys.exit(f"error: {data}: no images")
+    out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    for i, p in enumerate(paths):
+        img = Image.open(p).convert("RGB")
+        if img.size != (size, size):
+            # Resize the shorter side to SIZE, then the centre crop (torchvision's Resize + CenterCrop).
+            w, h = img.size
+            s = size / min(w, h)
+            img = img.resize((max(size, round(w * s)), max(size, round(h * s))), Image.BILINEAR)
+            w, h = img.size
+            img = img.crop(((w - size) // 2, (h - size) // 2, (w - size) // 2 + size, (h - size) // 2 + size))
+        out[i] = np.asarray(img)
+    return out
+
+
+def torch_models(size, nz=100, ngf=64, ndf=64, nc=3):
+    import torch.nn as nn
+
+    k = (size // 4).bit_length() - 1  # size = 4·2^k
+    g = [nn.ConvTranspose2d(nz, ngf * 2 ** (k - 1), 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2 ** (k - 1)), nn.ReLU(True)]
+    for i in range(k - 1, 0, -1):
+        g += [nn.ConvTranspose2d(ngf * 2 ** i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
+    g += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
+    d = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+    for i in range(1, k):
+        d += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
+    d += [nn.Conv2d(ndf * 2 ** (k - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
+
+    def init(m):
+        if "Conv" in type(m).__name__:
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif "BatchNorm" in type(m).__name__:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+    class Net(nn.Module):
+        # pytorch/examples wraps the layers in `main`, so the state dict's keys are main.N.*.
+        def __init__(self, layers):
+            super().__init__()
+            self.main = nn.Sequential(*layers)
+
+        def forward(self, x):
+            return self.main(x)
+
+    G, D = Net(g), Net(d)
+    G.apply(init)
+    D.apply(init)
+    return G, D
+
+
+def train_torch(a, seed, out):
+    """PyTorch's run for SEED: G's state dict at every evaluation step (out/netG-stepN.safetensors)."""
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from safetensors.torch import save_file
+
+    os.makedirs(out, exist_ok=True)
+    wanted = list(range(a.eval_every, a.steps + 1, a.eval_every))
+    if all(os.path.exists(os.path.join(out, f"netG-step{s}.safetensors")) for s in wanted):
+        return
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(seed)
+    images = torch.from_numpy(load_images(a.data, a.size)).permute(0, 3, 1, 2).contiguous()
+    G, D = torch_models(a.size)
+    oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCELoss()
+    per_epoch = len(images) // a.batch
+    step, t0 = 0, time.time()
+    log = open(os.path.join(out, "log.jsonl"), "w")
+    while step < a.steps:
+        order = torch.randperm(len(images))
+        for b in range(per_epoch):
+            if step >= a.steps:
+                break
+            real = images[order[b * a.batch:(b + 1) * a.batch]].float() / 127.5 - 1
+            ones = torch.ones(a.batch)
+            zeros = torch.zeros(a.batch)
+            # D: BCE(D(x), 1) + BCE(D(G(z)), 0), G's batch detached.
+            D.zero_grad()
+            out_real = D(real).view(-1)
+            loss_real = bce(out_real, ones)
+            loss_real.backward()
+            fake = G(torch.randn(a.batch, 100, 1, 1))
+            out_fake = D(fake.detach()).view(-1)
+            loss_fake = bce(out_fake, zeros)
+            loss_fake.backward()
+            oD.step()
+            # G: BCE(D(G(z)), 1) through the updated D.
+            G.zero_grad()
+            out_g = D(fake).view(-1)
+            loss_g = bce(out_g, ones)
+            loss_g.backward()
+            oG.step()
+            step += 1
+            if step % 50 == 0 or step == 1:
+                log.write(json.dumps({
+                    "step": step, "loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item(),
+                    "d_real": out_real.mean().item(), "d_fake": out_fake.mean().item(),
+                    "seconds": round(time.time() - t0, 1)}) + "\n")
+                log.flush()
+            if step % a.eval_every == 0:
+                state = {k: v.contiguous() for k, v in G.state_dict().items()}
+                tmp = os.path.join(out, f".netG-step{step}.tmp")
+                save_file(state, tmp)
+                os.replace(tmp, os.path.join(out, f"netG-step{step}.safetensors"))
+                print(f"torch seed {seed}: step {step} ({time.time() - t0:.0f} s)", flush=True)
+
+
+def train_dcgan(a, seed, out):
+    """dcgan's run for SEED, a checkpoint at every evaluation step (resumed when interrupted)."""
+    env = dict(os.environ, RAYON_NUM_THREADS=str(a.threads))
+    last = os.path.join(out, "checkpoints", f"step-{a.steps:08d}.safetensors")
+    if os.path.exists(last):
+        return
+    if os.path.exists(os.path.join(out, "config.json")):
+        cmd = [DCGAN, "train", "--resume", out, "--max-steps", str(a.steps)]
+    else:
+        cmd = [DCGAN, "train", "--data", a.data, "--out", out, "--image-size", str(a.size),
+               "--batch-size", str(a.batch), "--max-steps", str(a.steps), "--epochs", "1000",
+               "--seed", str(seed), "--checkpoint-every", str(a.eval_every),
+               "--sample-every", str(a.eval_every), "--keep-checkpoints", "1000"]
+    subprocess.run(cmd, env=env, check=True)
+
+
+def checkpoints(a, impl, seed, out):
+    """(step, checkpoint) of every evaluation step done so far; PyTorch's imported on the way."""
+    found = []
+    for step in range(a.eval_every, a.steps + 1, a.eval_every):
+        if impl == "dcgan":
+            p = os.path.join(out, "checkpoints", f"step-{step:08d}.safetensors")
+        else:
+            src = os.path.join(out, f"netG-step{step}.safetensors")
+            p = os.path.join(out, f"imported-step{step}.safetensors")
+            if os.path.exists(src) and not os.path.exists(p):
+                subprocess.run([DCGAN, "import-torch", "--generator", src, "--image-size", str(a.size),
+                                "--out", p], check=True, capture_output=True)
+        if os.path.exists(p):
+            found.append((step, p))
+    return found
+
+
+def scored(out):
+    path = os.path.join(out, "scores.jsonl")
+    if not os.path.exists(path):
+        return []
+    return [json.loads(l) for l in open(path) if l.strip()]
+
+
+def score(a, impl, seed, run):
+    done = {(s["impl"], s["seed"], s["step"]) for s in scored(a.out)}
+    env = dict(os.environ, RAYON_NUM_THREADS=str(a.threads))
+    for step, ckpt in checkpoints(a, impl, seed, run):
+        if (impl, seed, step) in done:
+            continue
+        t = time.time()
+        r = subprocess.run([DCGAN, "fid", "--checkpoint", ckpt, "--data", a.data, "--n", str(a.fid_n),
+                            "--json"], env=env, check=True, capture_output=True, text=True)
+        rep = json.loads(r.stdout)
+        line = {"impl": impl, "seed": seed, "step": step, "fid": rep["fid"], "kid": rep.get("kid"),
+                "n": a.fid_n, "seconds": round(time.time() - t, 1)}
+        with open(os.path.join(a.out, "scores.jsonl"), "a") as f:
+            f.write(json.dumps(line) + "\n")
+        print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f}", flush=True)
+
+
+def report(out):
+    rows = scored(out)
+    if not rows:
+        sys.exit(f"error: {out}/scores.jsonl: nothing scored yet")
+    steps = sorted({r["step"] for r in rows})
+    runs = sorted({(r["impl"], r["seed"]) for r in rows}, key=lambda x: (x[0] != "torch", x[1]))
+    fid = {(r["impl"], r["seed"], r["step"]): r["fid"] for r in rows}
+    head = "| step | " + " | ".join(f"{'PyTorch' if i == 'torch' else 'dcgan'} seed {s}" for i, s in runs) + \
+        " | PyTorch's range | dcgan inside it |"
+    lines = [head, "|" + " --- |" * (len(runs) + 3)]
+    for st in steps:
+        cells = [f"{fid[(i, s, st)]:.1f}" if (i, s, st) in fid else "–" for i, s in runs]
+        t = [fid[(i, s, st)] for i, s in runs if i == "torch" and (i, s, st) in fid]
+        d = [fid[(i, s, st)] for i, s in runs if i == "dcgan" and (i, s, st) in fid]
+        rng = f"{min(t):.1f}–{max(t):.1f}" if len(t) >= 2 else "–"
+        inside = ", ".join("yes" if min(t) <= v <= max(t) else f"no ({v - (max(t) if v > max(t) else min(t)):+.1f})"
+                           for v in d) if len(t) >= 2 and d else "–"
+        lines.append(f"| {st} | " + " | ".join(cells) + f" | {rng} | {inside} |")
+    table = "\n".join(lines)
+    n = rows[0]["n"]
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(f"FID ({n} generated vs {n} training images, `dcgan fid`), lower is better\n\n{table}\n")
+    print(table)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no plot: pip install matplotlib)")
+        return
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for i, s in runs:
+        xs = [st for st in steps if (i, s, st) in fid]
+        ax.plot(xs, [fid[(i, s, st)] for st in xs], marker="o",
+                color="#c33" if i == "torch" else "#36c", linestyle="--" if s % 2 == 0 else "-",
+                label=f"{'PyTorch' if i == 'torch' else 'dcgan'} seed {s}")
+    ax.set_xlabel("step (batch 64)")
+    ax.set_ylabel(f"FID ({n} vs {n})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "fid.png"))
+    print(f"wrote {out}/summary.md and {out}/fid.png")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--eval-every", type=int, default=2000)
+    p.add_argument("--seeds", default="1,2")
+    p.add_argument("--fid-n", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--size", type=int, default=32)
+    p.add_argument("--only", choices=["torch", "dcgan"])
+    p.add_argument("--report", action="store_true")
+    a = p.parse_args()
+    if a.report:
+        return report(a.out)
+    if not a.data:
+        p.error("--data is needed to train")
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "settings.json"), "w") as f:
+        json.dump(vars(a), f, indent=1)
+    seeds = [int(s) for s in a.seeds.split(",")]
+    # PyTorch's seeds first: their spread is what dcgan's runs are judged against.
+    for impl in ["torch", "dcgan"]:
+        if a.only and impl != a.only:
+            continue
+        for seed in seeds:
+            run = os.path.join(a.out, f"{impl}-seed{seed}")
+            (train_torch if impl == "torch" else train_dcgan)(a, seed, run)
+            score(a, impl, seed, run)
+    report(a.out)
+
+
+if __name__ == "__main__":
+    main()
