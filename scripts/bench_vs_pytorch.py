@@ -24,11 +24,13 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def torch_bench(size, batch, runs, warmup, threads, device="flex", nz=100, ngf=64, ndf=64, nc=3):
     import torch
     import torch.nn as nn
+    from torch_dcgan import models
 
     torch.set_num_threads(threads)
     dev = torch.device("cpu" if device == "flex" else device)
@@ -37,26 +39,8 @@ def torch_bench(size, batch, runs, warmup, threads, device="flex", nz=100, ngf=6
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cudnn.benchmark = True
     torch.manual_seed(1)
-    k = (size // 4).bit_length() - 1  # size = 4·2^k
-
-    g_layers = [nn.ConvTranspose2d(nz, ngf * 2 ** (k - 1), 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2 ** (k - 1)), nn.ReLU(True)]
-    for i in range(k - 1, 0, -1):
-        g_layers += [nn.ConvTranspose2d(ngf * 2 ** i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
-    g_layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    d_layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-    for i in range(1, k):
-        d_layers += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
-    d_layers += [nn.Conv2d(ndf * 2 ** (k - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-    G, D = nn.Sequential(*g_layers).to(dev), nn.Sequential(*d_layers).to(dev)
-
-    def init(m):
-        if 'Conv' in type(m).__name__:
-            nn.init.normal_(m.weight, 0.0, 0.02)
-        elif 'BatchNorm' in type(m).__name__:
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-    G.apply(init)
-    D.apply(init)
+    G, D = models(size, nz, ngf, ndf, nc)
+    G, D = G.to(dev), D.to(dev)
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCELoss()

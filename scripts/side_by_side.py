@@ -34,6 +34,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 DCGAN = os.environ.get("DCGAN", os.path.join(ROOT, "target", "release", "dcgan"))
 
 
@@ -60,47 +61,13 @@ def load_images(data, size):
     return out
 
 
-def torch_models(size, nz=100, ngf=64, ndf=64, nc=3):
-    import torch.nn as nn
-
-    k = (size // 4).bit_length() - 1  # size = 4·2^k
-    g = [nn.ConvTranspose2d(nz, ngf * 2 ** (k - 1), 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 2 ** (k - 1)), nn.ReLU(True)]
-    for i in range(k - 1, 0, -1):
-        g += [nn.ConvTranspose2d(ngf * 2 ** i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
-    g += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    d = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-    for i in range(1, k):
-        d += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
-    d += [nn.Conv2d(ndf * 2 ** (k - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-
-    def init(m):
-        if "Conv" in type(m).__name__:
-            nn.init.normal_(m.weight, 0.0, 0.02)
-        elif "BatchNorm" in type(m).__name__:
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-    class Net(nn.Module):
-        # pytorch/examples wraps the layers in `main`, so the state dict's keys are main.N.*.
-        def __init__(self, layers):
-            super().__init__()
-            self.main = nn.Sequential(*layers)
-
-        def forward(self, x):
-            return self.main(x)
-
-    G, D = Net(g), Net(d)
-    G.apply(init)
-    D.apply(init)
-    return G, D
-
-
 def train_torch(a, seed, out):
     """PyTorch's run for SEED: G's state dict at every evaluation step (out/netG-stepN.safetensors)."""
     import numpy as np
     import torch
     import torch.nn as nn
     from safetensors.torch import save_file
+    from torch_dcgan import models
 
     os.makedirs(out, exist_ok=True)
     wanted = list(range(a.eval_every, a.steps + 1, a.eval_every))
@@ -109,7 +76,7 @@ def train_torch(a, seed, out):
     torch.set_num_threads(a.threads)
     torch.manual_seed(seed)
     images = torch.from_numpy(load_images(a.data, a.size)).permute(0, 3, 1, 2).contiguous()
-    G, D = torch_models(a.size)
+    G, D = models(a.size)
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCELoss()
