@@ -67,6 +67,45 @@ pub fn read_log(run: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The checkout's root (for `web/` and its Node checks).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where `dcgan export-web` and `dcgan serve` find the web bundle by default: `target/web`
+/// beside the binary's folder.
+pub fn web_bundle() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_dcgan"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("web")
+}
+
+/// Whether `npm ci --prefix web` has installed playwright-core, which the Chromium checks need.
+pub fn has_playwright() -> bool {
+    repo().join("web/node_modules/playwright-core").is_dir()
+}
+
+/// Run one of `web/test/`'s Chromium checks (`script`, with `args`): whether it passed, and the
+/// JSON object it prints. Its output is echoed, labelled, for the test log.
+pub fn browser_check(
+    label: &str,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> (bool, serde_json::Value) {
+    let page = Command::new("node")
+        .arg(repo().join("web/test").join(script))
+        .args(args)
+        .output()
+        .expect("node runs");
+    let out = String::from_utf8_lossy(&page.stdout);
+    eprintln!("{label}: {out}{}", String::from_utf8_lossy(&page.stderr));
+    let r = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {out}"));
+    (page.status.success(), r)
+}
+
 pub fn shared_dir() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("DCGAN_SHARED") {
         let p = PathBuf::from(p);

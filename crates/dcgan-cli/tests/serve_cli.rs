@@ -6,14 +6,12 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 
-use common::{assert_clean_failure, dcgan, image_folder, run, stderr, train_small};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{
+    assert_clean_failure, browser_check, dcgan, image_folder, run, stderr, train_small, web_bundle,
+};
 
 /// A `dcgan serve` process, killed when dropped.
 struct Server {
@@ -162,20 +160,15 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
         assert!(head.contains("x-content-type-options: nosniff"), "{head}");
     }
 
-    if !repo().join("web/node_modules/playwright-core").is_dir() {
+    if !common::has_playwright() {
         return common::missing("serve", "web/node_modules (run `npm ci --prefix web`)");
     }
-    let page = std::process::Command::new("node")
-        .arg(repo().join("web/test/check-serve.mjs"))
-        .arg(&server.url)
-        .arg(&a)
-        .output()
-        .expect("node runs");
-    let out = String::from_utf8_lossy(&page.stdout);
-    eprintln!("{out}{}", String::from_utf8_lossy(&page.stderr));
-    let r: serde_json::Value = serde_json::from_str(out.trim())
-        .unwrap_or_else(|e| panic!("check-serve printed no JSON ({e}): {out}"));
-    assert!(page.status.success(), "{}", r["failed"]);
+    let (passed, r) = browser_check(
+        "serve",
+        "check-serve.mjs",
+        &[server.url.as_ref(), a.as_os_str()],
+    );
+    assert!(passed, "{}", r["failed"]);
     // Both runs' grids and curves; run-a grew by five records and a grid, seen by the page.
     assert_eq!(r["before"][0]["records"], 6);
     assert_eq!(r["before"][1]["records"], 2);
@@ -196,11 +189,7 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
         r["before"][0]["samples"].as_u64().unwrap() + 1
     );
     // The explorer needs the web bundle (`bash scripts/build-web.sh`; .ci/run builds it).
-    let bundle = Path::new(env!("CARGO_BIN_EXE_dcgan"))
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("web/dcgan_web_bg.wasm");
+    let bundle = web_bundle().join("dcgan_web_bg.wasm");
     if bundle.is_file() {
         assert_eq!(
             r["explorer"],

@@ -7,20 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_clean_failure, run, shared_dir, stderr};
-
-/// Where `dcgan export-web` finds the bundle by default: `target/web` beside the binary's folder.
-fn bundle() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_dcgan"))
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("web")
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{assert_clean_failure, browser_check, run, shared_dir, stderr, web_bundle};
 
 /// The golden 64×64 G (pytorch/examples layout) imported as a checkpoint.
 fn golden_checkpoint(dir: &Path) -> Option<(PathBuf, PathBuf)> {
@@ -39,13 +26,13 @@ fn golden_checkpoint(dir: &Path) -> Option<(PathBuf, PathBuf)> {
 
 #[test]
 fn the_exported_page_draws_what_dcgan_generate_draws() {
-    if !bundle().join("dcgan_web_bg.wasm").is_file() {
+    if !web_bundle().join("dcgan_web_bg.wasm").is_file() {
         return common::missing(
             "web",
             "the web bundle (target/web; run `bash scripts/build-web.sh`)",
         );
     }
-    if !repo().join("web/node_modules/playwright-core").is_dir() {
+    if !common::has_playwright() {
         return common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -90,21 +77,14 @@ fn the_exported_page_draws_what_dcgan_generate_draws() {
         ] {
             assert!(site.join(f).is_file(), "{f} not written");
         }
-        let page = std::process::Command::new("node")
-            .arg(repo().join("web/test/check-page.mjs"))
-            .args([&site, &z, &want])
-            .output()
-            .expect("node runs");
-        let out = String::from_utf8_lossy(&page.stdout);
-        eprintln!(
-            "{precision}: {out}{}",
-            String::from_utf8_lossy(&page.stderr)
+        let (passed, r) = browser_check(
+            precision,
+            "check-page.mjs",
+            &[site.as_os_str(), z.as_os_str(), want.as_os_str()],
         );
-        let r: serde_json::Value = serde_json::from_str(out.trim())
-            .unwrap_or_else(|e| panic!("check-page printed no JSON ({e}): {out}"));
         let diff = r["max_abs_diff"].as_f64().unwrap();
         if precision == "f32" {
-            assert!(page.status.success(), "{}", r["failed"]);
+            assert!(passed, "{}", r["failed"]);
             assert!(diff <= 1e-4, "the page's G differs by {diff}");
         } else {
             // f16 weights: half the bytes; the page's pixels move, by what is printed.
