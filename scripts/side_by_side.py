@@ -38,15 +38,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 DCGAN = os.environ.get("DCGAN", os.path.join(ROOT, "target", "release", "dcgan"))
 
 
-def load_images(data, size):
-    """Every image under DATA (recursively) as uint8 N×size×size×3, in sorted path order."""
-    import numpy as np
-    from PIL import Image
-
+def image_paths(data):
+    """Every image under DATA (recursively), in sorted path order."""
     paths = sorted(p for p in glob.glob(os.path.join(data, "**", "*"), recursive=True)
                    if p.lower().endswith((".jpg", ".jpeg", ".png")))
     if not paths:
         sys.exit(f"error: {data}: no images")
+    return paths
+
+
+def load_images(data, size, paths=None):
+    """The images PATHS (every image under DATA, in sorted path order, if not given) as uint8
+    N×size×size×3."""
+    import numpy as np
+    from PIL import Image
+
+    paths = image_paths(data) if paths is None else paths
     out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
     for i, p in enumerate(paths):
         img = Image.open(p).convert("RGB")
@@ -65,9 +72,8 @@ def train_torch(a, seed, out):
     """PyTorch's run for SEED: G's state dict at every evaluation step (out/netG-stepN.safetensors)."""
     import numpy as np
     import torch
-    import torch.nn as nn
     from safetensors.torch import save_file
-    from torch_dcgan import models
+    from torch_dcgan import models, train_step
 
     os.makedirs(out, exist_ok=True)
     wanted = list(range(a.eval_every, a.steps + 1, a.eval_every))
@@ -79,7 +85,6 @@ def train_torch(a, seed, out):
     G, D = models(a.size)
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCELoss()
     per_epoch = len(images) // a.batch
     step, t0 = 0, time.time()
     log = open(os.path.join(out, "log.jsonl"), "w")
@@ -89,24 +94,8 @@ def train_torch(a, seed, out):
             if step >= a.steps:
                 break
             real = images[order[b * a.batch:(b + 1) * a.batch]].float() / 127.5 - 1
-            ones = torch.ones(a.batch)
-            zeros = torch.zeros(a.batch)
-            # D: BCE(D(x), 1) + BCE(D(G(z)), 0), G's batch detached.
-            D.zero_grad()
-            out_real = D(real).view(-1)
-            loss_real = bce(out_real, ones)
-            loss_real.backward()
-            fake = G(torch.randn(a.batch, 100, 1, 1))
-            out_fake = D(fake.detach()).view(-1)
-            loss_fake = bce(out_fake, zeros)
-            loss_fake.backward()
-            oD.step()
-            # G: BCE(D(G(z)), 1) through the updated D.
-            G.zero_grad()
-            out_g = D(fake).view(-1)
-            loss_g = bce(out_g, ones)
-            loss_g.backward()
-            oG.step()
+            noise = torch.randn(a.batch, 100, 1, 1)  # D's forward draws nothing: the same RNG order
+            loss_real, loss_fake, loss_g, out_real, out_fake, _ = train_step(G, D, oG, oD, real, noise)
             step += 1
             if step % 50 == 0 or step == 1:
                 log.write(json.dumps({

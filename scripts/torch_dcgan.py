@@ -1,7 +1,9 @@
 """pytorch/examples' DCGAN in PyTorch, generalised to SIZE = 4·2^k (64 → the original): G and D
 with their weight initialisation, each wrapped in `main` as there, so state-dict keys are
 `main.N.*` (what `dcgan import-torch` reads). Shared by the scripts that run PyTorch beside
-dcgan (bench_vs_pytorch.py, side_by_side.py)."""
+dcgan (bench_vs_pytorch.py, side_by_side.py, replay_vs_torch.py), with its training
+iteration."""
+import torch
 import torch.nn as nn
 
 
@@ -38,3 +40,28 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.main(x)
+
+
+def train_step(G, D, oG, oD, real, noise):
+    """pytorch/examples' training iteration on a real batch and latents (N, nz, 1, 1):
+    D on BCE(D(x), 1) + BCE(D(G(z)), 0) with G's batch detached, then G on BCE(D(G(z)), 1)
+    through the updated D. Returns the three losses and D's outputs (real, fake, fake after D's
+    update), as tensors."""
+    bce = nn.BCELoss()
+    ones = torch.ones(len(real), dtype=real.dtype)
+    zeros = torch.zeros(len(real), dtype=real.dtype)
+    D.zero_grad()
+    out_real = D(real).view(-1)
+    loss_real = bce(out_real, ones)
+    loss_real.backward()
+    fake = G(noise)
+    out_fake = D(fake.detach()).view(-1)
+    loss_fake = bce(out_fake, zeros)
+    loss_fake.backward()
+    oD.step()
+    G.zero_grad()
+    out_g = D(fake).view(-1)
+    loss_g = bce(out_g, ones)
+    loss_g.backward()
+    oG.step()
+    return loss_real, loss_fake, loss_g, out_real, out_fake, out_g

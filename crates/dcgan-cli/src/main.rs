@@ -83,6 +83,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Both half-steps' gradients at a checkpoint, as PyTorch state dicts, to compare with PyTorch.
     Grads(commands::interop::GradsArgs),
+    /// Train on given batches and latents from a checkpoint, nothing random: a trajectory to compare with PyTorch's.
+    Replay(commands::interop::ReplayArgs),
     /// D's features of every layer, max-pooled to 4×4 (paper §5.1), with the data's labels.
     Features(commands::features::FeaturesArgs),
     /// FID and KID (Inception-v3, TF FID weights): a generator against data, or two image sets.
@@ -145,6 +147,7 @@ fn main() -> ExitCode {
         Command::ImportTorch(a) => commands::interop::run_import(a, ui),
         Command::ExportTorch(a) => commands::interop::run_export(a, ui),
         Command::Grads(a) => commands::interop::run_grads(a, ui),
+        Command::Replay(a) => commands::interop::run_replay(a, ui),
         Command::ExportWeb(a) => commands::web::run_export_web(a, ui),
         Command::Serve(a) => commands::serve::run(a, ui),
         Command::Bench(a) => commands::bench::run(a, ui),

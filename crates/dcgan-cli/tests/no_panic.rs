@@ -374,6 +374,36 @@ fn cases(f: &Files) -> Vec<Case> {
         ));
     }
 
+    // replay: the same inputs as grads, and a batch size that does not divide them.
+    for (ckpt, latent, batch_size, needle) in [
+        (&trunc, &sheet, "8", trunc.as_str()),
+        (&run, &wrong, "8", wrong.as_str()),
+        (&run, &sheet, "0", "invalid batch size 0"),
+        (
+            &run,
+            &sheet,
+            "3",
+            "holds 8 images, not a whole number of batches of 3",
+        ),
+    ] {
+        v.push(case(
+            &[
+                "replay",
+                "--checkpoint",
+                ckpt,
+                "--real",
+                &batch,
+                "--latent",
+                latent,
+                "--batch-size",
+                batch_size,
+                "--out",
+                &out,
+            ],
+            needle,
+        ));
+    }
+
     // features
     let feats = format!("{out}/f.npy");
     v.push(case(

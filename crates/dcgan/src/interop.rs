@@ -14,8 +14,9 @@ use crate::io::{
     HostTensor, atomic_write, load_named, named_grads, named_tensors, safetensors_file,
 };
 use crate::model::{Discriminator, Generator};
+use crate::optim::Adam;
 use crate::train::StepStats;
-use crate::train::step::gradients;
+use crate::train::step::{Gan, gradients};
 
 fn read_torch(net: Net, model: &ModelConfig, path: &Path) -> Result<crate::io::TensorMap> {
     let content = safetensors_file::read(path)?;
@@ -64,36 +65,38 @@ pub fn import_torch(
 pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let m = ckpt.model();
     require_torch_layout(ckpt, "PyTorch export")?;
-    std::fs::create_dir_all(out_dir).at(out_dir)?;
     let device = Device::flex();
     let k = m.upsamplings();
     let step = ckpt.state.step as i64;
-    let mut written = Vec::new();
-    let meta = || {
-        let mut h = HashMap::new();
-        h.insert(
-            "source".to_string(),
-            format!("dcgan checkpoint {}", ckpt.path.display()),
-        );
-        h
+    let g = ckpt.generator(&device)?;
+    let d = match ckpt.has_discriminator() {
+        true => Some(ckpt.discriminator(&device)?),
+        false => None,
     };
-    // PyTorch counts BatchNorm updates: G's once per step, D's three times (real, fake, G step).
-    let (tg, ig) = to_torch(
-        Net::Generator,
-        k,
-        &named_tensors(&ckpt.generator(&device)?),
-        step,
-    );
+    let source = format!("dcgan checkpoint {}", ckpt.path.display());
+    write_torch_nets(&g, d.as_ref(), k, step, &source, out_dir)
+}
+
+/// G (and D) as pytorch/examples state dicts in `out_dir`: `netG.safetensors`,
+/// `netD.safetensors`, after `step` training iterations. PyTorch counts BatchNorm updates: G's
+/// once per step, D's three times (real, fake, G step).
+fn write_torch_nets(
+    g: &Generator,
+    d: Option<&Discriminator>,
+    upsamplings: usize,
+    step: i64,
+    source: &str,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out_dir).at(out_dir)?;
+    let meta = || HashMap::from([("source".to_string(), source.to_string())]);
+    let mut written = Vec::new();
+    let (tg, ig) = to_torch(Net::Generator, upsamplings, &named_tensors(g), step);
     let p = out_dir.join("netG.safetensors");
     atomic_write(&p, &safetensors_file::serialize(&tg, &ig, meta()))?;
     written.push(p);
-    if ckpt.has_discriminator() {
-        let (td, id) = to_torch(
-            Net::Discriminator,
-            k,
-            &named_tensors(&ckpt.discriminator(&device)?),
-            3 * step,
-        );
+    if let Some(d) = d {
+        let (td, id) = to_torch(Net::Discriminator, upsamplings, &named_tensors(d), 3 * step);
         let p = out_dir.join("netD.safetensors");
         atomic_write(&p, &safetensors_file::serialize(&td, &id, meta()))?;
         written.push(p);
@@ -183,4 +186,95 @@ pub fn torch_gradients(
     )?;
     written.push(p);
     Ok(GradientFiles { written, stats })
+}
+
+/// One line of `steps.jsonl` (f32 fields written as f32, shortest form).
+#[derive(serde::Serialize)]
+struct ReplayLine {
+    step: u64,
+    #[serde(flatten)]
+    stats: StepStats,
+}
+
+/// What [`torch_replay`] measured and wrote.
+pub struct ReplayFiles {
+    pub written: Vec<PathBuf>,
+    /// One entry per iteration, in order.
+    pub steps: Vec<StepStats>,
+}
+
+/// Train from the checkpoint's weights on given batches: iteration i takes real images
+/// `real[i·b .. (i+1)·b]` (`[n, nc, s, s]` in [−1, 1]) and latents `z[i·b .. (i+1)·b]`, with the
+/// training loop's own iteration (`train::step::Gan::iteration`) and Adam (the checkpoint's
+/// optimiser state if it has one, fresh otherwise, with its config's settings). Nothing is
+/// random, so the same inputs given to another implementation must give the same trajectory up
+/// to rounding. Writes `out_dir/steps.jsonl` (one `StepStats` a line, with `step` from 1) and
+/// the final weights as pytorch/examples state dicts (`netG.safetensors`, `netD.safetensors`).
+pub fn torch_replay(
+    ckpt: &Checkpoint,
+    real: &HostTensor,
+    z: &[f32],
+    batch: usize,
+    device: &Device,
+    out_dir: &Path,
+    mut on_step: impl FnMut(u64, &StepStats),
+) -> Result<ReplayFiles> {
+    require_torch_layout(ckpt, "dcgan replay")?;
+    let m = ckpt.model();
+    let n = real.shape[0];
+    let iterations = n / batch;
+    let device = device.clone().autodiff();
+    let (opt_g, opt_d) = if ckpt.has_optimizers() {
+        ckpt.optimizers(&device, &ckpt.config.optim)?
+    } else {
+        (
+            Adam::new(ckpt.config.optim.clone()),
+            Adam::new(ckpt.config.optim.clone()),
+        )
+    };
+    let mut gan = Gan {
+        generator: ckpt.generator(&device)?,
+        discriminator: ckpt.discriminator(&device)?,
+        opt_g,
+        opt_d,
+    };
+    let image = real.shape[1..].iter().product::<usize>();
+    let mut steps = Vec::with_capacity(iterations);
+    let mut log = String::new();
+    for i in 0..iterations {
+        let mut shape = real.shape.clone();
+        shape[0] = batch;
+        let x = HostTensor::new(
+            shape,
+            real.data[i * batch * image..(i + 1) * batch * image].to_vec(),
+        );
+        let zs = &z[i * batch * m.latent_dim..(i + 1) * batch * m.latent_dim];
+        let zt: Tensor<2> =
+            Tensor::from_data(TensorData::new(zs.to_vec(), [batch, m.latent_dim]), &device);
+        let stats = gan.iteration(x.to_tensor(&device), zt);
+        let step = i as u64 + 1;
+        let line = serde_json::to_string(&ReplayLine { step, stats }).expect("stats serialise");
+        log.push_str(&line);
+        log.push('\n');
+        on_step(step, &stats);
+        steps.push(stats);
+    }
+    std::fs::create_dir_all(out_dir).at(out_dir)?;
+    let p = out_dir.join("steps.jsonl");
+    atomic_write(&p, log.as_bytes())?;
+    let step = ckpt.state.step as i64 + iterations as i64;
+    let source = format!(
+        "dcgan replay of {} for {iterations} steps",
+        ckpt.path.display()
+    );
+    let mut written = vec![p];
+    written.extend(write_torch_nets(
+        &gan.generator,
+        Some(&gan.discriminator),
+        m.upsamplings(),
+        step,
+        &source,
+        out_dir,
+    )?);
+    Ok(ReplayFiles { written, steps })
 }

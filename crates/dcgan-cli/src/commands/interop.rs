@@ -1,10 +1,10 @@
-//! `dcgan import-torch`, `dcgan export-torch` and `dcgan grads`.
+//! `dcgan import-torch`, `dcgan export-torch`, `dcgan grads` and `dcgan replay`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::config::ModelConfig;
-use dcgan::tasks::interop::{self, ExportConfig, GradsConfig, ImportConfig};
+use dcgan::tasks::interop::{self, ExportConfig, GradsConfig, ImportConfig, ReplayConfig};
 
 use super::common::{DeviceArg, JsonArg};
 use crate::ui::Ui;
@@ -90,15 +90,8 @@ pub fn run_export(a: ExportArgs, ui: &mut Ui) -> dcgan::Result<()> {
 /// layouts) and DIR/losses.json.
 #[derive(Args)]
 pub struct GradsArgs {
-    /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
-    /// The real batch: .npy of shape (N, channels, size, size) in [-1, 1].
-    #[arg(long)]
-    pub real: PathBuf,
-    /// The latents: .npy of shape (N, nz) or (N, nz, 1, 1).
-    #[arg(long)]
-    pub latent: PathBuf,
+    #[command(flatten)]
+    pub inputs: BatchInputs,
     /// Folder for the gradient files.
     #[arg(long)]
     pub out: PathBuf,
@@ -108,12 +101,28 @@ pub struct GradsArgs {
     pub json: JsonArg,
 }
 
+/// A checkpoint with both networks, real images and one latent per image: what `grads` and
+/// `replay` run on.
+#[derive(Args)]
+pub struct BatchInputs {
+    /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// The real images: .npy of shape (N, channels, size, size) in [-1, 1] (for replay, every
+    /// iteration's batch in order, N = K * B).
+    #[arg(long)]
+    pub real: PathBuf,
+    /// One latent per image, in the same order: .npy of shape (N, nz) or (N, nz, 1, 1).
+    #[arg(long)]
+    pub latent: PathBuf,
+}
+
 pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let r = interop::grads(
         GradsConfig {
-            checkpoint: a.checkpoint,
-            real: a.real,
-            latent: a.latent,
+            checkpoint: a.inputs.checkpoint,
+            real: a.inputs.real,
+            latent: a.inputs.latent,
             out: a.out,
             device: a.device.device,
         },
@@ -123,6 +132,54 @@ pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
         let mut lines = vec![format!(
             "losses: D real {:.6}, D fake {:.6}, G {:.6} (D(x) {:.4}, D(G(z)) {:.4})",
             r.err_d_real, r.err_d_fake, r.err_g, r.d_real, r.d_fake
+        )];
+        lines.extend(r.written.iter().map(|p| format!("wrote {}", p.display())));
+        lines
+    });
+    Ok(())
+}
+
+/// Train from a checkpoint's weights on given batches and latents, with nothing random: K
+/// iterations of the training loop's own step (D on the real batch and G(z) detached, then G
+/// through the updated D) and Adam (fresh if the checkpoint has no optimizer state). Writes
+/// DIR/steps.jsonl (each iteration's losses and D outputs) and the final weights as
+/// pytorch/examples state dicts, to compare a trajectory with PyTorch's
+/// (scripts/replay_vs_torch.py).
+#[derive(Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub inputs: BatchInputs,
+    /// B, the images of one iteration.
+    #[arg(long)]
+    pub batch_size: usize,
+    /// Folder for steps.jsonl, netG.safetensors and netD.safetensors.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+pub fn run_replay(a: ReplayArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let r = interop::replay(
+        ReplayConfig {
+            checkpoint: a.inputs.checkpoint,
+            real: a.inputs.real,
+            latent: a.inputs.latent,
+            batch_size: a.batch_size,
+            out: a.out,
+            device: a.device.device,
+        },
+        ui,
+    )?;
+    ui.report(&r, a.json.json, |r| {
+        let s = r.last;
+        let mut lines = vec![format!(
+            "{} iteration{}; the last: loss D {:.6}, loss G {:.6}, D(x) {:.4}, D(G(z)) {:.4} / {:.4}",
+            r.steps,
+            if r.steps == 1 { "" } else { "s" },
+            s.loss_d, s.loss_g, s.d_real, s.d_fake, s.d_fake_after
         )];
         lines.extend(r.written.iter().map(|p| format!("wrote {}", p.display())));
         lines

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::Events;
+use super::{Event, Events};
 use crate::Result;
 use crate::checkpoint::Checkpoint;
 use crate::config::ModelConfig;
@@ -86,21 +86,26 @@ pub struct GradsReport {
     pub d_fake: f32,
 }
 
-/// Both half-steps' gradients at a checkpoint's weights (`interop::torch_gradients`).
-pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
-    let ckpt = Checkpoint::load(&c.checkpoint)?;
+/// A checkpoint that holds D as well as G: gradients and replays need both networks.
+fn load_with_discriminator(path: &std::path::Path, what: &str) -> Result<Checkpoint> {
+    let ckpt = Checkpoint::load(path)?;
     if !ckpt.has_discriminator() {
         return Err(crate::Error::Data(format!(
-            "{}: holds no discriminator; gradients need both networks",
+            "{}: holds no discriminator; {what} need both networks",
             ckpt.path.display()
         )));
     }
-    let m = ckpt.model();
-    let real = crate::io::npy::read(&c.real)?;
+    Ok(ckpt)
+}
+
+/// Real images from `.npy`: shape (N, channels, size, size) for the checkpoint's model, N ≥ 1,
+/// every value finite.
+fn read_real(path: &std::path::Path, m: &ModelConfig) -> Result<crate::io::HostTensor> {
+    let real = crate::io::npy::read(path)?;
     let want = [m.channels, m.image_size, m.image_size];
     if real.shape.len() != 4 || real.shape[0] == 0 || real.shape[1..] != want {
         return Err(crate::Error::format(
-            &c.real,
+            path,
             format!(
                 "has shape {:?}; the checkpoint's model needs (N, {}, {}, {}) with N ≥ 1",
                 real.shape, want[0], want[1], want[2]
@@ -109,10 +114,18 @@ pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
     }
     if let Some(i) = real.data.iter().position(|v| !v.is_finite()) {
         return Err(crate::Error::format(
-            &c.real,
+            path,
             format!("value {} at index {i} is not finite", real.data[i]),
         ));
     }
+    Ok(real)
+}
+
+/// Both half-steps' gradients at a checkpoint's weights (`interop::torch_gradients`).
+pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
+    let ckpt = load_with_discriminator(&c.checkpoint, "gradients")?;
+    let m = ckpt.model();
+    let real = read_real(&c.real, m)?;
     let (n_z, z) = crate::io::npy::read_latents(&c.latent, m.latent_dim)?;
     let device = crate::device::by_name(&c.device)?;
     let files = crate::interop::torch_gradients(&ckpt, &real, &z, n_z, &device, &c.out)?;
@@ -124,5 +137,86 @@ pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
         err_g: s.loss_g,
         d_real: s.d_real,
         d_fake: s.d_fake,
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct ReplayConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
+    pub checkpoint: PathBuf,
+    /// Every iteration's real batch, in order: `.npy` of shape (K·B, channels, size, size) in
+    /// [−1, 1].
+    pub real: PathBuf,
+    /// Every iteration's latents, in the same order: `.npy` of shape (K·B, nz) or (K·B, nz, 1, 1).
+    pub latent: PathBuf,
+    /// B, the batch size of one iteration.
+    pub batch_size: usize,
+    /// Folder for `steps.jsonl`, `netG.safetensors` and `netD.safetensors`.
+    pub out: PathBuf,
+    /// `flex` (CPU) unless told otherwise.
+    pub device: String,
+}
+
+impl ReplayConfig {
+    pub fn validate(&self) -> Result<()> {
+        super::at_least_one("batch size", self.batch_size)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayReport {
+    pub written: Vec<PathBuf>,
+    pub steps: usize,
+    /// The last iteration's measurements.
+    pub last: crate::train::StepStats,
+}
+
+/// Train from a checkpoint's weights on given batches and latents, with nothing random
+/// (`interop::torch_replay`), to compare the trajectory with another implementation's.
+pub fn replay(c: ReplayConfig, events: &mut dyn Events) -> Result<ReplayReport> {
+    c.validate()?;
+    let ckpt = load_with_discriminator(&c.checkpoint, "replays")?;
+    let m = ckpt.model();
+    let real = read_real(&c.real, m)?;
+    let (n_z, z) = crate::io::npy::read_latents(&c.latent, m.latent_dim)?;
+    let n = real.shape[0];
+    if n % c.batch_size != 0 {
+        return Err(crate::Error::format(
+            &c.real,
+            format!(
+                "holds {n} images, not a whole number of batches of {}",
+                c.batch_size
+            ),
+        ));
+    }
+    if n_z != n {
+        return Err(crate::Error::format(
+            &c.latent,
+            format!(
+                "holds {n_z} latents; {} holds {n} images, one latent each",
+                c.real.display()
+            ),
+        ));
+    }
+    let device = crate::device::by_name(&c.device)?;
+    let total = (n / c.batch_size) as u64;
+    events.emit(Event::Begin {
+        what: "iterations".into(),
+        total,
+    });
+    let files = crate::interop::torch_replay(
+        &ckpt,
+        &real,
+        &z,
+        c.batch_size,
+        &device,
+        &c.out,
+        |done, _| events.emit(Event::Progress { done, total }),
+    )?;
+    events.emit(Event::End);
+    Ok(ReplayReport {
+        written: files.written,
+        steps: files.steps.len(),
+        last: files.steps.last().copied().unwrap_or_default(),
     })
 }
