@@ -7,6 +7,8 @@ disk, so a second call carries on where the first stopped.
     python3 scripts/side_by_side.py --data DIR --out DIR [--steps 10000] [--batch 64]
         [--eval-every 2000] [--seeds 1,2] [--fid-n 5000] [--threads 2] [--size 32]
     python3 scripts/side_by_side.py --out DIR --report     # the table and the plot of what is done
+    python3 scripts/side_by_side.py --data DIR --out DIR --steps 500 --seeds 11,12,13 --no-score --log-every 1
+        # training dynamics only: --report then compares the runs' losses window by window
 
 The recipe on both sides (paper §4, pytorch/examples' main.py): G and D of the DCGAN at SIZE×SIZE
 (4·2^k; nz 100, ngf = ndf = 64), N(0, 0.02) init (BatchNorm γ from N(1, 0.02)), Adam 2e-4,
@@ -29,6 +31,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,7 +80,9 @@ def train_torch(a, seed, out):
 
     os.makedirs(out, exist_ok=True)
     wanted = list(range(a.eval_every, a.steps + 1, a.eval_every))
-    if all(os.path.exists(os.path.join(out, f"netG-step{s}.safetensors")) for s in wanted):
+    log_path = os.path.join(out, "log.jsonl")
+    if os.path.exists(log_path) and any(json.loads(l)["step"] == a.steps for l in open(log_path) if l.strip()) \
+            and all(os.path.exists(os.path.join(out, f"netG-step{s}.safetensors")) for s in wanted):
         return
     torch.set_num_threads(a.threads)
     torch.manual_seed(seed)
@@ -87,7 +92,7 @@ def train_torch(a, seed, out):
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     per_epoch = len(images) // a.batch
     step, t0 = 0, time.time()
-    log = open(os.path.join(out, "log.jsonl"), "w")
+    log = open(log_path, "w")
     while step < a.steps:
         order = torch.randperm(len(images))
         for b in range(per_epoch):
@@ -97,7 +102,7 @@ def train_torch(a, seed, out):
             noise = torch.randn(a.batch, 100, 1, 1)  # D's forward draws nothing: the same RNG order
             loss_real, loss_fake, loss_g, out_real, out_fake, _ = train_step(G, D, oG, oD, real, noise)
             step += 1
-            if step % 50 == 0 or step == 1:
+            if step % a.log_every == 0 or step == 1 or step == a.steps:
                 log.write(json.dumps({
                     "step": step, "loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item(),
                     "d_real": out_real.mean().item(), "d_fake": out_fake.mean().item(),
@@ -168,10 +173,120 @@ def score(a, impl, seed, run):
         print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f}", flush=True)
 
 
-def report(out):
+def spread_table(fid, runs, steps):
+    """Per step: each side's mean and standard deviation over its seeds, the difference of the
+    means, and the exact two-sided permutation test of it (every way of splitting the pooled
+    scores into groups of the two sides' sizes; the p-value is the share of splits whose
+    difference is at least as large)."""
+    from statistics import mean, stdev
+
+    lines = ["| step | PyTorch mean ± sd (seeds) | dcgan mean ± sd (seeds) | dcgan − PyTorch | "
+             "permutation p | sd ratio dcgan / PyTorch |", "|" + " --- |" * 6]
+    for st in steps:
+        t = [fid[(i, s, st)] for i, s in runs if i == "torch" and (i, s, st) in fid]
+        d = [fid[(i, s, st)] for i, s in runs if i == "dcgan" and (i, s, st) in fid]
+        if len(t) < 2 or len(d) < 2:
+            continue
+        lines.append(f"| {st} | {mean(t):.1f} ± {stdev(t):.1f} ({len(t)}) | {mean(d):.1f} ± {stdev(d):.1f} ({len(d)}) "
+                     f"| {mean(d) - mean(t):+.1f} | {permutation_p(t, d):.2f} | {stdev(d) / stdev(t):.1f} |")
+    return "\n".join(lines)
+
+
+def loss_table(out, runs):
+    """Per window of steps: the range over each side's seeds of the window's mean losses and D
+    outputs, from both sides' logs at the steps PyTorch logs (every 50th)."""
+    from statistics import mean
+
+    with open(os.path.join(out, "settings.json")) as f:
+        every, last = json.load(f)["eval_every"], max(st for _, _, st in [(0, 0, 0)] + [
+            (i, s, r["step"]) for i, s in runs for r in scored(out) if r["impl"] == i and r["seed"] == s])
+    windows = [(1, 500), (501, every)] + [(k + 1, k + every) for k in range(every, last, every)]
+    fields = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+    logs = {}
+    for i, s in runs:
+        path = os.path.join(out, f"{i}-seed{s}", "log.jsonl")
+        if os.path.exists(path):
+            logs[(i, s)] = {r["step"]: r for r in map(json.loads, open(path)) if r["step"] % 50 == 0}
+    lines = ["| steps | " + " | ".join(f"{name}: PyTorch / dcgan" for _, name in fields) + " |",
+             "|" + " --- |" * (len(fields) + 1)]
+    for a, b in windows:
+        cells = []
+        for f, _ in fields:
+            side = []
+            for impl in ["torch", "dcgan"]:
+                m = [mean(log[k][f] for k in range(a, b + 1) if k in log)
+                     for (i, s), log in logs.items() if i == impl and any(k in log for k in range(a, b + 1))]
+                side.append(f"{min(m):.2f}–{max(m):.2f}" if m else "–")
+            cells.append(" / ".join(side))
+        lines.append(f"| {a}–{b} | " + " | ".join(cells) + " |")
+    return "Mean over the window, range over the seeds:\n\n" + "\n".join(lines)
+
+
+def log_runs(out):
+    """(impl, seed) of every run under OUT with a log, PyTorch's first."""
+    runs = []
+    for name in os.listdir(out):
+        m = re.fullmatch(r"(torch|dcgan)-seed(\d+)", name)
+        if m and os.path.exists(os.path.join(out, name, "log.jsonl")):
+            runs.append((m.group(1), int(m.group(2))))
+    return sorted(runs, key=lambda x: (x[0] != "torch", x[1]))
+
+
+def early_table(out, runs, window=100):
+    """Per window of WINDOW steps and per quantity: each side's mean ± sd over its seeds of the
+    window's mean (every step both sides logged), and the exact two-sided permutation p of the
+    difference. Needs no FID: it compares the training dynamics themselves, seed by seed."""
+    from statistics import mean, stdev
+
+    fields = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+    logs = {r: {x["step"]: x for x in map(json.loads, open(os.path.join(out, f"{r[0]}-seed{r[1]}", "log.jsonl")))}
+            for r in runs}
+    common = set.intersection(*(set(l) for l in logs.values())) if logs else set()
+    if not common:
+        return "(no step logged by every run)"
+    last = max(common)
+    lines = ["| steps | quantity | PyTorch mean ± sd | dcgan mean ± sd | dcgan − PyTorch | permutation p |",
+             "|" + " --- |" * 6]
+    for a in range(1, last + 1, window):
+        b = min(a + window - 1, last)
+        ks = [k for k in range(a, b + 1) if k in common]
+        if not ks:
+            continue
+        for f, name in fields:
+            t = [mean(logs[r][k][f] for k in ks) for r in runs if r[0] == "torch"]
+            d = [mean(logs[r][k][f] for k in ks) for r in runs if r[0] == "dcgan"]
+            if len(t) < 2 or len(d) < 2:
+                continue
+            lines.append(f"| {a}–{b} | {name} | {mean(t):.3f} ± {stdev(t):.3f} | {mean(d):.3f} ± {stdev(d):.3f} "
+                         f"| {mean(d) - mean(t):+.3f} | {permutation_p(t, d):.3f} |")
+    n_t = sum(r[0] == "torch" for r in runs)
+    return f"Window means, mean ± sd over seeds ({n_t} PyTorch, {len(runs) - n_t} dcgan):\n\n" + "\n".join(lines)
+
+
+def permutation_p(t, d):
+    """Exact two-sided permutation test of mean(d) - mean(t): the share of the splits of the pooled
+    values into groups of these sizes whose difference of means is at least as large."""
+    from itertools import combinations
+    from statistics import mean
+
+    pooled, diff = t + d, abs(mean(d) - mean(t))
+    splits = list(combinations(range(len(pooled)), len(d)))
+    extreme = sum(abs(mean(pooled[k] for k in c) - mean(pooled[k] for k in range(len(pooled)) if k not in c))
+                  >= diff - 1e-9 for c in splits)
+    return extreme / len(splits)
+
+
+def report(out, window=100):
     rows = scored(out)
     if not rows:
-        sys.exit(f"error: {out}/scores.jsonl: nothing scored yet")
+        runs = log_runs(out)
+        if not runs:
+            sys.exit(f"error: {out}: no scores.jsonl and no run logs yet")
+        table = early_table(out, runs, window)
+        with open(os.path.join(out, "summary.md"), "w") as f:
+            f.write(table + "\n")
+        print(table)
+        return
     steps = sorted({r["step"] for r in rows})
     runs = sorted({(r["impl"], r["seed"]) for r in rows}, key=lambda x: (x[0] != "torch", x[1]))
     fid = {(r["impl"], r["seed"], r["step"]): r["fid"] for r in rows}
@@ -186,7 +301,7 @@ def report(out):
         inside = ", ".join("yes" if min(t) <= v <= max(t) else f"no ({v - (max(t) if v > max(t) else min(t)):+.1f})"
                            for v in d) if len(t) >= 2 and d else "–"
         lines.append(f"| {st} | " + " | ".join(cells) + f" | {rng} | {inside} |")
-    table = "\n".join(lines)
+    table = "\n".join(lines) + "\n\n" + spread_table(fid, runs, steps) + "\n\n" + loss_table(out, runs)
     n = rows[0]["n"]
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(f"FID ({n} generated vs {n} training images, `dcgan fid`), lower is better\n\n{table}\n")
@@ -225,10 +340,14 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--only", choices=["torch", "dcgan"])
+    p.add_argument("--log-every", type=int, default=50, help="PyTorch's log interval (dcgan logs every step)")
+    p.add_argument("--window", type=int, default=100, help="steps a window of the --no-score report")
+    p.add_argument("--no-score", action="store_true",
+                   help="train only; the report then compares the runs' logs window by window")
     p.add_argument("--report", action="store_true")
     a = p.parse_args()
     if a.report:
-        return report(a.out)
+        return report(a.out, a.window)
     if not a.data:
         p.error("--data is needed to train")
     os.makedirs(a.out, exist_ok=True)
@@ -242,8 +361,9 @@ def main():
         for seed in seeds:
             run = os.path.join(a.out, f"{impl}-seed{seed}")
             (train_torch if impl == "torch" else train_dcgan)(a, seed, run)
-            score(a, impl, seed, run)
-    report(a.out)
+            if not a.no_score:
+                score(a, impl, seed, run)
+    report(a.out, a.window)
 
 
 if __name__ == "__main__":
