@@ -198,8 +198,8 @@ def loss_table(out, runs):
     from statistics import mean
 
     with open(os.path.join(out, "settings.json")) as f:
-        every, last = json.load(f)["eval_every"], max(st for _, _, st in [(0, 0, 0)] + [
-            (i, s, r["step"]) for i, s in runs for r in scored(out) if r["impl"] == i and r["seed"] == s])
+        every = json.load(f)["eval_every"]
+    last = max([0] + [r["step"] for r in scored(out)])
     windows = [(1, 500), (501, every)] + [(k + 1, k + every) for k in range(every, last, every)]
     fields = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
     logs = {}
