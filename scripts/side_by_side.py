@@ -173,6 +173,10 @@ def score(a, impl, seed, run):
         print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f}", flush=True)
 
 
+# The logged quantities both report tables compare, with their column names.
+LOG_FIELDS = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+
+
 def spread_table(fid, runs, steps):
     """Per step: each side's mean and standard deviation over its seeds, the difference of the
     means, and the exact two-sided permutation test of it (every way of splitting the pooled
@@ -201,7 +205,7 @@ def loss_table(out, runs):
         every = json.load(f)["eval_every"]
     last = max([0] + [r["step"] for r in scored(out)])
     windows = [(1, 500), (501, every)] + [(k + 1, k + every) for k in range(every, last, every)]
-    fields = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+    fields = LOG_FIELDS
     logs = {}
     for i, s in runs:
         path = os.path.join(out, f"{i}-seed{s}", "log.jsonl")
@@ -238,7 +242,7 @@ def early_table(out, runs, window=100):
     difference. Needs no FID: it compares the training dynamics themselves, seed by seed."""
     from statistics import mean, stdev
 
-    fields = [("loss_d", "loss D"), ("loss_g", "loss G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")]
+    fields = LOG_FIELDS
     logs = {r: {x["step"]: x for x in map(json.loads, open(os.path.join(out, f"{r[0]}-seed{r[1]}", "log.jsonl")))}
             for r in runs}
     common = set.intersection(*(set(l) for l in logs.values())) if logs else set()
@@ -346,6 +350,9 @@ def main():
                    help="train only; the report then compares the runs' logs window by window")
     p.add_argument("--report", action="store_true")
     a = p.parse_args()
+    for name in ["log_every", "window"]:
+        if getattr(a, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, not {getattr(a, name)}")
     if a.report:
         return report(a.out, a.window)
     if not a.data:
