@@ -8,29 +8,57 @@
 # fuzz/regressions/<target>/, where crates/dcgan/tests/fuzz_regressions.rs replays it on every
 # test run. Prints one line per target (executions, new corpus entries) and exits 1 if any
 # target crashed.
+#
+# FUZZ_JOBS targets run at once (default: one per core; each libFuzzer process uses one).
+# FUZZ_CODEGEN_UNITS (default 16) is passed to cargo-fuzz, whose release default of 1 makes the
+# build (all of burn, instrumented) three times longer: for runs of seconds to minutes the
+# build is most of the cost. Set it to 1 for a campaign of hours.
 set -euo pipefail
 seconds=${1:-60}
 shift || true
 cd "$(dirname "$0")/../fuzz"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
-cargo fuzz build -s none
+cargo fuzz build -s none --codegen-units "${FUZZ_CODEGEN_UNITS:-16}"
+bin="target/$(rustc -vV | sed -n 's/^host: //p')/release"
 targets=${*:-$(cargo fuzz list)}
-status=0
-for t in $targets; do
-    mkdir -p "corpus/$t"
-    log=$(mktemp)
+jobs=${FUZZ_JOBS:-$(nproc)}
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+# One target: its line goes to $results/<target>.line, and a crash leaves $results/<target>.crash.
+fuzz_one() {
+    local t=$1 log="$results/$1.log" verdict
+    mkdir -p "corpus/$t" "artifacts/$t"
     # -timeout: one input taking 30 s is a hang; -rss_limit_mb: a parser must not need 4 GiB.
-    if cargo fuzz run -s none "$t" "corpus/$t" "seeds/$t" -- \
-        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+    if "$bin/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
+        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+        >"$log" 2>&1; then
         verdict="no crash"
     else
         verdict="CRASH (input in fuzz/artifacts/$t/)"
-        status=1
-        grep -A3 -m1 "panicked at\|ERROR: libFuzzer" "$log" | cut -c1-300 || true
+        grep -A3 -m1 "panicked at\|ERROR: libFuzzer" "$log" | cut -c1-300 >"$results/$t.crash" || true
+        touch "$results/$t.crash"
     fi
+    local execs corpus
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     corpus=$(ls "corpus/$t" | wc -l)
-    echo "$t: $execs executions in $seconds s, corpus $corpus inputs: $verdict"
-    rm -f "$log"
+    echo "$t: $execs executions in $seconds s, corpus $corpus inputs: $verdict" >"$results/$t.line"
+}
+
+running=0
+for t in $targets; do
+    fuzz_one "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+done
+wait || true
+
+status=0
+for t in $targets; do
+    [ -f "$results/$t.crash" ] && { cat "$results/$t.crash"; status=1; }
+    cat "$results/$t.line" 2>/dev/null || { echo "$t: did not report"; status=1; }
 done
 exit $status

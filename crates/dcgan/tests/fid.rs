@@ -72,7 +72,7 @@ fn box_blur(chw: &[f32], size: usize) -> Vec<f32> {
 }
 
 fn features(net: &Inception, images: &[&Vec<f32>]) -> Vec<f32> {
-    let device = dcgan::device::Device::default();
+    let device = dcgan::device::Device::flex();
     let mut out = Vec::new();
     for chunk in images.chunks(25) {
         // The project's image layout is [−1, 1].
@@ -139,7 +139,7 @@ fn inception_features_and_fid_match_pytorch() {
     assert!(diff <= 1e-5, "network input: max |diff| {diff}");
 
     // 5: pool features of the first 16 images of set B, relative to each feature vector's norm.
-    let net = Inception::load(&weights, &dcgan::device::Device::default()).unwrap();
+    let net = Inception::load(&weights, &dcgan::device::Device::flex()).unwrap();
     let b_imgs: Vec<&Vec<f32>> = set_b.iter().map(|f| &images[f]).collect();
     let feat_b = features(&net, &b_imgs);
     let want = dcgan::io::npy::read(&golden.join("feat_b_first16.npy")).unwrap();

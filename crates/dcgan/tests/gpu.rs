@@ -8,9 +8,10 @@
 //! - Flex and the GPU side by side over 20 training steps, the divergence printed and bounded;
 //! - a run moves between devices: trained on Flex, resumed on the GPU and back.
 //!
-//! Built only with a GPU feature: `cargo test --release -p dcgan --features wgpu --test gpu`
-//! (`.ci/run` does), or with `--features cuda` and `DCGAN_TEST_GPU=cuda` for CUDA
-//! (`scripts/gpu-check.sh`). Without either feature, one test says so.
+//! Built only with a GPU feature. The README's `cargo test --release --workspace` has wgpu: it is
+//! the CLI's default feature, and cargo gives the library the same features in the whole build.
+//! Alone: `cargo test --release -p dcgan --features wgpu --test gpu`; for CUDA, `--features cuda`
+//! and `DCGAN_TEST_GPU=cuda` (`scripts/gpu-check.sh`). Without either feature, one test says so.
 
 mod common;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]

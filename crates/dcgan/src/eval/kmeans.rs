@@ -80,7 +80,9 @@ fn load_images(ds: Arc<dyn Dataset>, t: Transform, limit: usize) -> Result<(usiz
 impl KMeansFeatures {
     /// Fit on `n_patches` random patches of the first `limit` images.
     ///
-    /// Runs on the default device (the data are host vectors either way).
+    /// Runs on Flex whatever devices the build has (the data are host vectors either way), so the
+    /// dictionary is the same in a build with wgpu or CUDA: burn's default device would be the GPU
+    /// there.
     #[allow(clippy::too_many_arguments)]
     pub fn fit(
         ds: Arc<dyn Dataset>,
@@ -132,7 +134,7 @@ impl KMeansFeatures {
         let zca: Vec<f32> = (0..d * d).map(|q| zca_m[(q / d, q % d)] as f32).collect();
         let mean: Vec<f32> = mean.into_iter().map(|m| m as f32).collect();
         let white = whiten(&patches, d, &mean, &zca);
-        let centroids = lloyd(&white, d, k, iterations, seed, &Device::default());
+        let centroids = lloyd(&white, d, k, iterations, seed, &Device::flex());
         Ok(KMeansFeatures {
             channels: t.channels,
             k,
@@ -317,7 +319,7 @@ mod tests {
             .flat_map(|i| (0..3).map(move |j| (i, j)))
             .map(|(i, j)| centres[i % 4][j] + noise[i * 3 + j])
             .collect();
-        let c = lloyd(&x, 3, 4, 20, 0, &Device::default());
+        let c = lloyd(&x, 3, 4, 20, 0, &Device::flex());
         let mut found = [false; 4];
         for cj in c.chunks_exact(3) {
             let (best, dist) = centres
