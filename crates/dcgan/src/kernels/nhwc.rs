@@ -72,8 +72,10 @@ pub struct Conv {
     /// every band of pixels.
     weight: Vec<f32>,
     bias: Vec<f32>,
-    /// The weight in Winograd's domain, made on first use (3×3 stride-1 layers on large maps).
-    winograd: std::sync::OnceLock<Vec<f32>>,
+    /// The Winograd plan with the weight in its domain, made on first use.
+    winograd: std::sync::OnceLock<Winograd>,
+    /// Winograd's path forced on or off (tests and timings); `None`: by the map and channels.
+    winograd_forced: Option<bool>,
 }
 
 impl Conv {
@@ -108,6 +110,7 @@ impl Conv {
             weight,
             bias,
             winograd: std::sync::OnceLock::new(),
+            winograd_forced: None,
         }
     }
 
@@ -146,11 +149,7 @@ impl Conv {
             "convolution: output size"
         );
         assert!(offset + self.cout <= out.c, "convolution: output channels");
-        if self.kernel == [3, 3]
-            && self.stride == 1
-            && ho.min(wo) >= WINOGRAD_MIN_SIDE
-            && self.cin >= WINOGRAD_MIN_CIN
-        {
+        if self.uses_winograd(ho, wo) {
             return self.winograd_into(x, out, offset);
         }
         let [kh, kw] = self.kernel;
@@ -231,104 +230,236 @@ impl Conv {
     }
 }
 
-/// Winograd's F(4×4, 3×3) (Lavin & Gray, 2016): each 4×4 block of outputs from a 6×6 block of
-/// inputs with 36 multiplications per input and output channel instead of 144, as 36 matrix
-/// products `[tiles, Cin] · [Cin, Cout]`. Used for 3×3 stride-1 layers whose output is at least
-/// `WINOGRAD_MIN_SIDE` on a side (smaller maps have too few tiles per product) and which have
-/// at least `WINOGRAD_MIN_CIN` input channels: with fewer, the transforms cost more than the
-/// multiplications saved (Inception's 32→32 layer took 5.4 ms against 4.5 ms direct, its 80→192
-/// one 6.7 ms against 10.0; `examples/inception_profile.rs`). The transforms' rounding stays far
-/// inside the FID parity tolerances (the tests compare it with the definition).
+/// Winograd's minimal filtering (Lavin & Gray, 2016), separable: a convolution whose kernel is
+/// `ry × rx` computes each `my × mx` block of outputs from an `(my + ry − 1) × (mx + rx − 1)`
+/// block of inputs with one multiplication per transformed input and channel pair, as
+/// `ny · nx` matrix products `[tiles, Cin] · [Cin, Cout]` in the transformed domain. An axis
+/// whose kernel has one tap keeps its identity transform. The shapes used:
+/// - 3×3: F(4×4, 3×3), 36 products for 144 multiplications (4× fewer);
+/// - 1×7 and 7×1 (Inception's 17×17 blocks): F(4, 7) along the kernel's axis, 10 products for
+///   28 multiplications (2.8× fewer, less the 3 outputs of 20 that 5 tiles overhang a side of
+///   17). F(2, 7) and F(3, 7) were slower (`docs/performance.md`).
+///
+/// Used for stride-1 layers whose output is at least `WINOGRAD_MIN_SIDE` on a side (smaller maps
+/// have too few tiles per product) and which have at least `WINOGRAD_MIN_CIN` input channels:
+/// with fewer, the transforms cost more than the multiplications saved. The 1×3 and 3×1 layers
+/// of the 8×8 blocks stay direct: F(2, 3) along their axis was slower there.
+/// `examples/nhwc_layers.rs` times each shape both ways, `examples/inception_profile.rs` the
+/// whole network. The transforms round more than a dot product (more so the larger the tile);
+/// the tests hold every shape in use to 1e-5 of the largest output against the definition, and
+/// the FID parity tests keep their tolerances.
 const WINOGRAD_MIN_SIDE: usize = 16;
 const WINOGRAD_MIN_CIN: usize = 64;
-const T: usize = 6; // input tile side
-const M: usize = 4; // output tile side
-/// Bᵀ: input tile → Winograd domain.
-const BT: [[f32; T]; T] = [
-    [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
-    [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
-    [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
-    [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
-    [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
-    [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
-];
-/// G: 3×3 kernel → Winograd domain.
-const G: [[f64; 3]; T] = [
-    [1.0 / 4.0, 0.0, 0.0],
-    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
-    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
-    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
-    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
-    [0.0, 0.0, 1.0],
-];
-/// Aᵀ: Winograd domain → output tile.
-const AT: [[f32; T]; M] = [
-    [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
-    [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
-    [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
-];
 
-/// Tiles per band: the transformed inputs (`36 × tiles × Cin` floats) near 1 MiB.
+/// Interpolation points in the order they are taken (F(m, r) takes the first m + r − 2): small
+/// integers and halves keep the transforms' entries small, which keeps their rounding small.
+/// F(4, 7) needs all nine; 4 and 1/4 as its last two rounded less than ±3 or ±1/4 in a float32
+/// simulation of 192-channel sums.
+const POINTS: [f64; 9] = [0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 4.0, 0.25];
+
+/// The transforms of F(m, r) along one axis: `y = Aᵀ [(G g) ⊙ (Bᵀ d)]` for the `m` outputs of
+/// an `r`-tap correlation over `n = m + r − 1` inputs. Built from the first `n − 1` of
+/// [`POINTS`] and the point at infinity (Toom-Cook): row `j` of Bᵀ holds the coefficients of
+/// `Π_{l≠j} (x − a_l)` (the infinite point's row those of `Π_l (x − a_l)`), row `j` of G is
+/// `a_j^k / Π_{l≠j} (a_j − a_l)`, column `j` of Aᵀ is `a_j^i`; the infinite point picks the
+/// leading coefficient of both the kernel and the output. With `r = 1` all three are `[1]`.
+#[derive(Clone, Debug)]
+struct Toom {
+    m: usize,
+    r: usize,
+    n: usize,
+    /// `[m, n]`
+    at: Vec<f32>,
+    /// `[n, n]`
+    bt: Vec<f32>,
+    /// `[n, r]`, kept in f64 for the one-off weight transform.
+    g: Vec<f64>,
+}
+
+impl Toom {
+    fn new(m: usize, r: usize) -> Self {
+        let n = m + r - 1;
+        assert!(
+            n - 1 <= POINTS.len(),
+            "Winograd F({m}, {r}): too few points"
+        );
+        let a = &POINTS[..n - 1];
+        // Coefficients (lowest degree first) of Π (x − a_l) over the points `keep` accepts.
+        let product = |keep: &dyn Fn(usize) -> bool| {
+            let mut p = vec![1.0f64];
+            for (_, &al) in a.iter().enumerate().filter(|&(l, _)| keep(l)) {
+                let mut q = vec![0.0; p.len() + 1];
+                for (d, &c) in p.iter().enumerate() {
+                    q[d + 1] += c;
+                    q[d] -= al * c;
+                }
+                p = q;
+            }
+            p
+        };
+        let (mut at, mut bt, mut g) = (vec![0.0; m * n], vec![0.0; n * n], vec![0.0; n * r]);
+        for (j, &aj) in a.iter().enumerate() {
+            for (k, c) in product(&|l| l != j).into_iter().enumerate() {
+                bt[j * n + k] = c;
+            }
+            let f: f64 = a
+                .iter()
+                .enumerate()
+                .filter(|&(l, _)| l != j)
+                .map(|(_, &al)| aj - al)
+                .product();
+            for k in 0..r {
+                g[j * r + k] = aj.powi(k as i32) / f;
+            }
+            for i in 0..m {
+                at[i * n + j] = aj.powi(i as i32);
+            }
+        }
+        for (k, c) in product(&|_| true).into_iter().enumerate() {
+            bt[(n - 1) * n + k] = c;
+        }
+        g[(n - 1) * r + r - 1] = 1.0;
+        at[(m - 1) * n + n - 1] = 1.0;
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+        Self {
+            m,
+            r,
+            n,
+            at: f32s(at),
+            bt: f32s(bt),
+            g,
+        }
+    }
+}
+
+/// A layer's Winograd plan: the transforms along y and x and the weight in the transformed
+/// domain, `U[ξ][ci][co]` (`[ny · nx, Cin, Cout]`).
+#[derive(Clone, Debug)]
+struct Winograd {
+    y: Toom,
+    x: Toom,
+    u: Vec<f32>,
+}
+
+/// Tiles per band: the transformed inputs (`ny · nx × tiles × Cin` floats) near 1 MiB.
 const WINOGRAD_BAND_FLOATS: usize = 1 << 18;
 
-// The transforms index their small constant matrices by tile coordinates.
-#[allow(clippy::needless_range_loop)]
+/// `dst = Σ_k c_k · src_k` over channel runs, the terms with `c_k = 0` skipped (the transforms
+/// are sparse).
+#[inline(always)]
+fn combine<'a>(dst: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
+    let mut first = true;
+    for (c, src) in terms {
+        if c == 0.0 {
+            continue;
+        }
+        if first {
+            for (o, &s) in dst.iter_mut().zip(src) {
+                *o = c * s;
+            }
+            first = false;
+        } else {
+            for (o, &s) in dst.iter_mut().zip(src) {
+                *o += c * s;
+            }
+        }
+    }
+    if first {
+        dst.fill(0.0);
+    }
+}
+
 impl Conv {
-    /// `U[ξ][ci][co] = (G g Gᵀ)[ξ]` for every input and output channel: `[36, Cin, Cout]`.
-    fn winograd_weight(&self) -> &[f32] {
+    /// The Winograd shape for this layer's kernel, if it has one (any padding, stride 1).
+    fn winograd_shape(&self) -> Option<[usize; 2]> {
+        if self.stride != 1 {
+            return None;
+        }
+        match self.kernel {
+            [3, 3] => Some([4, 4]),
+            [1, 7] => Some([1, 4]),
+            [7, 1] => Some([4, 1]),
+            _ => None,
+        }
+    }
+
+    /// Whether an output of `ho × wo` goes through Winograd's path.
+    fn uses_winograd(&self, ho: usize, wo: usize) -> bool {
+        self.winograd_shape().is_some()
+            && self
+                .winograd_forced
+                .unwrap_or(ho.min(wo) >= WINOGRAD_MIN_SIDE && self.cin >= WINOGRAD_MIN_CIN)
+    }
+
+    /// Forces Winograd's path on (where the kernel has one) or off, whatever the map's size and
+    /// channels: for tests and timings.
+    #[doc(hidden)]
+    pub fn force_winograd(mut self, on: bool) -> Self {
+        self.winograd_forced = Some(on);
+        self
+    }
+
+    fn winograd(&self) -> &Winograd {
         self.winograd.get_or_init(|| {
+            let [my, mx] = self.winograd_shape().expect("a Winograd shape");
+            let [kh, kw] = self.kernel;
+            let (y, x) = (Toom::new(my, kh), Toom::new(mx, kw));
             let (cin, cout) = (self.cin, self.cout);
-            let mut u = vec![0.0f32; T * T * cin * cout];
+            let mut u = vec![0.0f32; y.n * x.n * cin * cout];
             for ci in 0..cin {
                 for co in 0..cout {
                     // g[ky][kx] from the [kh, kw, Cin, Cout] layout.
                     let g = |ky: usize, kx: usize| {
-                        self.weight[((ky * 3 + kx) * cin + ci) * cout + co] as f64
+                        self.weight[((ky * kw + kx) * cin + ci) * cout + co] as f64
                     };
-                    for i in 0..T {
-                        for j in 0..T {
+                    for i in 0..y.n {
+                        for j in 0..x.n {
                             let mut v = 0.0;
-                            for ky in 0..3 {
-                                for kx in 0..3 {
-                                    v += G[i][ky] * g(ky, kx) * G[j][kx];
+                            for ky in 0..y.r {
+                                for kx in 0..x.r {
+                                    v += y.g[i * y.r + ky] * g(ky, kx) * x.g[j * x.r + kx];
                                 }
                             }
-                            u[((i * T + j) * cin + ci) * cout + co] = v as f32;
+                            u[((i * x.n + j) * cin + ci) * cout + co] = v as f32;
                         }
                     }
                 }
             }
-            u
+            Winograd { y, x, u }
         })
     }
 
     fn winograd_into(&self, x: &Map, out: &mut Map, offset: usize) {
+        let plan = self.winograd();
+        let (ty_, tx_) = (&plan.y, &plan.x);
         let (cin, cout) = (self.cin, self.cout);
         let [ph, pw] = self.padding;
         let (ho, wo) = self.out_dims(x.h, x.w);
-        let (th, tw) = (ho.div_ceil(M), wo.div_ceil(M));
+        let (th, tw) = (ho.div_ceil(ty_.m), wo.div_ceil(tx_.m));
+        let (ny, nx) = (ty_.n, tx_.n);
+        let nn = ny * nx;
         let tiles = x.n * th * tw;
-        let band = (WINOGRAD_BAND_FLOATS / (T * T * cin)).max(16).min(tiles);
-        let u = self.winograd_weight();
-        let mut v = vec![0.0f32; T * T * band * cin];
-        let mut m = vec![0.0f32; T * T * band * cout];
-        let mut d = vec![0.0f32; T * T * cin];
-        let mut tmp = vec![0.0f32; T * T * cin.max(cout)];
+        let band = (WINOGRAD_BAND_FLOATS / (nn * cin)).max(16).min(tiles);
+        let mut v = vec![0.0f32; nn * band * cin];
+        let mut m = vec![0.0f32; nn * band * cout];
+        let mut d = vec![0.0f32; nn * cin];
+        let mut tmp = vec![0.0f32; nn * cin.max(cout)];
         let oc = out.c;
+        let tile_origin = |t: usize| {
+            let (i, q) = (t / (th * tw), t % (th * tw));
+            (i, (q / tw) * ty_.m, (q % tw) * tx_.m)
+        };
         for t0 in (0..tiles).step_by(band) {
             let rows = band.min(tiles - t0);
-            // Input transform: V[ξ][r][ci] = (Bᵀ d B)[ξ] of tile t0 + r.
+            // Input transform: V[ξ][r][ci] = (Bᵀ_y d B_x)[ξ] of tile t0 + r.
             for r in 0..rows {
-                let t = t0 + r;
-                let (i, q) = (t / (th * tw), t % (th * tw));
-                let (y0, x0) = ((q / tw) * M, (q % tw) * M);
+                let (i, y0, x0) = tile_origin(t0 + r);
                 let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
-                for a in 0..T {
+                for a in 0..ny {
                     let iy = (y0 + a).wrapping_sub(ph);
-                    for b in 0..T {
+                    for b in 0..nx {
                         let ix = (x0 + b).wrapping_sub(pw);
-                        let dst = &mut d[(a * T + b) * cin..][..cin];
+                        let dst = &mut d[(a * nx + b) * cin..][..cin];
                         if iy < x.h && ix < x.w {
                             dst.copy_from_slice(&image[(iy * x.w + ix) * cin..][..cin]);
                         } else {
@@ -336,88 +467,68 @@ impl Conv {
                         }
                     }
                 }
-                // Rows: tmp[a'][b] = Σ_a Bᵀ[a'][a] d[a][b]; then columns into V.
-                transform_rows(&BT, &d, &mut tmp, cin);
-                for a in 0..T {
-                    for b in 0..T {
-                        let dst = &mut v[((a * T + b) * band + r) * cin..][..cin];
-                        dst.fill(0.0);
-                        for (k, &c) in BT[b].iter().enumerate() {
-                            if c != 0.0 {
-                                let src = &tmp[(a * T + k) * cin..][..cin];
-                                for (o, &s) in dst.iter_mut().zip(src) {
-                                    *o += c * s;
-                                }
-                            }
+                // Along y into tmp (d itself when that axis is the identity), then along x
+                // into V.
+                let src: &[f32] = if ny == 1 {
+                    &d
+                } else {
+                    for a2 in 0..ny {
+                        for b in 0..nx {
+                            let terms = (0..ny)
+                                .map(|a| (ty_.bt[a2 * ny + a], &d[(a * nx + b) * cin..][..cin]));
+                            combine(&mut tmp[(a2 * nx + b) * cin..][..cin], terms);
                         }
+                    }
+                    &tmp[..nn * cin]
+                };
+                for a2 in 0..ny {
+                    for b2 in 0..nx {
+                        let dst = &mut v[((a2 * nx + b2) * band + r) * cin..][..cin];
+                        let terms = (0..nx)
+                            .map(|b| (tx_.bt[b2 * nx + b], &src[(a2 * nx + b) * cin..][..cin]));
+                        combine(dst, terms);
                     }
                 }
             }
-            // 36 products: M[ξ][r][co] = Σ_ci V[ξ][r][ci] · U[ξ][ci][co].
-            for xi in 0..T * T {
+            // One product per transformed position: M[ξ][r][co] = Σ_ci V[ξ][r][ci] · U[ξ][ci][co].
+            for xi in 0..nn {
                 matmul(
                     (rows, cout, cin),
                     (&mut m[xi * band * cout..], (cout, 1)),
                     false,
                     (&v[xi * band * cin..], (cin, 1)),
-                    (&u[xi * cin * cout..], (cout, 1)),
+                    (&plan.u[xi * cin * cout..], (cout, 1)),
                     Parallelism::None,
                 );
             }
-            // Output transform: Y = Aᵀ M A, plus bias, ReLU, into the output's channels.
+            // Output transform: Y = Aᵀ_y M A_x, plus bias, ReLU, into the output's channels.
             for r in 0..rows {
-                let t = t0 + r;
-                let (i, q) = (t / (th * tw), t % (th * tw));
-                let (y0, x0) = ((q / tw) * M, (q % tw) * M);
-                // tmp[a][j] (a < 4) = Σ_k Aᵀ[a][k] M[k][j]
-                for a in 0..M {
-                    for j in 0..T {
-                        let dst = &mut tmp[(a * T + j) * cout..][..cout];
-                        dst.fill(0.0);
-                        for (k, &c) in AT[a].iter().enumerate() {
-                            if c != 0.0 {
-                                let src = &m[((k * T + j) * band + r) * cout..][..cout];
-                                for (o, &s) in dst.iter_mut().zip(src) {
-                                    *o += c * s;
-                                }
-                            }
+                let (i, y0, x0) = tile_origin(t0 + r);
+                let run = |a: usize, b: usize| &m[((a * nx + b) * band + r) * cout..][..cout];
+                if ny > 1 {
+                    for a in 0..ty_.m {
+                        for b in 0..nx {
+                            let terms = (0..ny).map(|k| (ty_.at[a * ny + k], run(k, b)));
+                            combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
                         }
                     }
                 }
-                for a in 0..M.min(ho - y0) {
-                    for b in 0..M.min(wo - x0) {
+                for a in 0..ty_.m.min(ho - y0) {
+                    for b in 0..tx_.m.min(wo - x0) {
                         let px = (i * ho + y0 + a) * wo + x0 + b;
                         let dst = &mut out.data[px * oc + offset..][..cout];
-                        dst.copy_from_slice(&self.bias);
-                        for (k, &c) in AT[b].iter().enumerate() {
-                            if c != 0.0 {
-                                let src = &tmp[(a * T + k) * cout..][..cout];
-                                for (o, &s) in dst.iter_mut().zip(src) {
-                                    *o += c * s;
-                                }
-                            }
+                        let terms = (0..nx).map(|k| {
+                            let src = if ny > 1 {
+                                &tmp[(a * nx + k) * cout..][..cout]
+                            } else {
+                                run(a, k)
+                            };
+                            (tx_.at[b * nx + k], src)
+                        });
+                        combine(dst, terms);
+                        for (o, &bias) in dst.iter_mut().zip(&self.bias) {
+                            *o = (*o + bias).max(0.0);
                         }
-                        for o in dst.iter_mut() {
-                            *o = o.max(0.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `out[a'][b] = Σ_a m[a'][a] · d[a][b]` over channel runs of `c` (a 6×6 tile of runs).
-fn transform_rows(m: &[[f32; T]; T], d: &[f32], out: &mut [f32], c: usize) {
-    for (a2, row) in m.iter().enumerate() {
-        for b in 0..T {
-            let dst = &mut out[(a2 * T + b) * c..][..c];
-            dst.fill(0.0);
-            for (a, &k) in row.iter().enumerate() {
-                if k != 0.0 {
-                    let src = &d[(a * T + b) * c..][..c];
-                    for (o, &s) in dst.iter_mut().zip(src) {
-                        *o += k * s;
                     }
                 }
             }
@@ -562,31 +673,43 @@ mod tests {
     /// of a wider map (the rest untouched), across band boundaries.
     #[test]
     fn convolutions_match_the_definition_in_place() {
-        for (kernel, stride, padding, (h, w), cin) in [
-            ([1, 1], 1, [0, 0], (17, 13), 24),
-            ([3, 3], 2, [0, 0], (19, 21), 3),
-            ([3, 3], 1, [1, 1], (9, 8), 16),
-            ([5, 5], 1, [2, 2], (7, 9), 8),
-            ([1, 7], 1, [0, 3], (8, 10), 12),
-            ([7, 1], 1, [3, 0], (10, 8), 12),
-            ([1, 3], 1, [0, 1], (6, 6), 20),
-            ([3, 1], 1, [1, 0], (6, 6), 20),
-            ([3, 3], 1, [0, 0], (40, 40), 64),
-            // Winograd's path: outputs of at least 16 a side, sides not multiples of 4.
-            ([3, 3], 1, [1, 1], (18, 21), 64),
-            ([3, 3], 1, [0, 0], (37, 35), 80),
+        for (kernel, stride, padding, (h, w), cin, forced) in [
+            ([1, 1], 1, [0, 0], (17, 13), 24, None),
+            ([3, 3], 2, [0, 0], (19, 21), 3, None),
+            ([3, 3], 1, [1, 1], (9, 8), 16, None),
+            ([5, 5], 1, [2, 2], (7, 9), 8, None),
+            ([1, 7], 1, [0, 3], (8, 10), 12, None),
+            ([7, 1], 1, [3, 0], (10, 8), 12, None),
+            ([1, 3], 1, [0, 1], (6, 6), 20, None),
+            ([3, 1], 1, [1, 0], (6, 6), 20, None),
+            // Winograd's path: outputs of at least 16 a side, sides not multiples of the tile.
+            ([3, 3], 1, [0, 0], (40, 40), 64, None),
+            ([3, 3], 1, [1, 1], (18, 21), 64, None),
+            ([3, 3], 1, [0, 0], (37, 35), 80, None),
+            ([1, 7], 1, [0, 3], (17, 17), 64, None),
+            ([7, 1], 1, [3, 0], (17, 17), 64, None),
+            // Forced onto it: small maps, few channels, odd sides, other paddings.
+            ([3, 3], 1, [1, 1], (7, 5), 5, Some(true)),
+            ([1, 7], 1, [0, 3], (3, 9), 6, Some(true)),
+            ([7, 1], 1, [3, 0], (11, 2), 6, Some(true)),
+            ([1, 7], 1, [0, 0], (2, 12), 6, Some(true)),
+            // And off it where it would be taken.
+            ([3, 3], 1, [1, 1], (18, 21), 64, Some(false)),
         ] {
             let cout = 10;
             let x = values(cin * h * w, 1);
             let wt = values(cout * cin * kernel[0] * kernel[1], 2);
             let b = values(cout, 3);
-            let conv = Conv::new(
+            let mut conv = Conv::new(
                 &wt,
                 b.clone(),
                 [cout, cin, kernel[0], kernel[1]],
                 stride,
                 padding,
             );
+            if let Some(on) = forced {
+                conv = conv.force_winograd(on);
+            }
             let (want, ho, wo) = naive(
                 &x,
                 [cin, h, w],
@@ -616,6 +739,58 @@ mod tests {
                 worst <= 1e-5 * scale,
                 "{kernel:?} stride {stride} on {h}×{w}: max |diff| {worst}, largest output {scale}"
             );
+        }
+    }
+
+    /// The construction reproduces the F(4, 3) matrices of Lavin & Gray (2016), and every
+    /// shape in use computes the correlation exactly in f64 arithmetic.
+    #[test]
+    fn toom_cook_transforms_are_exact() {
+        let f43 = Toom::new(4, 3);
+        assert_eq!(
+            f43.bt,
+            [
+                [4., 0., -5., 0., 1., 0.],
+                [0., -4., -4., 1., 1., 0.],
+                [0., 4., -4., -1., 1., 0.],
+                [0., -2., -1., 2., 1., 0.],
+                [0., 2., -1., -2., 1., 0.],
+                [0., 4., 0., -5., 0., 1.],
+            ]
+            .concat()
+        );
+        assert_eq!(
+            f43.at,
+            [
+                [1., 1., 1., 1., 1., 0.],
+                [0., 1., -1., 2., -2., 0.],
+                [0., 1., 1., 4., 4., 0.],
+                [0., 1., -1., 8., -8., 1.],
+            ]
+            .concat()
+        );
+        let g0: Vec<f64> = f43.g[..6].to_vec();
+        assert_eq!(g0, [0.25, 0.0, 0.0, -1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0]);
+        for (m, r) in [(4, 3), (4, 7), (2, 7), (1, 1), (2, 3)] {
+            let t = Toom::new(m, r);
+            let d: Vec<f64> = values(t.n, 7).into_iter().map(f64::from).collect();
+            let g: Vec<f64> = values(r, 8).into_iter().map(f64::from).collect();
+            let gt: Vec<f64> = (0..t.n)
+                .map(|j| (0..r).map(|k| t.g[j * r + k] * g[k]).sum())
+                .collect();
+            let dt: Vec<f64> = (0..t.n)
+                .map(|j| (0..t.n).map(|l| t.bt[j * t.n + l] as f64 * d[l]).sum())
+                .collect();
+            for i in 0..m {
+                let got: f64 = (0..t.n)
+                    .map(|j| t.at[i * t.n + j] as f64 * gt[j] * dt[j])
+                    .sum();
+                let want: f64 = (0..r).map(|k| g[k] * d[i + k]).sum();
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "F({m}, {r}) output {i}: {got} against {want}"
+                );
+            }
         }
     }
 
