@@ -7,13 +7,15 @@
 use dcgan::kernels::nhwc::{Conv, Map};
 use std::time::Instant;
 
+/// (name, kernel, padding, input side, Cin, Cout)
+type Layer = (&'static str, [usize; 2], [usize; 2], usize, usize, usize);
+
 fn main() {
     let repeats: usize = std::env::args()
         .nth(1)
         .map_or(5, |v| v.parse().expect("REPEATS"));
-    // (name, kernel, padding, input side, Cin, Cout): Inception-v3's layers with a Winograd
-    // shape, stride 1.
-    let layers: [(&str, [usize; 2], [usize; 2], usize, usize, usize); 9] = [
+    // Inception-v3's layers with a Winograd shape, stride 1.
+    let layers: [Layer; 9] = [
         ("stem 3×3 32→32", [3, 3], [0, 0], 149, 32, 32),
         ("stem 3×3 32→64", [3, 3], [1, 1], 147, 32, 64),
         ("stem 3×3 80→192", [3, 3], [0, 0], 73, 80, 192),

@@ -241,15 +241,18 @@ impl Conv {
 ///   17). F(2, 7) and F(3, 7) were slower (`docs/performance.md`).
 ///
 /// Used for stride-1 layers whose output is at least `WINOGRAD_MIN_SIDE` on a side (smaller maps
-/// have too few tiles per product) and which have at least `WINOGRAD_MIN_CIN` input channels:
-/// with fewer, the transforms cost more than the multiplications saved. The 1×3 and 3×1 layers
-/// of the 8×8 blocks stay direct: F(2, 3) along their axis was slower there.
+/// have too few tiles per product) and which have at least `WINOGRAD_MIN_CIN` input and
+/// `WINOGRAD_MIN_COUT` output channels: with fewer, the transforms cost more than the
+/// multiplications saved (Inception's stem layer 32→32 stays direct, 32→64 does not). The 1×3
+/// and 3×1 layers of the 8×8 blocks stay direct too: F(2, 3) along their axis was slower there.
+/// The transforms run compiled for AVX2 and FMA where the CPU has them.
 /// `examples/nhwc_layers.rs` times each shape both ways, `examples/inception_profile.rs` the
-/// whole network. The transforms round more than a dot product (more so the larger the tile);
-/// the tests hold every shape in use to 1e-5 of the largest output against the definition, and
-/// the FID parity tests keep their tolerances.
+/// whole network. The transforms round more than a dot product, the more the larger the tile:
+/// against the definition the tests hold F(4×4, 3×3) to 1e-5 of the largest output and F(4, 7)
+/// to 3e-5 (it measured 1.2e-5), and the FID parity tests keep their tolerances.
 const WINOGRAD_MIN_SIDE: usize = 16;
-const WINOGRAD_MIN_CIN: usize = 64;
+const WINOGRAD_MIN_CIN: usize = 32;
+const WINOGRAD_MIN_COUT: usize = 64;
 
 /// Interpolation points in the order they are taken (F(m, r) takes the first m + r − 2): small
 /// integers and halves keep the transforms' entries small, which keeps their rounding small.
@@ -386,9 +389,11 @@ impl Conv {
     /// Whether an output of `ho × wo` goes through Winograd's path.
     fn uses_winograd(&self, ho: usize, wo: usize) -> bool {
         self.winograd_shape().is_some()
-            && self
-                .winograd_forced
-                .unwrap_or(ho.min(wo) >= WINOGRAD_MIN_SIDE && self.cin >= WINOGRAD_MIN_CIN)
+            && self.winograd_forced.unwrap_or(
+                ho.min(wo) >= WINOGRAD_MIN_SIDE
+                    && self.cin >= WINOGRAD_MIN_CIN
+                    && self.cout >= WINOGRAD_MIN_COUT,
+            )
     }
 
     /// Forces Winograd's path on (where the kernel has one) or off, whatever the map's size and
@@ -431,69 +436,30 @@ impl Conv {
 
     fn winograd_into(&self, x: &Map, out: &mut Map, offset: usize) {
         let plan = self.winograd();
-        let (ty_, tx_) = (&plan.y, &plan.x);
         let (cin, cout) = (self.cin, self.cout);
-        let [ph, pw] = self.padding;
         let (ho, wo) = self.out_dims(x.h, x.w);
-        let (th, tw) = (ho.div_ceil(ty_.m), wo.div_ceil(tx_.m));
-        let (ny, nx) = (ty_.n, tx_.n);
-        let nn = ny * nx;
+        let (th, tw) = (ho.div_ceil(plan.y.m), wo.div_ceil(plan.x.m));
+        let nn = plan.y.n * plan.x.n;
         let tiles = x.n * th * tw;
         let band = (WINOGRAD_BAND_FLOATS / (nn * cin)).max(16).min(tiles);
         let mut v = vec![0.0f32; nn * band * cin];
         let mut m = vec![0.0f32; nn * band * cout];
-        let mut d = vec![0.0f32; nn * cin];
-        let mut tmp = vec![0.0f32; nn * cin.max(cout)];
-        let oc = out.c;
-        let tile_origin = |t: usize| {
-            let (i, q) = (t / (th * tw), t % (th * tw));
-            (i, (q / tw) * ty_.m, (q % tw) * tx_.m)
-        };
+        let mut tmp = vec![0.0f32; 2 * nn * cin.max(cout)];
         for t0 in (0..tiles).step_by(band) {
-            let rows = band.min(tiles - t0);
-            // Input transform: V[ξ][r][ci] = (Bᵀ_y d B_x)[ξ] of tile t0 + r.
-            for r in 0..rows {
-                let (i, y0, x0) = tile_origin(t0 + r);
-                let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
-                for a in 0..ny {
-                    let iy = (y0 + a).wrapping_sub(ph);
-                    for b in 0..nx {
-                        let ix = (x0 + b).wrapping_sub(pw);
-                        let dst = &mut d[(a * nx + b) * cin..][..cin];
-                        if iy < x.h && ix < x.w {
-                            dst.copy_from_slice(&image[(iy * x.w + ix) * cin..][..cin]);
-                        } else {
-                            dst.fill(0.0);
-                        }
-                    }
-                }
-                // Along y into tmp (d itself when that axis is the identity), then along x
-                // into V.
-                let src: &[f32] = if ny == 1 {
-                    &d
-                } else {
-                    for a2 in 0..ny {
-                        for b in 0..nx {
-                            let terms = (0..ny)
-                                .map(|a| (ty_.bt[a2 * ny + a], &d[(a * nx + b) * cin..][..cin]));
-                            combine(&mut tmp[(a2 * nx + b) * cin..][..cin], terms);
-                        }
-                    }
-                    &tmp[..nn * cin]
-                };
-                for a2 in 0..ny {
-                    for b2 in 0..nx {
-                        let dst = &mut v[((a2 * nx + b2) * band + r) * cin..][..cin];
-                        let terms = (0..nx)
-                            .map(|b| (tx_.bt[b2 * nx + b], &src[(a2 * nx + b) * cin..][..cin]));
-                        combine(dst, terms);
-                    }
-                }
-            }
+            let pass = Band {
+                conv: self,
+                plan,
+                x,
+                t0,
+                rows: band.min(tiles - t0),
+                band,
+                tiles: (th, tw),
+            };
+            input_pass(&pass, &mut v, &mut tmp);
             // One product per transformed position: M[ξ][r][co] = Σ_ci V[ξ][r][ci] · U[ξ][ci][co].
             for xi in 0..nn {
                 matmul(
-                    (rows, cout, cin),
+                    (pass.rows, cout, cin),
                     (&mut m[xi * band * cout..], (cout, 1)),
                     false,
                     (&v[xi * band * cin..], (cin, 1)),
@@ -501,39 +467,163 @@ impl Conv {
                     Parallelism::None,
                 );
             }
-            // Output transform: Y = Aᵀ_y M A_x, plus bias, ReLU, into the output's channels.
-            for r in 0..rows {
-                let (i, y0, x0) = tile_origin(t0 + r);
-                let run = |a: usize, b: usize| &m[((a * nx + b) * band + r) * cout..][..cout];
-                if ny > 1 {
-                    for a in 0..ty_.m {
-                        for b in 0..nx {
-                            let terms = (0..ny).map(|k| (ty_.at[a * ny + k], run(k, b)));
-                            combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
-                        }
+            output_pass(&pass, &m, out, offset, &mut tmp);
+        }
+    }
+}
+
+/// One band of tiles of a Winograd convolution: its transforms.
+struct Band<'a> {
+    conv: &'a Conv,
+    plan: &'a Winograd,
+    x: &'a Map,
+    /// The first tile, the tiles in this band, the tiles a band holds.
+    t0: usize,
+    rows: usize,
+    band: usize,
+    /// Tile rows and columns per image.
+    tiles: (usize, usize),
+}
+
+impl Band<'_> {
+    /// Image, first output row and column of tile `t`.
+    #[inline(always)]
+    fn tile_origin(&self, t: usize) -> (usize, usize, usize) {
+        let (th, tw) = self.tiles;
+        let (i, q) = (t / (th * tw), t % (th * tw));
+        (i, (q / tw) * self.plan.y.m, (q % tw) * self.plan.x.m)
+    }
+
+    #[inline(always)]
+    fn input(&self, v: &mut [f32], scratch: &mut [f32]) {
+        let (x, t0, rows, band) = (self.x, self.t0, self.rows, self.band);
+        let (ty_, tx_) = (&self.plan.y, &self.plan.x);
+        let (ny, nx) = (ty_.n, tx_.n);
+        let nn = ny * nx;
+        let cin = self.conv.cin;
+        let [ph, pw] = self.conv.padding;
+        let (d, tmp) = scratch.split_at_mut(nn * cin);
+        let tile_origin = |t| self.tile_origin(t);
+        // Input transform: V[ξ][r][ci] = (Bᵀ_y d B_x)[ξ] of tile t0 + r.
+        for r in 0..rows {
+            let (i, y0, x0) = tile_origin(t0 + r);
+            let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
+            for a in 0..ny {
+                let iy = (y0 + a).wrapping_sub(ph);
+                for b in 0..nx {
+                    let ix = (x0 + b).wrapping_sub(pw);
+                    let dst = &mut d[(a * nx + b) * cin..][..cin];
+                    if iy < x.h && ix < x.w {
+                        dst.copy_from_slice(&image[(iy * x.w + ix) * cin..][..cin]);
+                    } else {
+                        dst.fill(0.0);
                     }
                 }
-                for a in 0..ty_.m.min(ho - y0) {
-                    for b in 0..tx_.m.min(wo - x0) {
-                        let px = (i * ho + y0 + a) * wo + x0 + b;
-                        let dst = &mut out.data[px * oc + offset..][..cout];
-                        let terms = (0..nx).map(|k| {
-                            let src = if ny > 1 {
-                                &tmp[(a * nx + k) * cout..][..cout]
-                            } else {
-                                run(a, k)
-                            };
-                            (tx_.at[b * nx + k], src)
-                        });
-                        combine(dst, terms);
-                        for (o, &bias) in dst.iter_mut().zip(&self.bias) {
-                            *o = (*o + bias).max(0.0);
-                        }
+            }
+            // Along y into tmp (d itself when that axis is the identity), then along x
+            // into V.
+            let src: &[f32] = if ny == 1 {
+                &d
+            } else {
+                for a2 in 0..ny {
+                    for b in 0..nx {
+                        let terms =
+                            (0..ny).map(|a| (ty_.bt[a2 * ny + a], &d[(a * nx + b) * cin..][..cin]));
+                        combine(&mut tmp[(a2 * nx + b) * cin..][..cin], terms);
+                    }
+                }
+                &tmp[..nn * cin]
+            };
+            for a2 in 0..ny {
+                for b2 in 0..nx {
+                    let dst = &mut v[((a2 * nx + b2) * band + r) * cin..][..cin];
+                    let terms =
+                        (0..nx).map(|b| (tx_.bt[b2 * nx + b], &src[(a2 * nx + b) * cin..][..cin]));
+                    combine(dst, terms);
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn output(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
+        let (t0, rows, band) = (self.t0, self.rows, self.band);
+        let (ty_, tx_) = (&self.plan.y, &self.plan.x);
+        let (ny, nx) = (ty_.n, tx_.n);
+        let cout = self.conv.cout;
+        let (ho, wo) = self.conv.out_dims(self.x.h, self.x.w);
+        let oc = out.c;
+        let tile_origin = |t| self.tile_origin(t);
+        // Output transform: Y = Aᵀ_y M A_x, plus bias, ReLU, into the output's channels.
+        for r in 0..rows {
+            let (i, y0, x0) = tile_origin(t0 + r);
+            let run = |a: usize, b: usize| &m[((a * nx + b) * band + r) * cout..][..cout];
+            if ny > 1 {
+                for a in 0..ty_.m {
+                    for b in 0..nx {
+                        let terms = (0..ny).map(|k| (ty_.at[a * ny + k], run(k, b)));
+                        combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
+                    }
+                }
+            }
+            for a in 0..ty_.m.min(ho - y0) {
+                for b in 0..tx_.m.min(wo - x0) {
+                    let px = (i * ho + y0 + a) * wo + x0 + b;
+                    let dst = &mut out.data[px * oc + offset..][..cout];
+                    let terms = (0..nx).map(|k| {
+                        let src = if ny > 1 {
+                            &tmp[(a * nx + k) * cout..][..cout]
+                        } else {
+                            run(a, k)
+                        };
+                        (tx_.at[b * nx + k], src)
+                    });
+                    combine(dst, terms);
+                    for (o, &bias) in dst.iter_mut().zip(&self.conv.bias) {
+                        *o = (*o + bias).max(0.0);
                     }
                 }
             }
         }
     }
+}
+
+/// Whether the CPU has AVX2 and FMA: the transforms then run compiled for them (their channel
+/// loops take 8 floats an instruction instead of SSE2's 4). The crate is built for the x86-64
+/// baseline; `-C target-cpu` would tie the binary to the build host instead.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+// The transforms' bodies are `#[inline(always)]`, so each is compiled into the function with
+// AVX2 and FMA enabled as well as into the plain one.
+#[allow(unsafe_code)]
+fn input_pass(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
+            band.input(v, scratch)
+        }
+        // SAFETY: the CPU has the features `avx2` is compiled for.
+        return unsafe { avx2(band, v, scratch) };
+    }
+    band.input(v, scratch)
+}
+
+#[allow(unsafe_code)]
+fn output_pass(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
+            band.output(m, out, offset, scratch)
+        }
+        // SAFETY: the CPU has the features `avx2` is compiled for.
+        return unsafe { avx2(band, m, out, offset, scratch) };
+    }
+    band.output(m, out, offset, scratch)
 }
 
 /// 3×3 max pooling with stride 2 and no padding into channels `offset..offset + C` of `out`.
@@ -669,34 +759,49 @@ mod tests {
         (out, ho, wo)
     }
 
+    type Case = (
+        [usize; 2],
+        usize,
+        [usize; 2],
+        (usize, usize),
+        usize,
+        usize,
+        Option<bool>,
+        bool,
+    );
+
     /// Every kernel shape Inception uses, against the definition, written into a channel slice
     /// of a wider map (the rest untouched), across band boundaries.
     #[test]
     fn convolutions_match_the_definition_in_place() {
-        for (kernel, stride, padding, (h, w), cin, forced) in [
-            ([1, 1], 1, [0, 0], (17, 13), 24, None),
-            ([3, 3], 2, [0, 0], (19, 21), 3, None),
-            ([3, 3], 1, [1, 1], (9, 8), 16, None),
-            ([5, 5], 1, [2, 2], (7, 9), 8, None),
-            ([1, 7], 1, [0, 3], (8, 10), 12, None),
-            ([7, 1], 1, [3, 0], (10, 8), 12, None),
-            ([1, 3], 1, [0, 1], (6, 6), 20, None),
-            ([3, 1], 1, [1, 0], (6, 6), 20, None),
+        // (kernel, stride, padding, input size, Cin, Cout, path forced, Winograd's path taken)
+        let cases: [Case; 20] = [
+            ([1, 1], 1, [0, 0], (17, 13), 24, 10, None, false),
+            ([3, 3], 2, [0, 0], (19, 21), 3, 10, None, false),
+            ([3, 3], 1, [1, 1], (9, 8), 16, 10, None, false),
+            ([5, 5], 1, [2, 2], (7, 9), 8, 10, None, false),
+            ([1, 7], 1, [0, 3], (8, 10), 12, 10, None, false),
+            ([7, 1], 1, [3, 0], (10, 8), 12, 10, None, false),
+            ([1, 3], 1, [0, 1], (6, 6), 20, 10, None, false),
+            ([3, 1], 1, [1, 0], (6, 6), 20, 10, None, false),
             // Winograd's path: outputs of at least 16 a side, sides not multiples of the tile.
-            ([3, 3], 1, [0, 0], (40, 40), 64, None),
-            ([3, 3], 1, [1, 1], (18, 21), 64, None),
-            ([3, 3], 1, [0, 0], (37, 35), 80, None),
-            ([1, 7], 1, [0, 3], (17, 17), 64, None),
-            ([7, 1], 1, [3, 0], (17, 17), 64, None),
+            ([3, 3], 1, [0, 0], (40, 40), 64, 64, None, true),
+            ([3, 3], 1, [1, 1], (18, 21), 32, 64, None, true),
+            ([3, 3], 1, [0, 0], (37, 35), 80, 72, None, true),
+            ([1, 7], 1, [0, 3], (17, 17), 64, 64, None, true),
+            ([7, 1], 1, [3, 0], (17, 17), 64, 64, None, true),
+            // Too few channels for it.
+            ([3, 3], 1, [1, 1], (18, 21), 32, 32, None, false),
             // Forced onto it: small maps, few channels, odd sides, other paddings.
-            ([3, 3], 1, [1, 1], (7, 5), 5, Some(true)),
-            ([1, 7], 1, [0, 3], (3, 9), 6, Some(true)),
-            ([7, 1], 1, [3, 0], (11, 2), 6, Some(true)),
-            ([1, 7], 1, [0, 0], (2, 12), 6, Some(true)),
+            ([3, 3], 1, [1, 1], (7, 5), 5, 10, Some(true), true),
+            ([1, 7], 1, [0, 3], (3, 9), 6, 10, Some(true), true),
+            ([7, 1], 1, [3, 0], (11, 2), 6, 10, Some(true), true),
+            ([1, 7], 1, [0, 0], (2, 12), 6, 10, Some(true), true),
             // And off it where it would be taken.
-            ([3, 3], 1, [1, 1], (18, 21), 64, Some(false)),
-        ] {
-            let cout = 10;
+            ([3, 3], 1, [1, 1], (18, 21), 64, 64, Some(false), false),
+            ([7, 1], 1, [3, 0], (17, 17), 64, 64, Some(false), false),
+        ];
+        for (kernel, stride, padding, (h, w), cin, cout, forced, winograd) in cases {
             let x = values(cin * h * w, 1);
             let wt = values(cout * cin * kernel[0] * kernel[1], 2);
             let b = values(cout, 3);
@@ -710,6 +815,12 @@ mod tests {
             if let Some(on) = forced {
                 conv = conv.force_winograd(on);
             }
+            let (ho, wo) = conv.out_dims(h, w);
+            assert_eq!(
+                conv.uses_winograd(ho, wo),
+                winograd,
+                "{kernel:?} on {h}×{w}"
+            );
             let (want, ho, wo) = naive(
                 &x,
                 [cin, h, w],
@@ -733,10 +844,12 @@ mod tests {
                     }
                 }
             }
-            // Relative to the largest output: Winograd's transforms round more than a dot product.
+            // Relative to the largest output: Winograd's transforms round more than a dot product,
+            // F(4, 7)'s ten points more than F(4×4, 3×3)'s six (1.2e-5 measured on 1×7, 64→64).
             let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let tolerance = if winograd && kernel.contains(&7) { 3e-5 } else { 1e-5 };
             assert!(
-                worst <= 1e-5 * scale,
+                worst <= tolerance * scale,
                 "{kernel:?} stride {stride} on {h}×{w}: max |diff| {worst}, largest output {scale}"
             );
         }
