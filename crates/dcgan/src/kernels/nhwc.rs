@@ -596,36 +596,42 @@ fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-// The transforms' bodies are `#[inline(always)]`, so each is compiled into the function with
-// AVX2 and FMA enabled as well as into the plain one.
-#[allow(unsafe_code)]
-fn input_pass(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
-            band.input(v, scratch)
+/// `fn name(args) -> T { body }`, with the body compiled twice: for the x86-64 baseline and,
+/// called when the CPU has them, for AVX2 and FMA. The body is inlined into both.
+macro_rules! simd_fn {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+        $(#[$doc])*
+        #[allow(unsafe_code)]
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
+                }
+                // SAFETY: the CPU has the features `avx2` is compiled for.
+                return unsafe { avx2($($arg),*) };
+            }
+            body($($arg),*)
         }
-        // SAFETY: the CPU has the features `avx2` is compiled for.
-        return unsafe { avx2(band, v, scratch) };
-    }
-    band.input(v, scratch)
+    };
 }
 
-#[allow(unsafe_code)]
-fn output_pass(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
-            band.output(m, out, offset, scratch)
-        }
-        // SAFETY: the CPU has the features `avx2` is compiled for.
-        return unsafe { avx2(band, m, out, offset, scratch) };
+simd_fn! {
+    fn input_pass(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
+        band.input(v, scratch)
     }
-    band.output(m, out, offset, scratch)
 }
 
+simd_fn! {
+    fn output_pass(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
+        band.output(m, out, offset, scratch)
+    }
+}
+
+simd_fn! {
 /// 3×3 max pooling with stride 2 and no padding into channels `offset..offset + C` of `out`.
 pub fn max_pool3_stride2_into(x: &Map, out: &mut Map, offset: usize) {
     let (ho, wo) = ((x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1);
@@ -651,6 +657,7 @@ pub fn max_pool3_stride2_into(x: &Map, out: &mut Map, offset: usize) {
         }
     }
 }
+}
 
 /// Every pixel `(image, y, x)` of `n` maps of `h×w`, in memory order.
 fn pixels(n: usize, h: usize, w: usize) -> impl Iterator<Item = (usize, usize, usize)> {
@@ -663,6 +670,7 @@ pub fn max_pool3_stride2(x: &Map) -> Map {
     out
 }
 
+simd_fn! {
 /// 3×3 pooling with stride 1 and padding 1 (the map's size kept): the mean over the taps inside
 /// the map (PyTorch's `count_include_pad=False`), or the maximum.
 pub fn pool3_same(x: &Map, average: bool) -> Map {
@@ -692,7 +700,9 @@ pub fn pool3_same(x: &Map, average: bool) -> Map {
     }
     out
 }
+}
 
+simd_fn! {
 /// The mean of each channel over each map: `[N, C]`.
 pub fn global_mean(x: &Map) -> Vec<f32> {
     let mut out = Vec::with_capacity(x.n * x.c);
@@ -707,6 +717,7 @@ pub fn global_mean(x: &Map) -> Vec<f32> {
         out.extend(sum.into_iter().map(|s| (s / n) as f32));
     }
     out
+}
 }
 
 #[cfg(test)]
@@ -847,7 +858,11 @@ mod tests {
             // Relative to the largest output: Winograd's transforms round more than a dot product,
             // F(4, 7)'s ten points more than F(4×4, 3×3)'s six (1.2e-5 measured on 1×7, 64→64).
             let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-            let tolerance = if winograd && kernel.contains(&7) { 3e-5 } else { 1e-5 };
+            let tolerance = if winograd && kernel.contains(&7) {
+                3e-5
+            } else {
+                1e-5
+            };
             assert!(
                 worst <= tolerance * scale,
                 "{kernel:?} stride {stride} on {h}×{w}: max |diff| {worst}, largest output {scale}"
