@@ -494,6 +494,7 @@ impl Band<'_> {
         (i, (q / tw) * self.plan.y.m, (q % tw) * self.plan.x.m)
     }
 
+    /// The band's tiles into Winograd's domain, `v` as `[ny · nx, band, Cin]`.
     #[inline(always)]
     fn input(&self, v: &mut [f32], scratch: &mut [f32]) {
         let (x, t0, rows, band) = (self.x, self.t0, self.rows, self.band);
@@ -503,10 +504,9 @@ impl Band<'_> {
         let cin = self.conv.cin;
         let [ph, pw] = self.conv.padding;
         let (d, tmp) = scratch.split_at_mut(nn * cin);
-        let tile_origin = |t| self.tile_origin(t);
         // Input transform: V[ξ][r][ci] = (Bᵀ_y d B_x)[ξ] of tile t0 + r.
         for r in 0..rows {
-            let (i, y0, x0) = tile_origin(t0 + r);
+            let (i, y0, x0) = self.tile_origin(t0 + r);
             let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
             for a in 0..ny {
                 let iy = (y0 + a).wrapping_sub(ph);
@@ -523,7 +523,7 @@ impl Band<'_> {
             // Along y into tmp (d itself when that axis is the identity), then along x
             // into V.
             let src: &[f32] = if ny == 1 {
-                &d
+                d
             } else {
                 for a2 in 0..ny {
                     for b in 0..nx {
@@ -545,6 +545,8 @@ impl Band<'_> {
         }
     }
 
+    /// The products `m` (`[ny · nx, band, Cout]`) back to output pixels, plus bias, ReLU, into
+    /// channels `offset..` of `out`.
     #[inline(always)]
     fn output(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
         let (t0, rows, band) = (self.t0, self.rows, self.band);
@@ -553,10 +555,9 @@ impl Band<'_> {
         let cout = self.conv.cout;
         let (ho, wo) = self.conv.out_dims(self.x.h, self.x.w);
         let oc = out.c;
-        let tile_origin = |t| self.tile_origin(t);
         // Output transform: Y = Aᵀ_y M A_x, plus bias, ReLU, into the output's channels.
         for r in 0..rows {
-            let (i, y0, x0) = tile_origin(t0 + r);
+            let (i, y0, x0) = self.tile_origin(t0 + r);
             let run = |a: usize, b: usize| &m[((a * nx + b) * band + r) * cout..][..cout];
             if ny > 1 {
                 for a in 0..ty_.m {
