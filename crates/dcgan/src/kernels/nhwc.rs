@@ -256,8 +256,9 @@ const WINOGRAD_MIN_COUT: usize = 64;
 
 /// Interpolation points in the order they are taken (F(m, r) takes the first m + r − 2): small
 /// integers and halves keep the transforms' entries small, which keeps their rounding small.
-/// F(4, 7) needs all nine; 4 and 1/4 as its last two rounded less than ±3 or ±1/4 in a float32
-/// simulation of 192-channel sums.
+/// F(4, 7) needs all nine. In a float32 simulation of 192-channel sums (largest error of 100
+/// trials), 4 and 1/4 as its last two rounded less than ±3, ±4 or ±1/4; −4 and −1/4 measured
+/// about the same as 4 and 1/4 (1.8e-5 against 2.2e-5 of the largest output).
 const POINTS: [f64; 9] = [0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 4.0, 0.25];
 
 /// The transforms of F(m, r) along one axis: `y = Aᵀ [(G g) ⊙ (Bᵀ d)]` for the `m` outputs of
