@@ -17,7 +17,9 @@
 //!
 //! Two engines run it: on the CPU (Flex) this project's channels-last kernels
 //! ([`crate::kernels::nhwc`]), one image per thread, each block's branches written in place
-//! into its output; on other devices (CUDA, wgpu) burn's operations.
+//! into its output, the 1×1 layers that open a block's branches (and its average-pool branch,
+//! pooled after its convolution) run as one matrix product ([`nhwc::Heads`]); on other devices
+//! (CUDA, wgpu) burn's operations.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -335,6 +337,8 @@ enum Block {
         tower: Vec<ConvBn>,
         tower_1: Vec<ConvBn>,
         tower_2: ConvBn,
+        /// `conv`, the towers' first layers and `tower_2` as one product (its pool after it).
+        heads: nhwc::Heads,
     },
     /// 35→17: 3×3/2 | 1×1→3×3→3×3/2 | maxpool/2.
     B { conv: ConvBn, tower: [ConvBn; 3] },
@@ -342,6 +346,8 @@ enum Block {
     D {
         tower: [ConvBn; 2],
         tower_1: [ConvBn; 4],
+        /// Both towers' first layers as one product.
+        heads: nhwc::Heads,
     },
     /// 8×8 with split 1×3 / 3×1 branches.
     E {
@@ -352,6 +358,9 @@ enum Block {
         tower_1_mixed: [ConvBn; 2],
         tower_2: ConvBn,
         pool: PoolKind,
+        /// `conv`, `tower_conv`, `tower_1[0]` and, when the pool averages, `tower_2` as one
+        /// product (a max pool does not commute with the convolution).
+        heads: nhwc::Heads,
     },
 }
 
@@ -377,7 +386,22 @@ fn tower_into(convs: &[ConvBn], x: &Map, out: &mut Map, offset: usize) -> usize 
     offset + last.cout
 }
 
+/// The host kernels' [`nhwc::Heads`] of these layers.
+fn heads(convs: &[&ConvBn]) -> nhwc::Heads {
+    nhwc::Heads::new(&convs.iter().map(|c| &c.host).collect::<Vec<_>>())
+}
+
 impl Block {
+    fn towers(conv: ConvBn, tower: Vec<ConvBn>, tower_1: Vec<ConvBn>, tower_2: ConvBn) -> Self {
+        Block::Towers {
+            heads: heads(&[&conv, &tower[0], &tower_1[0], &tower_2]),
+            conv,
+            tower,
+            tower_1,
+            tower_2,
+        }
+    }
+
     /// The block on this project's kernels: every branch writes its channels of the output.
     fn forward_host(&self, x: &Map) -> Map {
         match self {
@@ -386,18 +410,19 @@ impl Block {
                 tower,
                 tower_1,
                 tower_2,
+                heads,
             } => {
                 let c = conv.host.cout
                     + tower[tower.len() - 1].host.cout
                     + tower_1[tower_1.len() - 1].host.cout
                     + tower_2.host.cout;
                 let mut out = Map::zeros(x.n, x.h, x.w, c);
-                let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
-                at = tower_into(tower, x, &mut out, at);
-                at = tower_into(tower_1, x, &mut out, at);
-                tower_2
-                    .host
-                    .apply_into(&nhwc::pool3_same(x, true), &mut out, at);
+                let p = heads.product(x);
+                heads.finish_into(0, &p, &mut out, 0);
+                let mut at =
+                    tower_into(&tower[1..], &heads.finish(1, &p), &mut out, conv.host.cout);
+                at = tower_into(&tower_1[1..], &heads.finish(2, &p), &mut out, at);
+                heads.pooled_into(3, &p, &mut out, at);
                 out
             }
             Block::B { conv, tower } => {
@@ -408,38 +433,51 @@ impl Block {
                 nhwc::max_pool3_stride2_into(x, &mut out, at);
                 out
             }
-            Block::D { tower, tower_1 } => {
+            Block::D {
+                tower,
+                tower_1,
+                heads,
+            } => {
                 let (h, w) = tower[1].host.out_dims(x.h, x.w);
                 let mut out =
                     Map::zeros(x.n, h, w, tower[1].host.cout + tower_1[3].host.cout + x.c);
-                let mut at = tower_into(tower, x, &mut out, 0);
-                at = tower_into(tower_1, x, &mut out, at);
+                let p = heads.product(x);
+                let mut at = tower_into(&tower[1..], &heads.finish(0, &p), &mut out, 0);
+                at = tower_into(&tower_1[1..], &heads.finish(1, &p), &mut out, at);
                 nhwc::max_pool3_stride2_into(x, &mut out, at);
                 out
             }
             Block::E {
                 conv,
-                tower_conv,
                 tower_mixed,
                 tower_1,
                 tower_1_mixed,
                 tower_2,
                 pool,
+                heads,
+                ..
             } => {
                 let mut out = Map::zeros(x.n, x.h, x.w, FEATURES);
-                let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
-                let a = tower_conv.host.apply(x);
+                let p = heads.product(x);
+                heads.finish_into(0, &p, &mut out, 0);
+                let mut at = conv.host.cout;
+                let a = heads.finish(1, &p);
                 for m in tower_mixed {
                     m.host.apply_into(&a, &mut out, at);
                     at += m.host.cout;
                 }
-                let b = tower_1[1].host.apply(&tower_1[0].host.apply(x));
+                let b = tower_1[1].host.apply(&heads.finish(2, &p));
                 for m in tower_1_mixed {
                     m.host.apply_into(&b, &mut out, at);
                     at += m.host.cout;
                 }
-                let pooled = nhwc::pool3_same(x, matches!(pool, PoolKind::Avg));
-                tower_2.host.apply_into(&pooled, &mut out, at);
+                match pool {
+                    PoolKind::Avg => heads.pooled_into(3, &p, &mut out, at),
+                    PoolKind::Max => {
+                        let pooled = nhwc::pool3_same(x, false);
+                        tower_2.host.apply_into(&pooled, &mut out, at);
+                    }
+                }
                 debug_assert_eq!(at + tower_2.host.cout, FEATURES);
                 out
             }
@@ -453,6 +491,7 @@ impl Block {
                 tower,
                 tower_1,
                 tower_2,
+                ..
             } => Tensor::cat(
                 vec![
                     conv.forward(x.clone()),
@@ -470,7 +509,7 @@ impl Block {
                 ],
                 1,
             ),
-            Block::D { tower, tower_1 } => Tensor::cat(
+            Block::D { tower, tower_1, .. } => Tensor::cat(
                 vec![
                     chain(tower, x.clone()),
                     chain(tower_1, x.clone()),
@@ -486,6 +525,7 @@ impl Block {
                 tower_1_mixed,
                 tower_2,
                 pool,
+                ..
             } => {
                 let a = tower_conv.forward(x.clone());
                 let b = chain(tower_1, x.clone());
@@ -555,19 +595,19 @@ impl Inception {
             ("mixed_2", 288, 64),
         ] {
             let p = |s: &str| format!("{name}.{s}");
-            blocks.push(Block::Towers {
-                conv: conv(&p("conv"), cin, 64, k1, 1, [0, 0])?,
-                tower: vec![
+            blocks.push(Block::towers(
+                conv(&p("conv"), cin, 64, k1, 1, [0, 0])?,
+                vec![
                     conv(&p("tower.conv"), cin, 48, k1, 1, [0, 0])?,
                     conv(&p("tower.conv_1"), 48, 64, [5, 5], 1, [2, 2])?,
                 ],
-                tower_1: vec![
+                vec![
                     conv(&p("tower_1.conv"), cin, 64, k1, 1, [0, 0])?,
                     conv(&p("tower_1.conv_1"), 64, 96, k3, 1, same(k3))?,
                     conv(&p("tower_1.conv_2"), 96, 96, k3, 1, same(k3))?,
                 ],
-                tower_2: conv(&p("tower_2.conv"), cin, pool_out, k1, 1, [0, 0])?,
-            });
+                conv(&p("tower_2.conv"), cin, pool_out, k1, 1, [0, 0])?,
+            ));
         }
         blocks.push(Block::B {
             conv: conv("mixed_3.conv", 288, 384, k3, 2, [0, 0])?,
@@ -584,56 +624,70 @@ impl Inception {
             ("mixed_7", 192),
         ] {
             let p = |s: &str| format!("{name}.{s}");
-            blocks.push(Block::Towers {
-                conv: conv(&p("conv"), 768, 192, k1, 1, [0, 0])?,
-                tower: vec![
+            blocks.push(Block::towers(
+                conv(&p("conv"), 768, 192, k1, 1, [0, 0])?,
+                vec![
                     conv(&p("tower.conv"), 768, mid, k1, 1, [0, 0])?,
                     conv(&p("tower.conv_1"), mid, mid, k17, 1, same(k17))?,
                     conv(&p("tower.conv_2"), mid, 192, k71, 1, same(k71))?,
                 ],
-                tower_1: vec![
+                vec![
                     conv(&p("tower_1.conv"), 768, mid, k1, 1, [0, 0])?,
                     conv(&p("tower_1.conv_1"), mid, mid, k71, 1, same(k71))?,
                     conv(&p("tower_1.conv_2"), mid, mid, k17, 1, same(k17))?,
                     conv(&p("tower_1.conv_3"), mid, mid, k71, 1, same(k71))?,
                     conv(&p("tower_1.conv_4"), mid, 192, k17, 1, same(k17))?,
                 ],
-                tower_2: conv(&p("tower_2.conv"), 768, 192, k1, 1, [0, 0])?,
-            });
+                conv(&p("tower_2.conv"), 768, 192, k1, 1, [0, 0])?,
+            ));
         }
+        let tower = [
+            conv("mixed_8.tower.conv", 768, 192, k1, 1, [0, 0])?,
+            conv("mixed_8.tower.conv_1", 192, 320, k3, 2, [0, 0])?,
+        ];
+        let tower_1 = [
+            conv("mixed_8.tower_1.conv", 768, 192, k1, 1, [0, 0])?,
+            conv("mixed_8.tower_1.conv_1", 192, 192, k17, 1, same(k17))?,
+            conv("mixed_8.tower_1.conv_2", 192, 192, k71, 1, same(k71))?,
+            conv("mixed_8.tower_1.conv_3", 192, 192, k3, 2, [0, 0])?,
+        ];
         blocks.push(Block::D {
-            tower: [
-                conv("mixed_8.tower.conv", 768, 192, k1, 1, [0, 0])?,
-                conv("mixed_8.tower.conv_1", 192, 320, k3, 2, [0, 0])?,
-            ],
-            tower_1: [
-                conv("mixed_8.tower_1.conv", 768, 192, k1, 1, [0, 0])?,
-                conv("mixed_8.tower_1.conv_1", 192, 192, k17, 1, same(k17))?,
-                conv("mixed_8.tower_1.conv_2", 192, 192, k71, 1, same(k71))?,
-                conv("mixed_8.tower_1.conv_3", 192, 192, k3, 2, [0, 0])?,
-            ],
+            heads: heads(&[&tower[0], &tower_1[0]]),
+            tower,
+            tower_1,
         });
         for (name, cin, pool) in [
             ("mixed_9", 1280, PoolKind::Avg),
             ("mixed_10", 2048, PoolKind::Max),
         ] {
             let p = |s: &str| format!("{name}.{s}");
+            let (conv_, tower_conv) = (
+                conv(&p("conv"), cin, 320, k1, 1, [0, 0])?,
+                conv(&p("tower_conv"), cin, 384, k1, 1, [0, 0])?,
+            );
+            let tower_1 = [
+                conv(&p("tower_1_conv"), cin, 448, k1, 1, [0, 0])?,
+                conv(&p("tower_1_conv_1"), 448, 384, k3, 1, same(k3))?,
+            ];
+            let tower_2 = conv(&p("tower_2_conv"), cin, 192, k1, 1, [0, 0])?;
+            let mut first = vec![&conv_, &tower_conv, &tower_1[0]];
+            if matches!(pool, PoolKind::Avg) {
+                first.push(&tower_2);
+            }
             blocks.push(Block::E {
-                conv: conv(&p("conv"), cin, 320, k1, 1, [0, 0])?,
-                tower_conv: conv(&p("tower_conv"), cin, 384, k1, 1, [0, 0])?,
+                heads: heads(&first),
                 tower_mixed: [
                     conv(&p("tower_mixed_conv"), 384, 384, k13, 1, same(k13))?,
                     conv(&p("tower_mixed_conv_1"), 384, 384, k31, 1, same(k31))?,
-                ],
-                tower_1: [
-                    conv(&p("tower_1_conv"), cin, 448, k1, 1, [0, 0])?,
-                    conv(&p("tower_1_conv_1"), 448, 384, k3, 1, same(k3))?,
                 ],
                 tower_1_mixed: [
                     conv(&p("tower_1_mixed_conv"), 384, 384, k13, 1, same(k13))?,
                     conv(&p("tower_1_mixed_conv_1"), 384, 384, k31, 1, same(k31))?,
                 ],
-                tower_2: conv(&p("tower_2_conv"), cin, 192, k1, 1, [0, 0])?,
+                conv: conv_,
+                tower_conv,
+                tower_1,
+                tower_2,
                 pool,
             });
         }

@@ -90,13 +90,18 @@ impl Conv {
         assert_eq!(weight_oihw.len(), cout * cin * kh * kw, "Conv::new: weight");
         assert_eq!(bias.len(), cout, "Conv::new: bias");
         assert!(stride > 0 && kh > 0 && kw > 0, "Conv::new: geometry");
+        // A transposition, 16 output channels at a time: 16 rows read side by side, 16
+        // contiguous floats written (a plain loop over either layout strides over the other).
         let mut weight = vec![0.0; weight_oihw.len()];
-        for o in 0..cout {
+        for o0 in (0..cout).step_by(16) {
+            let os = o0..(o0 + 16).min(cout);
             for i in 0..cin {
                 for y in 0..kh {
                     for x in 0..kw {
-                        weight[((y * kw + x) * cin + i) * cout + o] =
-                            weight_oihw[((o * cin + i) * kh + y) * kw + x];
+                        let dst = ((y * kw + x) * cin + i) * cout;
+                        for o in os.clone() {
+                            weight[dst + o] = weight_oihw[((o * cin + i) * kh + y) * kw + x];
+                        }
                     }
                 }
             }
@@ -230,12 +235,125 @@ impl Conv {
     }
 }
 
+/// The 1×1 convolutions that read one input (the first layers of an Inception block's
+/// branches) as one matrix product `[pixels, Cin] · [Cin, ΣCout]`: the input is packed once,
+/// and the product is wide enough for the GEMM's blocking even on the 8×8 maps, whose 64 rows
+/// make each layer on its own a thin product. A branch that average-pools before its 1×1
+/// convolution joins them too: the pool (3×3, stride 1, the mean over the taps inside the map)
+/// and the convolution are both linear and the pool's weights sum to 1, so pooling the product
+/// and then adding the bias equals convolving the pooled input, and it pools that branch's
+/// Cout channels instead of the input's Cin (192 instead of 768 in the 17×17 blocks).
+#[derive(Clone, Debug)]
+pub struct Heads {
+    cin: usize,
+    width: usize,
+    /// `[Cin, ΣCout]`, the heads side by side.
+    weight: Vec<f32>,
+    /// Each head's first column in the product, and its bias.
+    parts: Vec<(usize, Vec<f32>)>,
+}
+
+impl Heads {
+    pub fn new(convs: &[&Conv]) -> Self {
+        let cin = convs[0].cin;
+        assert!(
+            convs.iter().all(|c| c.pointwise() && c.cin == cin),
+            "Heads::new: 1×1 convolutions of one input"
+        );
+        let width = convs.iter().map(|c| c.cout).sum();
+        let mut weight = vec![0.0; cin * width];
+        let mut parts = Vec::with_capacity(convs.len());
+        let mut start = 0;
+        for c in convs {
+            for (i, row) in c.weight.chunks_exact(c.cout).enumerate() {
+                weight[i * width + start..][..c.cout].copy_from_slice(row);
+            }
+            parts.push((start, c.bias.clone()));
+            start += c.cout;
+        }
+        Self {
+            cin,
+            width,
+            weight,
+            parts,
+        }
+    }
+
+    /// Every head's convolution of `x` before bias and ReLU: `[N, H, W, ΣCout]`.
+    pub fn product(&self, x: &Map) -> Map {
+        assert_eq!(x.c, self.cin, "convolution: input channels");
+        let mut out = Map::zeros(x.n, x.h, x.w, self.width);
+        let pixels = x.n * x.h * x.w;
+        matmul(
+            (pixels, self.width, self.cin),
+            (&mut out.data, (self.width, 1)),
+            false,
+            (&x.data, (self.cin, 1)),
+            (&self.weight, (self.width, 1)),
+            Parallelism::None,
+        );
+        out
+    }
+
+    /// Head `head`'s output from `product`: `relu(· + bias)` into channels `offset..` of `out`.
+    pub fn finish_into(&self, head: usize, product: &Map, out: &mut Map, offset: usize) {
+        let (start, bias) = &self.parts[head];
+        let c = bias.len();
+        assert_eq!(product.c, self.width, "heads: product width");
+        assert_eq!(
+            (out.n, out.h, out.w),
+            (product.n, product.h, product.w),
+            "heads: output size"
+        );
+        assert!(offset + c <= out.c, "heads: output channels");
+        for (src, dst) in product
+            .data
+            .chunks_exact(self.width)
+            .zip(out.data.chunks_exact_mut(out.c))
+        {
+            for ((d, &v), &b) in dst[offset..offset + c]
+                .iter_mut()
+                .zip(&src[*start..])
+                .zip(bias)
+            {
+                *d = (v + b).max(0.0);
+            }
+        }
+    }
+
+    /// Head `head`'s output as a map of its own.
+    pub fn finish(&self, head: usize, product: &Map) -> Map {
+        let mut out = Map::zeros(product.n, product.h, product.w, self.parts[head].1.len());
+        self.finish_into(head, product, &mut out, 0);
+        out
+    }
+
+    /// Head `head` as the 1×1 convolution of the average-pooled input (3×3, stride 1, the mean
+    /// over the taps inside the map): its columns of `product` pooled, then `relu(· + bias)`,
+    /// into channels `offset..` of `out`.
+    pub fn pooled_into(&self, head: usize, product: &Map, out: &mut Map, offset: usize) {
+        let (start, bias) = &self.parts[head];
+        assert_eq!(product.c, self.width, "heads: product width");
+        pool3_same_into(
+            product,
+            *start..*start + bias.len(),
+            true,
+            Some(bias),
+            out,
+            offset,
+        );
+    }
+}
+
 /// Winograd's minimal filtering (Lavin & Gray, 2016), separable: a convolution whose kernel is
 /// `ry × rx` computes each `my × mx` block of outputs from an `(my + ry − 1) × (mx + rx − 1)`
 /// block of inputs with one multiplication per transformed input and channel pair, as
 /// `ny · nx` matrix products `[tiles, Cin] · [Cin, Cout]` in the transformed domain. An axis
 /// whose kernel has one tap keeps its identity transform. The shapes used:
 /// - 3×3: F(4×4, 3×3), 36 products for 144 multiplications (4× fewer);
+/// - 5×5 (the 35×35 blocks): F(4×4, 5×5), 64 products for 400 multiplications (6.25× fewer);
+///   on that layer (48→64) 1.3–1.7 ms against 2.5 direct, where F(2×2) took 2.2, F(3×3)
+///   2.5, F(5×5) 1.6–1.9 and F(6×6) 1.4–1.7 (`examples/nhwc_layers.rs`, one sitting);
 /// - 1×7 and 7×1 (Inception's 17×17 blocks): F(4, 7) along the kernel's axis, 10 products for
 ///   28 multiplications (2.8× fewer, less the 3 outputs of 20 that 5 tiles overhang a side of
 ///   17). F(2, 7) and F(3, 7) were slower (`docs/performance.md`).
@@ -248,8 +366,9 @@ impl Conv {
 /// The transforms run compiled for AVX2 and FMA where the CPU has them.
 /// `examples/nhwc_layers.rs` times each shape both ways, `examples/inception_profile.rs` the
 /// whole network. The transforms round more than a dot product, the more the larger the tile:
-/// against the definition the tests hold F(4×4, 3×3) to 1e-5 of the largest output and F(4, 7)
-/// to 3e-5 (it measured 1.2e-5), and the FID parity tests keep their tolerances.
+/// against the definition the tests hold F(4×4, 3×3) and F(4×4, 5×5) to 1e-5 of the largest
+/// output (both measured 6–7e-6) and F(4, 7) to 3e-5 (it measured 1.2e-5), and the FID parity
+/// tests keep their tolerances.
 const WINOGRAD_MIN_SIDE: usize = 16;
 const WINOGRAD_MIN_CIN: usize = 32;
 const WINOGRAD_MIN_COUT: usize = 64;
@@ -381,6 +500,7 @@ impl Conv {
         }
         match self.kernel {
             [3, 3] => Some([4, 4]),
+            [5, 5] => Some([4, 4]),
             [1, 7] => Some([1, 4]),
             [7, 1] => Some([4, 1]),
             _ => None,
@@ -411,22 +531,39 @@ impl Conv {
             let [kh, kw] = self.kernel;
             let (y, x) = (Toom::new(my, kh), Toom::new(mx, kw));
             let (cin, cout) = (self.cin, self.cout);
+            // U = G g Gᵀ one axis at a time (first along x, then along y), each step over all
+            // output channels at once: g's rows for one input channel and tap are contiguous.
             let mut u = vec![0.0f32; y.n * x.n * cin * cout];
+            let mut t = vec![0.0f64; y.r * x.n * cout];
+            let mut v = vec![0.0f64; cout];
             for ci in 0..cin {
-                for co in 0..cout {
-                    // g[ky][kx] from the [kh, kw, Cin, Cout] layout.
-                    let g = |ky: usize, kx: usize| {
-                        self.weight[((ky * kw + kx) * cin + ci) * cout + co] as f64
-                    };
-                    for i in 0..y.n {
+                t.fill(0.0);
+                for ky in 0..y.r {
+                    for kx in 0..x.r {
+                        let g = &self.weight[((ky * kw + kx) * cin + ci) * cout..][..cout];
                         for j in 0..x.n {
-                            let mut v = 0.0;
-                            for ky in 0..y.r {
-                                for kx in 0..x.r {
-                                    v += y.g[i * y.r + ky] * g(ky, kx) * x.g[j * x.r + kx];
+                            let c = x.g[j * x.r + kx];
+                            if c != 0.0 {
+                                let t = &mut t[(ky * x.n + j) * cout..][..cout];
+                                for (t, &g) in t.iter_mut().zip(g) {
+                                    *t += c * g as f64;
                                 }
                             }
-                            u[((i * x.n + j) * cin + ci) * cout + co] = v as f32;
+                        }
+                    }
+                }
+                for i in 0..y.n {
+                    for j in 0..x.n {
+                        let u = &mut u[((i * x.n + j) * cin + ci) * cout..][..cout];
+                        v.fill(0.0);
+                        for ky in 0..y.r {
+                            let c = y.g[i * y.r + ky];
+                            for (v, &t) in v.iter_mut().zip(&t[(ky * x.n + j) * cout..][..cout]) {
+                                *v += c * t;
+                            }
+                        }
+                        for (u, &v) in u.iter_mut().zip(&v) {
+                            *u = v as f32;
                         }
                     }
                 }
@@ -672,35 +809,53 @@ pub fn max_pool3_stride2(x: &Map) -> Map {
     out
 }
 
-simd_fn! {
 /// 3×3 pooling with stride 1 and padding 1 (the map's size kept): the mean over the taps inside
 /// the map (PyTorch's `count_include_pad=False`), or the maximum.
 pub fn pool3_same(x: &Map, average: bool) -> Map {
-    let (h, w, c) = (x.h, x.w, x.c);
-    let mut out = Map::zeros(x.n, h, w, c);
+    let mut out = Map::zeros(x.n, x.h, x.w, x.c);
+    pool3_same_into(x, 0..x.c, average, None, &mut out, 0);
+    out
+}
+
+simd_fn! {
+/// [`pool3_same`] of channels `channels` of `x` into channels `offset..` of `out`, followed by
+/// `relu(· + bias)` when `bias` is given.
+fn pool3_same_into(
+    x: &Map,
+    channels: std::ops::Range<usize>,
+    average: bool,
+    bias: Option<&[f32]>,
+    out: &mut Map,
+    offset: usize
+) {
+    let (h, w, c) = (x.h, x.w, channels.len());
+    assert_eq!((out.n, out.h, out.w), (x.n, h, w), "pool: output size");
+    assert!(channels.end <= x.c && offset + c <= out.c, "pool: channels");
     for (i, oy, ox) in pixels(x.n, h, w) {
         let ys = oy.saturating_sub(1)..(oy + 2).min(h);
-        {
-            let xs = ox.saturating_sub(1)..(ox + 2).min(w);
-            let dst = &mut out.data[((i * h + oy) * w + ox) * c..][..c];
-            dst.fill(if average { 0.0 } else { f32::NEG_INFINITY });
-            for iy in ys.clone() {
-                for ix in xs.clone() {
-                    let src = &x.data[((i * h + iy) * w + ix) * c..][..c];
-                    for (d, &v) in dst.iter_mut().zip(src) {
-                        *d = if average { *d + v } else { d.max(v) };
-                    }
-                }
-            }
-            if average {
-                let n = (ys.len() * xs.len()) as f32;
-                for d in dst.iter_mut() {
-                    *d /= n;
+        let xs = ox.saturating_sub(1)..(ox + 2).min(w);
+        let dst = &mut out.data[((i * h + oy) * w + ox) * out.c + offset..][..c];
+        dst.fill(if average { 0.0 } else { f32::NEG_INFINITY });
+        for iy in ys.clone() {
+            for ix in xs.clone() {
+                let src = &x.data[((i * h + iy) * w + ix) * x.c + channels.start..][..c];
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = if average { *d + v } else { d.max(v) };
                 }
             }
         }
+        if average {
+            let n = 1.0 / (ys.len() * xs.len()) as f32;
+            for d in dst.iter_mut() {
+                *d *= n;
+            }
+        }
+        if let Some(bias) = bias {
+            for (d, &b) in dst.iter_mut().zip(bias) {
+                *d = (*d + b).max(0.0);
+            }
+        }
     }
-    out
 }
 }
 
@@ -788,7 +943,7 @@ mod tests {
     #[test]
     fn convolutions_match_the_definition_in_place() {
         // (kernel, stride, padding, input size, Cin, Cout, path forced, Winograd's path taken)
-        let cases: [Case; 20] = [
+        let cases: [Case; 22] = [
             ([1, 1], 1, [0, 0], (17, 13), 24, 10, None, false),
             ([3, 3], 2, [0, 0], (19, 21), 3, 10, None, false),
             ([3, 3], 1, [1, 1], (9, 8), 16, 10, None, false),
@@ -803,6 +958,7 @@ mod tests {
             ([3, 3], 1, [0, 0], (37, 35), 80, 72, None, true),
             ([1, 7], 1, [0, 3], (17, 17), 64, 64, None, true),
             ([7, 1], 1, [3, 0], (17, 17), 64, 64, None, true),
+            ([5, 5], 1, [2, 2], (35, 35), 48, 64, None, true),
             // Too few channels for it.
             ([3, 3], 1, [1, 1], (18, 21), 32, 32, None, false),
             // Forced onto it: small maps, few channels, odd sides, other paddings.
@@ -810,6 +966,7 @@ mod tests {
             ([1, 7], 1, [0, 3], (3, 9), 6, 10, Some(true), true),
             ([7, 1], 1, [3, 0], (11, 2), 6, 10, Some(true), true),
             ([1, 7], 1, [0, 0], (2, 12), 6, 10, Some(true), true),
+            ([5, 5], 1, [1, 2], (9, 6), 8, 10, Some(true), true),
             // And off it where it would be taken.
             ([3, 3], 1, [1, 1], (18, 21), 64, 64, Some(false), false),
             ([7, 1], 1, [3, 0], (17, 17), 64, 64, Some(false), false),
@@ -858,7 +1015,8 @@ mod tests {
                 }
             }
             // Relative to the largest output: Winograd's transforms round more than a dot product,
-            // F(4, 7)'s ten points more than F(4×4, 3×3)'s six (1.2e-5 measured on 1×7, 64→64).
+            // F(4, 7)'s ten points more than F(4×4, 3×3)'s six and F(4×4, 5×5)'s eight (1.2e-5
+            // measured on 1×7, 64→64; 6.8e-6 and 6.4e-6 on the others).
             let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
             let tolerance = if winograd && kernel.contains(&7) {
                 3e-5
@@ -901,7 +1059,7 @@ mod tests {
         );
         let g0: Vec<f64> = f43.g[..6].to_vec();
         assert_eq!(g0, [0.25, 0.0, 0.0, -1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0]);
-        for (m, r) in [(4, 3), (4, 7), (2, 7), (1, 1), (2, 3)] {
+        for (m, r) in [(4, 3), (4, 5), (4, 7), (2, 7), (1, 1), (2, 3)] {
             let t = Toom::new(m, r);
             let d: Vec<f64> = values(t.n, 7).into_iter().map(f64::from).collect();
             let g: Vec<f64> = values(r, 8).into_iter().map(f64::from).collect();
@@ -922,6 +1080,55 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn heads_match_their_convolutions_and_pooling_commutes() {
+        let (cin, h, w) = (24, 6, 5);
+        let x = Map::from_nchw(&values(cin * h * w, 7), 1, cin, h, w);
+        let convs: Vec<Conv> = [(8, 11), (5, 12), (7, 13)]
+            .into_iter()
+            .map(|(cout, seed)| {
+                let wt = values(cout * cin, seed);
+                Conv::new(&wt, values(cout, seed + 50), [cout, cin, 1, 1], 1, [0, 0])
+            })
+            .collect();
+        let heads = Heads::new(&convs.iter().collect::<Vec<_>>());
+        let product = heads.product(&x);
+        assert_eq!((product.h, product.w, product.c), (h, w, 20));
+        // The first head into the middle of a wider map, the second on its own.
+        let mut out = Map::zeros(1, h, w, 30);
+        heads.finish_into(0, &product, &mut out, 3);
+        let alone = heads.finish(1, &product);
+        // The third pooled: the convolution of the average-pooled input.
+        heads.pooled_into(2, &product, &mut out, 20);
+        let want = [
+            convs[0].apply(&x),
+            convs[1].apply(&x),
+            convs[2].apply(&pool3_same(&x, true)),
+        ];
+        let mut largest = 0.0f32;
+        for p in 0..h * w {
+            let got = [
+                &out.data[p * 30 + 3..][..8],
+                &alone.data[p * 5..][..5],
+                &out.data[p * 30 + 20..][..7],
+            ];
+            for (g, want) in got.iter().zip(&want) {
+                let want = &want.data[p * want.c..][..want.c];
+                for (a, b) in g.iter().zip(want) {
+                    assert!((a - b).abs() < 1e-5, "pixel {p}: {a} against {b}");
+                    largest = largest.max(b.abs());
+                }
+            }
+        }
+        // Channels outside the heads' are left as they were.
+        assert!(
+            out.data
+                .chunks_exact(30)
+                .all(|px| px[..3] == [0.0; 3] && px[11..20] == [0.0; 9])
+        );
+        assert!(largest > 1.0, "the outputs are not all clipped by ReLU");
     }
 
     #[test]
