@@ -192,10 +192,7 @@ impl Conv {
                 );
             }
             for r in 0..rows {
-                let row = &mut dst[r * oc..r * oc + self.cout];
-                for (v, b) in row.iter_mut().zip(&self.bias) {
-                    *v = (*v + b).max(0.0);
-                }
+                bias_relu(&mut dst[r * oc..r * oc + self.cout], &self.bias);
             }
         }
     }
@@ -467,6 +464,14 @@ struct Winograd {
 /// Tiles per band: the transformed inputs (`ny · nx × tiles × Cin` floats) near 1 MiB.
 const WINOGRAD_BAND_FLOATS: usize = 1 << 18;
 
+/// `dst = relu(dst + bias)`, the folded BatchNorm's shift and the activation of every layer.
+#[inline(always)]
+fn bias_relu(dst: &mut [f32], bias: &[f32]) {
+    for (d, &b) in dst.iter_mut().zip(bias) {
+        *d = (*d + b).max(0.0);
+    }
+}
+
 /// `dst = Σ_k c_k · src_k` over channel runs, the terms with `c_k = 0` skipped (the transforms
 /// are sparse).
 #[inline(always)]
@@ -718,9 +723,7 @@ impl Band<'_> {
                         (tx_.at[b * nx + k], src)
                     });
                     combine(dst, terms);
-                    for (o, &bias) in dst.iter_mut().zip(&self.conv.bias) {
-                        *o = (*o + bias).max(0.0);
-                    }
+                    bias_relu(dst, &self.conv.bias);
                 }
             }
         }
@@ -845,15 +848,13 @@ fn pool3_same_into(
             }
         }
         if average {
-            let n = 1.0 / (ys.len() * xs.len()) as f32;
+            let n = (ys.len() * xs.len()) as f32;
             for d in dst.iter_mut() {
-                *d *= n;
+                *d /= n;
             }
         }
         if let Some(bias) = bias {
-            for (d, &b) in dst.iter_mut().zip(bias) {
-                *d = (*d + b).max(0.0);
-            }
+            bias_relu(dst, bias);
         }
     }
 }
