@@ -7,7 +7,7 @@ disk, so a second call carries on where the first stopped.
     python3 scripts/side_by_side.py --data DIR --out DIR [--steps 10000] [--batch 64]
         [--eval-every 2000] [--seeds 1,2] [--fid-n 5000] [--threads 2] [--size 32]
     python3 scripts/side_by_side.py --out DIR --report     # the table and the plot of what is done
-    python3 scripts/side_by_side.py --data DIR --out DIR --steps 500 --seeds 11,12,13 --no-score --log-every 1
+    python3 scripts/side_by_side.py --data DIR --out DIR --steps 500 --seeds 11,12,13 --no-score
         # training dynamics only: --report then compares the runs' losses window by window
 
 The recipe on both sides (paper §4, pytorch/examples' main.py): G and D of the DCGAN at SIZE×SIZE
@@ -24,8 +24,10 @@ generated images against FID_N training images (a fixed random subset; its stati
 cached after the first use). Threads: torch.set_num_threads(THREADS) and
 RAYON_NUM_THREADS=THREADS.
 
-Writes OUT/torch-seedS/ and OUT/dcgan-seedS/ (runs), OUT/scores.jsonl (one line per scored
-checkpoint), and with --report OUT/summary.md and OUT/fid.png.
+Both sides log every step (PyTorch's interval is --log-every). Writes OUT/torch-seedS/ and
+OUT/dcgan-seedS/ (runs), OUT/scores.jsonl (one line per scored checkpoint), and with --report
+OUT/summary.md (the FID tables, the window means of the losses and, per run logged at every
+step, how many steps G's batch fooled D) and OUT/fid.png.
 """
 import argparse
 import glob
@@ -226,6 +228,45 @@ def loss_table(out, runs):
     return "Mean over the window, range over the seeds:\n\n" + "\n".join(lines)
 
 
+# The D(G(z)) levels the spike table counts: a step at which most of G's batch fools D.
+SPIKE_LEVELS = [0.5, 0.7, 0.9]
+
+
+def spike_table(out, runs):
+    """Per run logged at every step: how many steps had D(G(z)) (D's mean output on the fake
+    batch, before its update) above each of SPIKE_LEVELS, i.e. steps at which G's last update
+    fooled D on most of the batch. Window means hide such single steps; this counts them."""
+    lines = ["| run | steps logged | " + " | ".join(f"D(G(z)) > {v}" for v in SPIKE_LEVELS) + " |",
+             "|" + " --- |" * (len(SPIKE_LEVELS) + 2)]
+    totals, rates = {}, {"torch": [], "dcgan": []}
+    for i, s in runs:
+        path = os.path.join(out, f"{i}-seed{s}", "log.jsonl")
+        if not os.path.exists(path):
+            continue
+        rows = [json.loads(l) for l in open(path) if l.strip()]
+        steps = [r["step"] for r in rows]
+        if not rows or steps != list(range(1, len(rows) + 1)):
+            continue  # not logged at every step
+        counts = [sum(r["d_fake"] > v for r in rows) for v in SPIKE_LEVELS]
+        t = totals.setdefault(i, [0, [0] * len(SPIKE_LEVELS)])
+        t[0] += len(rows)
+        t[1] = [a + b for a, b in zip(t[1], counts)]
+        rates[i].append([1000 * c / len(rows) for c in counts])
+        name = "PyTorch" if i == "torch" else "dcgan"
+        lines.append(f"| {name} seed {s} | {len(rows)} | " + " | ".join(map(str, counts)) + " |")
+    if not totals:
+        return "(no run logged at every step)"
+    for i, (n, counts) in sorted(totals.items(), key=lambda x: x[0] != "torch"):
+        name = "PyTorch" if i == "torch" else "dcgan"
+        lines.append(f"| **{name}, all** | {n} | " + " | ".join(f"{c} ({1000 * c / n:.1f} per 1,000)" for c in counts) + " |")
+    if len(rates["torch"]) >= 2 and len(rates["dcgan"]) >= 2:
+        # The runs' rates per 1,000 steps, dcgan's against PyTorch's, level by level.
+        ps = [permutation_p([r[k] for r in rates["torch"]], [r[k] for r in rates["dcgan"]])
+              for k in range(len(SPIKE_LEVELS))]
+        lines.append("| permutation p of the runs' rates | | " + " | ".join(f"{p:.2f}" for p in ps) + " |")
+    return "Steps at which G's batch fooled D (runs logged at every step):\n\n" + "\n".join(lines)
+
+
 def log_runs(out):
     """(impl, seed) of every run under OUT with a log, PyTorch's first."""
     runs = []
@@ -267,17 +308,30 @@ def early_table(out, runs, window=100):
     return f"Window means, mean ± sd over seeds ({n_t} PyTorch, {len(runs) - n_t} dcgan):\n\n" + "\n".join(lines)
 
 
-def permutation_p(t, d):
-    """Exact two-sided permutation test of mean(d) - mean(t): the share of the splits of the pooled
-    values into groups of these sizes whose difference of means is at least as large."""
+def permutation_p(t, d, exact_limit=500_000, draws=200_000):
+    """Two-sided permutation test of mean(d) - mean(t): the share of the splits of the pooled
+    values into groups of these sizes whose difference of means is at least as large. Exact
+    (every split) while there are at most EXACT_LIMIT splits; beyond that (from 14 + 13 values
+    on) DRAWS random splits from a fixed seed, with p = (hits + 1) / (DRAWS + 1), the usual
+    Monte Carlo estimate that is never 0."""
+    import random
     from itertools import combinations
-    from statistics import mean
+    from math import comb
 
-    pooled, diff = t + d, abs(mean(d) - mean(t))
-    splits = list(combinations(range(len(pooled)), len(d)))
-    extreme = sum(abs(mean(pooled[k] for k in c) - mean(pooled[k] for k in range(len(pooled)) if k not in c))
-                  >= diff - 1e-9 for c in splits)
-    return extreme / len(splits)
+    pooled, total = t + d, sum(t) + sum(d)
+    n, k = len(pooled), len(d)
+    # With the group sizes fixed, the difference of means depends only on the d-group's sum.
+    diff = abs(sum(d) / k - sum(t) / len(t)) - 1e-9
+
+    def extreme(s):
+        return abs(s / k - (total - s) / (n - k)) >= diff
+
+    if comb(n, k) <= exact_limit:
+        hits = sum(extreme(sum(pooled[i] for i in c)) for c in combinations(range(n), k))
+        return hits / comb(n, k)
+    rng = random.Random(0)
+    hits = sum(extreme(sum(rng.sample(pooled, k))) for _ in range(draws))
+    return (hits + 1) / (draws + 1)
 
 
 def report(out, window=100):
@@ -286,7 +340,7 @@ def report(out, window=100):
         runs = log_runs(out)
         if not runs:
             sys.exit(f"error: {out}: no scores.jsonl and no run logs yet")
-        table = early_table(out, runs, window)
+        table = early_table(out, runs, window) + "\n\n" + spike_table(out, runs)
         with open(os.path.join(out, "summary.md"), "w") as f:
             f.write(table + "\n")
         print(table)
@@ -305,7 +359,8 @@ def report(out, window=100):
         inside = ", ".join("yes" if min(t) <= v <= max(t) else f"no ({v - (max(t) if v > max(t) else min(t)):+.1f})"
                            for v in d) if len(t) >= 2 and d else "–"
         lines.append(f"| {st} | " + " | ".join(cells) + f" | {rng} | {inside} |")
-    table = "\n".join(lines) + "\n\n" + spread_table(fid, runs, steps) + "\n\n" + loss_table(out, runs)
+    table = "\n".join(lines) + "\n\n" + spread_table(fid, runs, steps) + "\n\n" + loss_table(out, runs) + \
+        "\n\n" + spike_table(out, runs)
     n = rows[0]["n"]
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(f"FID ({n} generated vs {n} training images, `dcgan fid`), lower is better\n\n{table}\n")
@@ -344,7 +399,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--only", choices=["torch", "dcgan"])
-    p.add_argument("--log-every", type=int, default=50, help="PyTorch's log interval (dcgan logs every step)")
+    p.add_argument("--log-every", type=int, default=1, help="PyTorch's log interval (dcgan logs every step)")
     p.add_argument("--window", type=int, default=100, help="steps a window of the --no-score report")
     p.add_argument("--no-score", action="store_true",
                    help="train only; the report then compares the runs' logs window by window")
