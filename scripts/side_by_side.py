@@ -373,11 +373,23 @@ def report(out, window=100):
         print("(no plot: pip install matplotlib)")
         return
     fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    # PyTorch's points a little left of each step and dcgan's a little right, so that the two
+    # sides' spreads stand apart; one legend entry per seed while there are few, else per side.
+    shift = 0.06 * (steps[1] - steps[0] if len(steps) > 1 else 1000)
+    per_seed = max(sum(i == side for i, _ in runs) for side in ["torch", "dcgan"]) <= 4
+    labelled = set()
     for i, s in runs:
         xs = [st for st in steps if (i, s, st) in fid]
-        ax.plot(xs, [fid[(i, s, st)] for st in xs], marker="o",
-                color="#c33" if i == "torch" else "#36c", linestyle="--" if s % 2 == 0 else "-",
-                label=f"{'PyTorch' if i == 'torch' else 'dcgan'} seed {s}")
+        name = "PyTorch" if i == "torch" else "dcgan"
+        seeds = sum(j == i for j, _ in runs)
+        label = f"{name} seed {s}" if per_seed else (None if i in labelled else f"{name} ({seeds} seeds)")
+        labelled.add(i)
+        ax.plot([x + (-shift if i == "torch" else shift) for x in xs], [fid[(i, s, st)] for st in xs],
+                marker="o", color="#c33" if i == "torch" else "#36c",
+                linestyle="--" if s % 2 == 0 else "-", alpha=1 if per_seed else 0.7, label=label)
+    if len(steps) == 1:
+        ax.set_xlim(steps[0] - 6 * shift, steps[0] + 6 * shift)
+        ax.set_xticks(steps)
     ax.set_xlabel("step (batch 64)")
     ax.set_ylabel(f"FID ({n} vs {n})")
     ax.grid(alpha=0.3)
