@@ -238,7 +238,7 @@ def spike_table(out, runs):
     fooled D on most of the batch. Window means hide such single steps; this counts them."""
     lines = ["| run | steps logged | " + " | ".join(f"D(G(z)) > {v}" for v in SPIKE_LEVELS) + " |",
              "|" + " --- |" * (len(SPIKE_LEVELS) + 2)]
-    totals, rates = {}, {"torch": [], "dcgan": []}
+    per_side = {"torch": [], "dcgan": []}  # (steps logged, counts) of each run
     for i, s in runs:
         path = os.path.join(out, f"{i}-seed{s}", "log.jsonl")
         if not os.path.exists(path):
@@ -248,21 +248,22 @@ def spike_table(out, runs):
         if not rows or steps != list(range(1, len(rows) + 1)):
             continue  # not logged at every step
         counts = [sum(r["d_fake"] > v for r in rows) for v in SPIKE_LEVELS]
-        t = totals.setdefault(i, [0, [0] * len(SPIKE_LEVELS)])
-        t[0] += len(rows)
-        t[1] = [a + b for a, b in zip(t[1], counts)]
-        rates[i].append([1000 * c / len(rows) for c in counts])
+        per_side[i].append((len(rows), counts))
         name = "PyTorch" if i == "torch" else "dcgan"
         lines.append(f"| {name} seed {s} | {len(rows)} | " + " | ".join(map(str, counts)) + " |")
-    if not totals:
+    if not any(per_side.values()):
         return "(no run logged at every step)"
-    for i, (n, counts) in sorted(totals.items(), key=lambda x: x[0] != "torch"):
-        name = "PyTorch" if i == "torch" else "dcgan"
-        lines.append(f"| **{name}, all** | {n} | " + " | ".join(f"{c} ({1000 * c / n:.1f} per 1,000)" for c in counts) + " |")
-    if len(rates["torch"]) >= 2 and len(rates["dcgan"]) >= 2:
+    for i, logged in per_side.items():
+        if logged:
+            n = sum(k for k, _ in logged)
+            totals = [sum(c[j] for _, c in logged) for j in range(len(SPIKE_LEVELS))]
+            lines.append(f"| **{'PyTorch' if i == 'torch' else 'dcgan'}, all** | {n} | "
+                         + " | ".join(f"{c} ({1000 * c / n:.1f} per 1,000)" for c in totals) + " |")
+    if len(per_side["torch"]) >= 2 and len(per_side["dcgan"]) >= 2:
         # The runs' rates per 1,000 steps, dcgan's against PyTorch's, level by level.
-        ps = [permutation_p([r[k] for r in rates["torch"]], [r[k] for r in rates["dcgan"]])
-              for k in range(len(SPIKE_LEVELS))]
+        rate = {i: [[1000 * c / k for c in counts] for k, counts in logged] for i, logged in per_side.items()}
+        ps = [permutation_p([r[j] for r in rate["torch"]], [r[j] for r in rate["dcgan"]])
+              for j in range(len(SPIKE_LEVELS))]
         lines.append("| permutation p of the runs' rates | | " + " | ".join(f"{p:.2f}" for p in ps) + " |")
     return "Steps at which G's batch fooled D (runs logged at every step):\n\n" + "\n".join(lines)
 
@@ -311,7 +312,7 @@ def early_table(out, runs, window=100):
 def permutation_p(t, d, exact_limit=500_000, draws=200_000):
     """Two-sided permutation test of mean(d) - mean(t): the share of the splits of the pooled
     values into groups of these sizes whose difference of means is at least as large. Exact
-    (every split) while there are at most EXACT_LIMIT splits; beyond that (from 14 + 13 values
+    (every split) while there are at most EXACT_LIMIT splits; beyond that (from 11 + 11 values
     on) DRAWS random splits from a fixed seed, with p = (hits + 1) / (DRAWS + 1), the usual
     Monte Carlo estimate that is never 0."""
     import random
