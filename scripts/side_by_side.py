@@ -422,6 +422,8 @@ def main():
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1, not {getattr(a, name)}")
     if a.report:
+        if not os.path.isdir(a.out):
+            sys.exit(f"error: {a.out}: no such folder (nothing to report)")
         return report(a.out, a.window)
     if not a.data:
         p.error("--data is needed to train")
