@@ -149,7 +149,8 @@ fn draw_panel<DB: DrawingBackend>(
     text: bool,
 ) -> std::result::Result<(), String> {
     let mut chart = ChartBuilder::on(area);
-    chart.margin(12);
+    // The right margin leaves room for half of the last step's label, centred on the edge.
+    chart.margin(12).margin_right(24);
     if text {
         chart
             .caption(caption, ("sans-serif", 20))
@@ -163,6 +164,7 @@ fn draw_panel<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc("step")
+            .x_label_formatter(&step_label)
             .draw()
             .map_err(|e| e.to_string())?;
     }
@@ -178,6 +180,15 @@ fn draw_panel<DB: DrawingBackend>(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// A step axis label: whole steps without the `.0` plotters gives every f64 tick.
+fn step_label(x: &f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
 }
 
 fn draw_curve<DB: DrawingBackend>(
@@ -303,5 +314,12 @@ mod tests {
                 "{colour:?}: {lo:?}..{hi:?}"
             );
         }
+    }
+
+    #[test]
+    fn step_labels_are_whole_steps_unless_the_tick_is_not() {
+        assert_eq!(step_label(&30000.0), "30000");
+        assert_eq!(step_label(&0.0), "0");
+        assert_eq!(step_label(&2.5), "2.5");
     }
 }
