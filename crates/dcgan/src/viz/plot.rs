@@ -149,10 +149,11 @@ fn draw_panel<DB: DrawingBackend>(
     text: bool,
 ) -> std::result::Result<(), String> {
     let mut chart = ChartBuilder::on(area);
-    // The right margin leaves room for half of the last step's label, centred on the edge.
-    chart.margin(12).margin_right(24);
+    chart.margin(12);
     if text {
         chart
+            // Room for half of the last step's label, which is centred on the right edge.
+            .margin_right(24)
             .caption(caption, ("sans-serif", 20))
             .x_label_area_size(30)
             .y_label_area_size(50);
