@@ -183,13 +183,10 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A step axis label: whole steps without the `.0` plotters gives every f64 tick.
+/// A step axis label: f64's `Display` writes whole steps without the `.0` that plotters'
+/// own tick labels carry.
 fn step_label(x: &f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x}")
-    }
+    x.to_string()
 }
 
 fn draw_curve<DB: DrawingBackend>(
