@@ -5,7 +5,7 @@
 # Each target starts from fuzz/seeds/<target> (small valid files of its format, made by
 # fuzz/make-seeds.py) and keeps what it learns in fuzz/corpus/<target>. A crash stops that
 # target and is saved in fuzz/artifacts/<target>/: fix it, then copy the input to
-# fuzz/regressions/<target>/, where crates/dcgan/tests/fuzz_regressions.rs replays it on every
+# fuzz/regressions/<target>/, where crates/dcgan-cli/tests/fuzz_regressions.rs replays it on every
 # test run. Prints one line per target (executions, new corpus entries) and exits 1 if any
 # target crashed.
 #

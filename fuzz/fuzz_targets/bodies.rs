@@ -1,5 +1,5 @@
 //! What each fuzz target does with its input: one function per parser of outside bytes. The
-//! fuzz targets call these, and `crates/dcgan/tests/fuzz_regressions.rs` runs every kept crash
+//! fuzz targets call these, and `crates/dcgan-cli/tests/fuzz_regressions.rs` runs every kept crash
 //! input and every seed through the same functions. The readers take paths (as the tool does),
 //! so an input goes through the same code a user's file would: it is written to a scratch
 //! folder first (in memory where the machine has /dev/shm).
@@ -134,11 +134,16 @@ pub fn npz_stats(data: &[u8]) {
 pub fn safetensors(data: &[u8]) {
     let p = file("x.safetensors", data);
     if let Ok(c) = dcgan::io::safetensors_file::read(&p) {
+        // A 16×16 network: two stride-2 layers.
+        let model = dcgan::config::ModelConfig {
+            image_size: 16,
+            ..Default::default()
+        };
         for net in [
             dcgan::io::torch::Net::Generator,
             dcgan::io::torch::Net::Discriminator,
         ] {
-            let _ = dcgan::io::torch::from_torch(net, 2, &c.tensors, &p);
+            let _ = dcgan::io::torch::from_torch(net, &model, &c.tensors, &p);
         }
     }
     if let Ok(ckpt) = dcgan::checkpoint::Checkpoint::load(&p) {
@@ -226,7 +231,7 @@ pub fn boxes_json(data: &[u8]) {
 /// panic.
 pub fn serve_request(data: &[u8]) {
     thread_local! {
-        static SITE: dcgan::tasks::serve::Site = {
+        static SITE: dcgan_serve::Site = {
             let root = scratch().join("serve");
             let run = root.join("run");
             std::fs::create_dir_all(run.join("samples")).unwrap();
@@ -236,7 +241,7 @@ pub fn serve_request(data: &[u8]) {
             std::fs::write(root.join("outside.txt"), "OUTSIDE-THE-RUN").unwrap();
             let _ = std::os::unix::fs::symlink(root.join("outside.txt"), run.join("link.txt"));
             let _ = std::os::unix::fs::symlink(&root, run.join("up"));
-            dcgan::tasks::serve::Site::open(&[run], None).unwrap()
+            dcgan_serve::Site::open(&[run], None).unwrap()
         };
     }
     let Ok(text) = std::str::from_utf8(data) else {

@@ -164,15 +164,13 @@ fn main() -> ExitCode {
     ui.clear();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(dcgan::Error::Interrupted) => {
-            eprintln!(
-                "dcgan: interrupted; the run was checkpointed and continues with `dcgan train --resume`"
-            );
-            ExitCode::from(130)
+        Err(e @ dcgan::Error::Interrupted) => {
+            eprintln!("dcgan: {e}");
+            ExitCode::from(e.exit_code())
         }
         Err(e) => {
             eprintln!("dcgan: error: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            ExitCode::from(e.exit_code())
         }
     }
 }

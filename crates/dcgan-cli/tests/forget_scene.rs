@@ -97,7 +97,15 @@ fn forgetting_the_object_changes_its_pixels_far_more_than_the_rest() {
         "G draws a clear square in only {} of 48 samples",
         boxes.len()
     );
-    let model = dcgan::explore::forget::fit(&g, &z, 16, &boxes, 16, 1, 0, &device).unwrap();
+    let examples = dcgan::explore::forget::Examples {
+        latents: &z,
+        latent_dim: 16,
+        boxes: &boxes,
+        image_size: 16,
+        negatives_per_positive: 1,
+        seed: 0,
+    };
+    let model = dcgan::explore::forget::fit(&g, &examples, &device).unwrap();
     assert!(
         !model.dropped.is_empty() && model.dropped.len() < 32,
         "dropped {:?}",

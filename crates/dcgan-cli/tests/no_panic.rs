@@ -70,7 +70,23 @@ struct Files {
     wrong_shape_npy: PathBuf,
     idx_zero_side: PathBuf,
     truncated_png_only: PathBuf,
+    /// Copies of `run` with `data.prefetch` edited to 0 and to 100,000 in config.json.
+    prefetch_runs: [PathBuf; 2],
+    /// A copy of `run` whose checkpoint holds an Adam moment of the wrong length.
+    bad_moments_run: PathBuf,
     out: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(p.file_name().unwrap()));
+        } else {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
 }
 
 fn files(dir: &Path) -> Files {
@@ -138,7 +154,33 @@ fn files(dir: &Path) -> Files {
     std::fs::create_dir_all(&truncated_png_only).unwrap();
     let png = std::fs::read(data.join("a/0000.png")).unwrap();
     std::fs::write(truncated_png_only.join("half.png"), &png[..png.len() / 2]).unwrap();
+    let prefetch_runs = [0, 100_000].map(|prefetch| {
+        let copy = dir.join(format!("run-prefetch-{prefetch}"));
+        copy_dir(&run, &copy);
+        let path = copy.join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        config["data"]["prefetch"] = prefetch.into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        copy
+    });
+    let bad_moments_run = dir.join("run-bad-moments");
+    copy_dir(&run, &bad_moments_run);
+    for e in std::fs::read_dir(bad_moments_run.join("checkpoints")).unwrap() {
+        let p = e.unwrap().path();
+        let mut c = dcgan::io::safetensors_file::read(&p).unwrap();
+        let m = c
+            .tensors
+            .get_mut("optimizer.discriminator.m.output_conv.weight")
+            .expect("the checkpoint holds D's Adam moments");
+        m.data.truncate(m.data.len() - 1);
+        m.shape = vec![m.data.len()];
+        let bytes = dcgan::io::safetensors_file::serialize(&c.tensors, &c.integers, c.metadata);
+        std::fs::write(&p, bytes).unwrap();
+    }
     Files {
+        prefetch_runs,
+        bad_moments_run,
         data,
         one_image,
         run,
@@ -231,6 +273,17 @@ fn cases(f: &Files) -> Vec<Case> {
         "broken",
     ));
     v.push(case(&["train", "--resume", &data], &data));
+    // Resumes from an edited config.json or a damaged checkpoint.
+    for (run, needle) in f.prefetch_runs.iter().zip([
+        "invalid prefetch 0: must be between 1 and 64 batches decoded ahead",
+        "invalid prefetch 100000: must be between 1 and 64 batches decoded ahead",
+    ]) {
+        v.push(case(&["train", "--resume", &s(run)], needle));
+    }
+    v.push(case(
+        &["train", "--resume", &s(&f.bad_moments_run)],
+        "does not match the model: optimizer.discriminator.m.output_conv.weight holds",
+    ));
     v.push(case(
         &["train", "--data", &data, "--out", &out, "--exclude", &text],
         &text,

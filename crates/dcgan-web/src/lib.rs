@@ -41,6 +41,35 @@ pub struct WebModel {
 
 pub const FORMAT: &str = "dcgan-web 1";
 
+impl WebModel {
+    /// The sizes G can be built from: what `dcgan`'s own `ModelConfig::validate` accepts, so a
+    /// hand-edited `model.json` gets a message instead of an arithmetic overflow.
+    pub fn check(&self) -> Result<(), String> {
+        let s = self.image_size;
+        if s < 16 || s > 1024 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
+            return Err(format!(
+                "model.json: image_size {s} is not 4·2^k between 16 and 1024"
+            ));
+        }
+        if self.kernel_size != 4 && self.kernel_size != 5 {
+            return Err(format!(
+                "model.json: kernel_size {} is neither 4 nor 5",
+                self.kernel_size
+            ));
+        }
+        if self.channels != 1 && self.channels != 3 {
+            return Err(format!(
+                "model.json: channels {} is neither 1 nor 3",
+                self.channels
+            ));
+        }
+        if self.latent_dim == 0 || self.generator_width == 0 {
+            return Err("model.json: latent_dim and generator_width must be positive".into());
+        }
+        Ok(())
+    }
+}
+
 /// Folded BatchNorm of running statistics: `y = x·scale + shift`, per channel.
 struct Affine {
     scale: Tensor<1>,
@@ -100,6 +129,7 @@ impl Generator {
                 model.format
             ));
         }
+        model.check()?;
         let mut t = read_tensors(weights)?;
         let device = Device::flex();
         let mut take = |name: &str, dims: usize| -> Result<(Vec<usize>, Vec<f32>), String> {

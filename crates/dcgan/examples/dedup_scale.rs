@@ -15,8 +15,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use dcgan::data::neardup::Index;
 use dcgan::data::{Dataset, ItemError};
+use dcgan::dedup::near::Index;
 use dcgan::progress::Events;
 use image::{DynamicImage, RgbImage};
 

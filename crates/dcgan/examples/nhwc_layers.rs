@@ -5,7 +5,7 @@
 //!
 //!     cargo run --release -p dcgan --example nhwc_layers -- [REPEATS]
 
-use dcgan::kernels::nhwc::{Conv, Heads, Map, pool3_same};
+use dcgan::kernels::nhwc::{Heads, Map, NhwcConv, pool3_same};
 use std::time::Instant;
 
 /// (name, kernel, padding, input side, Cin, Cout)
@@ -38,7 +38,7 @@ fn main() {
         let w = values(cout * cin * kh * kw, 1);
         let b = values(cout, 2);
         let x = Map::from_nchw(&values(cin * side * side, 3), 1, cin, side, side);
-        let time = |conv: &Conv| {
+        let time = |conv: &NhwcConv| {
             let mut best = f64::INFINITY;
             for _ in 0..repeats + 1 {
                 let t = Instant::now();
@@ -47,7 +47,7 @@ fn main() {
             }
             best * 1e3
         };
-        let conv = || Conv::new(&w, b.clone(), [cout, cin, kh, kw], 1, padding);
+        let conv = || NhwcConv::new(&w, b.clone(), [cout, cin, kh, kw], 1, padding);
         let direct = time(&conv().force_winograd(false));
         let wino = time(&conv().force_winograd(true));
         println!("{name:<32} {direct:>10.2} {wino:>10.2}");
@@ -77,11 +77,11 @@ fn main() {
     ];
     for (name, side, cin, couts) in blocks {
         let x = Map::from_nchw(&values(cin * side * side, 3), 1, cin, side, side);
-        let convs: Vec<Conv> = couts
+        let convs: Vec<NhwcConv> = couts
             .iter()
             .enumerate()
             .map(|(i, &cout)| {
-                Conv::new(
+                NhwcConv::new(
                     &values(cout * cin, i),
                     values(cout, 9),
                     [cout, cin, 1, 1],

@@ -7,8 +7,9 @@ use std::time::Instant;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::Serialize;
 
-use crate::config::{ModelConfig, OptimConfig};
+use crate::config::{Layer, ModelConfig, OptimConfig};
 use crate::data::{self, Dataset, Loader, Transform};
+use crate::model::layers::BatchNorm;
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
 use crate::rng::{self, Stream};
@@ -206,260 +207,300 @@ fn random4(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
 /// the optimizer updates, each timed alone on the autodiff device (forward, and forward + backward
 /// minus forward), multiplied by how often an iteration runs it. The D step runs D on a real and a
 /// fake batch (forward, backward with weight gradients); the G step runs D once more (forward,
-/// backward to its input only) and G (forward, backward).
+/// backward to its input only) and G (forward, backward). Input shapes come from the model's
+/// layer plan ([`ModelConfig::generator_plan`]).
 pub fn profile(model: &ModelConfig, batch: usize, runs: usize, device: &Device) -> Vec<OpTiming> {
-    use crate::model::layers::{BatchNorm, Conv, ConvT};
     let ad = device.clone().autodiff();
+    let mut p = Profiler {
+        batch,
+        runs,
+        device: ad.clone(),
+        out: Vec::new(),
+    };
     let g = Generator::new(model, 1, &ad);
     let d = Discriminator::new(model, 1, &ad);
-    let mut out = Vec::new();
-    let sync = |t: Tensor<4>| {
-        let _ = t.slice([0..1, 0..1, 0..1, 0..1]).into_data();
-    };
-    // Forward, and forward + backward; `weights`: whether the layer's weight gradient is computed.
-    let mut conv_like = |category: &'static str,
-                         name: String,
-                         x_shape: [usize; 4],
-                         forward: &dyn Fn(Tensor<4>) -> Tensor<4>,
-                         fwd_count: usize,
-                         bwd_input: bool,
-                         bwd_counts: (usize, usize)| {
-        let x = random4(x_shape, 1, &ad);
-        let f = time_median(runs, || sync(forward(x.clone())));
-        let xg = if bwd_input {
+    let (g_plan, d_plan) = (model.generator_plan(), model.discriminator_plan());
+    p.convolutions(&g, &d, &g_plan, &d_plan);
+    p.batch_norms(&g, &d, &g_plan, &d_plan, model.leaky_slope);
+    p.activations(&g_plan, &d_plan, model.leaky_slope);
+    p.loss();
+    p.adam(&g, &d, model);
+    p.out
+}
+
+/// One convolution-like layer to time: its input shape, how often an iteration runs it forward,
+/// whether its backward pass needs the input's gradient, and how many backward passes compute
+/// the weight gradient and how many the input gradient only.
+struct ConvCase {
+    category: &'static str,
+    name: String,
+    x_shape: [usize; 4],
+    forward_count: usize,
+    input_gradient: bool,
+    backward_counts: (usize, usize),
+}
+
+/// The timings of [`profile`], collected part by part.
+struct Profiler {
+    batch: usize,
+    runs: usize,
+    device: Device,
+    out: Vec<OpTiming>,
+}
+
+fn sync(t: Tensor<4>) {
+    let _ = t.slice([0..1, 0..1, 0..1, 0..1]).into_data();
+}
+
+impl Profiler {
+    fn push(&mut self, category: &'static str, name: String, seconds: f64, per_iteration: usize) {
+        self.out.push(OpTiming {
+            category,
+            name,
+            seconds,
+            per_iteration,
+        });
+    }
+
+    /// The input `[batch, channels, side, side]` of `layer`, or of what follows it (`output`).
+    fn shape(&self, layer: &Layer, output: bool) -> [usize; 4] {
+        match output {
+            false => [self.batch, layer.in_channels, layer.in_side, layer.in_side],
+            true => [
+                self.batch,
+                layer.out_channels,
+                layer.out_side,
+                layer.out_side,
+            ],
+        }
+    }
+
+    /// Forward, and forward + backward of one layer.
+    fn conv_like(&mut self, case: ConvCase, forward: &dyn Fn(Tensor<4>) -> Tensor<4>) {
+        let x = random4(case.x_shape, 1, &self.device);
+        let f = time_median(self.runs, || sync(forward(x.clone())));
+        let xg = if case.input_gradient {
             x.clone().require_grad()
         } else {
             x.clone()
         };
-        let fb = time_median(runs, || {
+        let fb = time_median(self.runs, || {
             let y = forward(xg.clone());
             let _ = y.sum().backward();
         });
-        out.push(OpTiming {
-            category,
-            name: format!("{name} fwd"),
-            seconds: f,
-            per_iteration: fwd_count,
-        });
-        let (with_weights, input_only) = bwd_counts;
-        out.push(OpTiming {
-            category,
-            name: format!("{name} bwd"),
-            seconds: (fb - f).max(0.0),
-            per_iteration: with_weights + input_only,
-        });
-    };
-    let s = model.image_size;
-    // G: its first layer's input (z) needs no gradient; the others do. Forward once, backward once.
-    let k = model.upsamplings();
-    let c0 = model.generator_width << (k - 1);
-    if let Some(conv) = &g.project_conv {
-        let c = conv.clone();
-        conv_like(
-            "transposed convolution",
-            "G.project".into(),
-            [batch, model.latent_dim, 1, 1],
-            &move |x| c.forward(x),
-            1,
-            false,
-            (1, 0),
+        let (with_weights, input_only) = case.backward_counts;
+        self.push(
+            case.category,
+            format!("{} fwd", case.name),
+            f,
+            case.forward_count,
+        );
+        self.push(
+            case.category,
+            format!("{} bwd", case.name),
+            (fb - f).max(0.0),
+            with_weights + input_only,
         );
     }
-    for (i, b) in g.blocks.iter().enumerate() {
-        let c: ConvT = b.conv.clone();
-        let (cin, side) = (c0 >> i, 4 << i);
-        conv_like(
-            "transposed convolution",
-            format!("G.block{i}"),
-            [batch, cin, side, side],
-            &move |x| c.forward(x),
-            1,
-            true,
-            (1, 0),
-        );
-    }
-    let c = g.output.clone();
-    conv_like(
-        "transposed convolution",
-        "G.output".into(),
-        [batch, model.generator_width, s / 2, s / 2],
-        &move |x| c.forward(x),
-        1,
-        true,
-        (1, 0),
-    );
-    // D: 3 forwards; backward with weight grads twice (D step), input-only once (G step; its first
-    // layer's input gradient is G's output gradient).
-    for (i, b) in d.blocks.iter().enumerate() {
-        let c: Conv = b.conv.clone();
-        let cin = if i == 0 {
-            model.channels
-        } else {
-            model.discriminator_width << (i - 1)
+
+    /// G's transposed convolutions (its first layer's input, z, needs no gradient; forward once,
+    /// backward once), then D's convolutions (3 forwards; backward with weight gradients twice in
+    /// the D step, to the input only once in the G step, where D's first layer's input gradient is
+    /// G's output gradient).
+    fn convolutions(
+        &mut self,
+        g: &Generator,
+        d: &Discriminator,
+        g_plan: &[Layer],
+        d_plan: &[Layer],
+    ) {
+        let transposed = "transposed convolution";
+        if let Some(conv) = &g.project_conv {
+            let c = conv.clone();
+            let case = ConvCase {
+                category: transposed,
+                name: "G.project".into(),
+                x_shape: self.shape(&g_plan[0], false),
+                forward_count: 1,
+                input_gradient: false,
+                backward_counts: (1, 0),
+            };
+            self.conv_like(case, &move |x| c.forward(x));
+        }
+        for (i, b) in g.blocks.iter().enumerate() {
+            let c = b.conv.clone();
+            let case = ConvCase {
+                category: transposed,
+                name: format!("G.block{i}"),
+                x_shape: self.shape(&g_plan[i + 1], false),
+                forward_count: 1,
+                input_gradient: true,
+                backward_counts: (1, 0),
+            };
+            self.conv_like(case, &move |x| c.forward(x));
+        }
+        let c = g.output.clone();
+        let case = ConvCase {
+            category: transposed,
+            name: "G.output".into(),
+            x_shape: self.shape(g_plan.last().expect("G has an output layer"), false),
+            forward_count: 1,
+            input_gradient: true,
+            backward_counts: (1, 0),
         };
-        let side = s >> i;
-        conv_like(
-            "convolution",
-            format!("D.block{i}"),
-            [batch, cin, side, side],
-            &move |x| c.forward(x),
-            3,
-            i > 0,
-            (2, 1),
-        );
+        self.conv_like(case, &move |x| c.forward(x));
+        for (i, b) in d.blocks.iter().enumerate() {
+            let c = b.conv.clone();
+            let case = ConvCase {
+                category: "convolution",
+                name: format!("D.block{i}"),
+                x_shape: self.shape(&d_plan[i], false),
+                forward_count: 3,
+                input_gradient: i > 0,
+                backward_counts: (2, 1),
+            };
+            self.conv_like(case, &move |x| c.forward(x));
+        }
+        if let Some(c) = &d.output_conv {
+            let c = c.clone();
+            let case = ConvCase {
+                category: "convolution",
+                name: "D.output".into(),
+                x_shape: self.shape(d_plan.last().expect("D has an output layer"), false),
+                forward_count: 3,
+                input_gradient: true,
+                backward_counts: (2, 1),
+            };
+            self.conv_like(case, &move |x| c.forward(x));
+        }
     }
-    if let Some(c) = &d.output_conv {
-        let c = c.clone();
-        conv_like(
-            "convolution",
-            "D.output".into(),
-            [batch, model.discriminator_width << (k - 1), 4, 4],
-            &move |x| c.forward(x),
-            3,
-            true,
-            (2, 1),
-        );
-    }
-    // BatchNorm (train mode) with the activation after it, as the model runs them (one fused
-    // kernel on Flex): G's k layers once, D's k−1 layers three times.
-    let slope = model.leaky_slope;
-    let mut bn = |name: String, bnm: &BatchNorm, shape: [usize; 4], count: usize, slope: f64| {
-        let x = random4(shape, 2, &ad);
-        let f = time_median(runs, || {
-            sync(bnm.forward_act(x.clone(), BnMode::Train, slope))
+
+    /// BatchNorm (train mode) with the activation after it, as the model runs them (one fused
+    /// kernel on Flex), on a layer's output: `count` times an iteration.
+    fn batch_norm(
+        &mut self,
+        name: String,
+        bn: &BatchNorm,
+        shape: [usize; 4],
+        count: usize,
+        slope: f64,
+    ) {
+        let x = random4(shape, 2, &self.device);
+        let f = time_median(self.runs, || {
+            sync(bn.forward_act(x.clone(), BnMode::Train, slope))
         });
         let xg = x.clone().require_grad();
-        let fb = time_median(runs, || {
-            let _ = bnm
+        let fb = time_median(self.runs, || {
+            let _ = bn
                 .forward_act(xg.clone(), BnMode::Train, slope)
                 .sum()
                 .backward();
         });
-        out.push(OpTiming {
-            category: "batchnorm+activation",
-            name: format!("{name} fwd"),
-            seconds: f,
-            per_iteration: count,
-        });
-        out.push(OpTiming {
-            category: "batchnorm+activation",
-            name: format!("{name} bwd"),
-            seconds: (fb - f).max(0.0),
-            per_iteration: count,
-        });
-    };
-    if g.project_conv.is_some() {
-        bn(
-            "G.project_norm".into(),
-            &g.project_norm,
-            [batch, c0, 4, 4],
-            1,
-            0.0,
-        );
+        let category = "batchnorm+activation";
+        self.push(category, format!("{name} fwd"), f, count);
+        self.push(category, format!("{name} bwd"), (fb - f).max(0.0), count);
     }
-    for (i, b) in g.blocks.iter().enumerate() {
-        let side = 8 << i;
-        bn(
-            format!("G.block{i}.norm"),
-            &b.norm,
-            [batch, c0 >> (i + 1), side, side],
-            1,
-            0.0,
-        );
-    }
-    for (i, b) in d.blocks.iter().enumerate() {
-        if let Some(n) = &b.norm {
-            let side = s >> (i + 1);
-            bn(
-                format!("D.block{i}.norm"),
-                n,
-                [batch, model.discriminator_width << i, side, side],
-                3,
-                slope,
-            );
+
+    /// G's k BatchNorms once, D's k−1 three times.
+    fn batch_norms(
+        &mut self,
+        g: &Generator,
+        d: &Discriminator,
+        g_plan: &[Layer],
+        d_plan: &[Layer],
+        slope: f64,
+    ) {
+        if g.project_conv.is_some() {
+            let shape = self.shape(&g_plan[0], true);
+            self.batch_norm("G.project_norm".into(), &g.project_norm, shape, 1, 0.0);
+        }
+        for (i, b) in g.blocks.iter().enumerate() {
+            let shape = self.shape(&g_plan[i + 1], true);
+            self.batch_norm(format!("G.block{i}.norm"), &b.norm, shape, 1, 0.0);
+        }
+        for (i, b) in d.blocks.iter().enumerate() {
+            if let Some(n) = &b.norm {
+                let shape = self.shape(&d_plan[i], true);
+                self.batch_norm(format!("D.block{i}.norm"), n, shape, 3, slope);
+            }
         }
     }
-    // The activations that stand alone: tanh at G's output, LeakyReLU after D's first layer.
-    let mut act =
-        |name: String, shape: [usize; 4], count: usize, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
-            let x = random4(shape, 3, &ad);
-            let fw = time_median(runs, || sync(f(x.clone())));
+
+    /// The activations that stand alone: tanh at G's output, LeakyReLU after D's first layer.
+    fn activations(&mut self, g_plan: &[Layer], d_plan: &[Layer], slope: f64) {
+        let act = |p: &mut Self,
+                   name: String,
+                   shape: [usize; 4],
+                   count: usize,
+                   f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let x = random4(shape, 3, &p.device);
+            let fw = time_median(p.runs, || sync(f(x.clone())));
             let xg = x.clone().require_grad();
-            let fb = time_median(runs, || {
+            let fb = time_median(p.runs, || {
                 let _ = f(xg.clone()).sum().backward();
             });
-            out.push(OpTiming {
-                category: "activation",
-                name: format!("{name} fwd"),
-                seconds: fw,
-                per_iteration: count,
-            });
-            out.push(OpTiming {
-                category: "activation",
-                name: format!("{name} bwd"),
-                seconds: (fb - fw).max(0.0),
-                per_iteration: count,
-            });
+            p.push("activation", format!("{name} fwd"), fw, count);
+            p.push(
+                "activation",
+                format!("{name} bwd"),
+                (fb - fw).max(0.0),
+                count,
+            );
         };
-    act(
-        "G tanh".into(),
-        [batch, model.channels, s, s],
-        1,
-        &crate::kernels::tanh,
-    );
-    let side = s / 2;
-    act(
-        format!("D leaky relu {side}x{side}"),
-        [batch, model.discriminator_width, side, side],
-        3,
-        &move |x| crate::model::leaky_relu(x, slope),
-    );
-    // The loss on D's logits: three BCE terms per iteration.
-    let logits = Tensor::<1>::from_data(
-        TensorData::new(
-            rng::normal(&mut Stream::BenchInputs { step: 0 }.rng(4), batch, 0.0, 1.0),
-            [batch],
-        ),
-        &ad,
-    )
-    .require_grad();
-    let fb = time_median(runs, || {
-        let _ = crate::train::step::bce_with_logits(logits.clone(), true).backward();
-    });
-    out.push(OpTiming {
-        category: "loss",
-        name: "BCE fwd+bwd".into(),
-        seconds: fb,
-        per_iteration: 3,
-    });
-    // Adam: one update of each network from a full set of gradients (the update alone is timed).
-    let z = Tensor::<2>::zeros([2, model.latent_dim], &ad);
-    let g_update = adam_update_seconds(
-        &g,
-        runs,
-        |g| g.forward(z.clone(), BnMode::Train).sum(),
-        |g| g.output.weight.val(),
-    );
-    out.push(OpTiming {
-        category: "optimizer",
-        name: "Adam update of G".into(),
-        seconds: g_update,
-        per_iteration: 1,
-    });
-    let x = random4([2, model.channels, s, s], 5, &ad);
-    let d_update = adam_update_seconds(
-        &d,
-        runs,
-        |d| d.forward(x.clone(), BnMode::Train).sum(),
-        |d| d.blocks[0].conv.weight.val(),
-    );
-    out.push(OpTiming {
-        category: "optimizer",
-        name: "Adam update of D".into(),
-        seconds: d_update,
-        per_iteration: 1,
-    });
-    out
+        let output = self.shape(g_plan.last().expect("G has an output layer"), true);
+        act(self, "G tanh".into(), output, 1, &crate::kernels::tanh);
+        let first = self.shape(&d_plan[0], true);
+        let side = first[2];
+        act(
+            self,
+            format!("D leaky relu {side}x{side}"),
+            first,
+            3,
+            &move |x| crate::model::leaky_relu(x, slope),
+        );
+    }
+
+    /// The loss on D's logits: three BCE terms per iteration.
+    fn loss(&mut self) {
+        let logits = Tensor::<1>::from_data(
+            TensorData::new(
+                rng::normal(
+                    &mut Stream::BenchInputs { step: 0 }.rng(4),
+                    self.batch,
+                    0.0,
+                    1.0,
+                ),
+                [self.batch],
+            ),
+            &self.device,
+        )
+        .require_grad();
+        let fb = time_median(self.runs, || {
+            let _ = crate::train::step::bce_with_logits(logits.clone(), true).backward();
+        });
+        self.push("loss", "BCE fwd+bwd".into(), fb, 3);
+    }
+
+    /// Adam: one update of each network from a full set of gradients (the update alone is timed).
+    fn adam(&mut self, g: &Generator, d: &Discriminator, model: &ModelConfig) {
+        let z = Tensor::<2>::zeros([2, model.latent_dim], &self.device);
+        let g_update = adam_update_seconds(
+            g,
+            self.runs,
+            |g| g.forward(z.clone(), BnMode::Train).sum(),
+            |g| g.output.weight.val(),
+        );
+        self.push("optimizer", "Adam update of G".into(), g_update, 1);
+        let s = model.image_size;
+        let x = random4([2, model.channels, s, s], 5, &self.device);
+        let d_update = adam_update_seconds(
+            d,
+            self.runs,
+            |d| d.forward(x.clone(), BnMode::Train).sum(),
+            |d| d.blocks[0].conv.weight.val(),
+        );
+        self.push("optimizer", "Adam update of D".into(), d_update, 1);
+    }
 }
 
 /// Median seconds of one Adam update of `module` from the gradients of `loss` (the backward pass

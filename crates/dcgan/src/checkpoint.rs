@@ -263,13 +263,9 @@ impl Checkpoint {
     ) -> Result<(Adam, Adam)> {
         let inner = device.clone().inner();
         let opt = |name: &str| {
-            Adam::load_state(
-                optim.clone(),
-                self.state.step,
-                &section(&self.tensors, &format!("optimizer.{name}.")),
-                &inner,
-                &self.path,
-            )
+            let moments = section(&self.tensors, &format!("optimizer.{name}."));
+            self.check_moments(name, &moments)?;
+            Adam::load_state(optim.clone(), self.state.step, &moments, &inner, &self.path)
         };
         if !self.has_optimizers() {
             return Err(Error::format(
@@ -278,5 +274,38 @@ impl Checkpoint {
             ));
         }
         Ok((opt("generator")?, opt("discriminator")?))
+    }
+
+    /// Every moment `m.<path>` / `v.<path>` of network `net` belongs to a weight `<net>.<path>`
+    /// of the same number of elements: a damaged or hand-made checkpoint is refused here, naming
+    /// the tensor, rather than failing inside the first update.
+    fn check_moments(&self, net: &str, moments: &TensorMap) -> Result<()> {
+        for (key, t) in moments {
+            let Some(path) = key.strip_prefix("m.").or_else(|| key.strip_prefix("v.")) else {
+                return Err(Error::format(
+                    &self.path,
+                    format!(
+                        "optimizer.{net}.{key} is neither a first (m.) nor a second (v.) moment"
+                    ),
+                ));
+            };
+            let Some(weight) = self.tensors.get(&format!("{net}.{path}")) else {
+                return Err(Error::mismatch(
+                    &self.path,
+                    format!("optimizer.{net}.{key} has no weight {net}.{path}"),
+                ));
+            };
+            if t.data.len() != weight.data.len() {
+                return Err(Error::mismatch(
+                    &self.path,
+                    format!(
+                        "optimizer.{net}.{key} holds {} values but {net}.{path} has {}",
+                        t.data.len(),
+                        weight.data.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -138,27 +138,225 @@ impl ModelConfig {
     /// The convolution and dense weights of G and D together (BatchNorm's few are left out),
     /// in floating point so that absurd sizes do not overflow.
     pub fn weight_count(&self) -> f64 {
-        let k2 = (self.kernel_size * self.kernel_size) as f64;
-        let up = self.upsamplings();
-        let (g, d) = (self.generator_width as f64, self.discriminator_width as f64);
-        let top = 2f64.powi(up as i32 - 1);
-        // G: z → g·2^(k−1) at 4×4 (a 4×4 transposed convolution or a dense projection of the
-        // same size), k−1 doubling-down layers, then the output layer to the image's channels.
-        let mut count = self.latent_dim as f64 * g * top * 16.0;
-        let mut width = g * top;
-        for _ in 1..up {
-            count += width * width / 2.0 * k2;
-            width /= 2.0;
+        self.generator_plan()
+            .iter()
+            .chain(&self.discriminator_plan())
+            .map(Layer::weight_count)
+            .sum()
+    }
+
+    /// G's layers, input first: the one description of G's architecture that the model, the
+    /// PyTorch key layout, the weight count and the benchmark's profile read.
+    ///
+    /// Kernel 4 (pytorch/examples, generalised): ConvT(nz → C, k4 s1 p0) to a 4×4 map, then
+    /// ConvT(k4 s2 p1) layers halving the channels, each with BatchNorm + ReLU, then
+    /// ConvT(→ nc, k4 s2 p1) + Tanh; C = ngf·2^(k−1) for image size 4·2^k. Kernel 5 (the
+    /// authors' Theano code): a dense projection of z to C·4·4 with BatchNorm + ReLU, reshaped
+    /// to a 4×4 map, then ConvT(k5 s2 p2, output padding 1) layers.
+    pub fn generator_plan(&self) -> Vec<Layer> {
+        let k = self.upsamplings();
+        let top = self.generator_width << (k - 1);
+        let (kernel, padding, output_padding) = self.stride2_geometry();
+        let first = if self.kernel_size == 4 {
+            Layer {
+                name: "project_conv".into(),
+                kind: LayerKind::ConvTranspose,
+                in_channels: self.latent_dim,
+                out_channels: top,
+                in_side: 1,
+                out_side: 4,
+                kernel: 4,
+                stride: 1,
+                padding: 0,
+                output_padding: 0,
+                norm: Some(("project_norm".into(), top)),
+                activation: Activation::Relu,
+            }
+        } else {
+            Layer {
+                name: "project_dense".into(),
+                kind: LayerKind::Dense,
+                in_channels: self.latent_dim,
+                out_channels: top * 16,
+                in_side: 1,
+                out_side: 4,
+                kernel: 1,
+                stride: 1,
+                padding: 0,
+                output_padding: 0,
+                norm: Some(("project_norm".into(), top * 16)),
+                activation: Activation::Relu,
+            }
+        };
+        let up = |name: String, cin: usize, cout: usize, side: usize, norm, activation| Layer {
+            name,
+            kind: LayerKind::ConvTranspose,
+            in_channels: cin,
+            out_channels: cout,
+            in_side: side,
+            out_side: side * 2,
+            kernel,
+            stride: 2,
+            padding,
+            output_padding,
+            norm,
+            activation,
+        };
+        let mut plan = vec![first];
+        for i in 0..k - 1 {
+            let (cin, side) = (top >> i, 4 << i);
+            plan.push(up(
+                format!("blocks.{i}.conv"),
+                cin,
+                cin / 2,
+                side,
+                Some((format!("blocks.{i}.norm"), cin / 2)),
+                Activation::Relu,
+            ));
         }
-        count += width * self.channels as f64 * k2;
-        // D mirrors it: channels → d, k−1 doubling layers, then a 4×4 output to one logit.
-        let mut width = d;
-        count += self.channels as f64 * d * k2;
-        for _ in 1..up {
-            count += width * width * 2.0 * k2;
-            width *= 2.0;
+        plan.push(up(
+            "output".into(),
+            self.generator_width,
+            self.channels,
+            self.image_size / 2,
+            None,
+            Activation::Tanh,
+        ));
+        plan
+    }
+
+    /// D's layers, input first (see [`ModelConfig::generator_plan`]). Kernel 4: Conv(k4 s2 p1)
+    /// layers doubling the channels with LeakyReLU, BatchNorm on all but the first, down to a
+    /// 4×4 map; then Conv(→ 1, k4 s1 p0). Kernel 5: Conv(k5 s2 p2) layers, then a dense layer
+    /// on the flattened 4×4 map. The output is a logit: the sigmoid belongs to the loss.
+    pub fn discriminator_plan(&self) -> Vec<Layer> {
+        let k = self.upsamplings();
+        let (kernel, padding, _) = self.stride2_geometry();
+        let mut plan: Vec<Layer> = (0..k)
+            .map(|i| {
+                let cin = if i == 0 {
+                    self.channels
+                } else {
+                    self.discriminator_width << (i - 1)
+                };
+                let cout = self.discriminator_width << i;
+                let side = self.image_size >> i;
+                Layer {
+                    name: format!("blocks.{i}.conv"),
+                    kind: LayerKind::Conv,
+                    in_channels: cin,
+                    out_channels: cout,
+                    in_side: side,
+                    out_side: side / 2,
+                    kernel,
+                    stride: 2,
+                    padding,
+                    output_padding: 0,
+                    norm: (i > 0).then(|| (format!("blocks.{i}.norm"), cout)),
+                    activation: Activation::LeakyRelu,
+                }
+            })
+            .collect();
+        let top = self.discriminator_width << (k - 1);
+        plan.push(if self.kernel_size == 4 {
+            Layer {
+                name: "output_conv".into(),
+                kind: LayerKind::Conv,
+                in_channels: top,
+                out_channels: 1,
+                in_side: 4,
+                out_side: 1,
+                kernel: 4,
+                stride: 1,
+                padding: 0,
+                output_padding: 0,
+                norm: None,
+                activation: Activation::Logit,
+            }
+        } else {
+            Layer {
+                name: "output_dense".into(),
+                kind: LayerKind::Dense,
+                in_channels: top * 16,
+                out_channels: 1,
+                in_side: 4,
+                out_side: 1,
+                kernel: 1,
+                stride: 1,
+                padding: 0,
+                output_padding: 0,
+                norm: None,
+                activation: Activation::Logit,
+            }
+        });
+        plan
+    }
+
+    /// (kernel, padding, output padding) of the stride-2 layers: 4, 1, 0 (pytorch/examples) or
+    /// 5, 2, 1 (the authors' code, where the output padding makes a transposed layer double).
+    fn stride2_geometry(&self) -> (usize, usize, usize) {
+        if self.kernel_size == 4 {
+            (4, 1, 0)
+        } else {
+            (5, 2, 1)
         }
-        count + width * 16.0
+    }
+}
+
+/// What a layer of G or D computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerKind {
+    /// A transposed convolution, weight `[in, out, k, k]` (G).
+    ConvTranspose,
+    /// A convolution, weight `[out, in, k, k]` (D).
+    Conv,
+    /// A matrix product, weight `[in, out]`: the kernel-5 layout's projection of z and D's output.
+    Dense,
+}
+
+/// The activation after a layer (and its BatchNorm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    /// With [`ModelConfig::leaky_slope`].
+    LeakyRelu,
+    Tanh,
+    /// None: D's logit (the sigmoid is part of the loss).
+    Logit,
+}
+
+/// One layer of G or D, as [`ModelConfig::generator_plan`] and
+/// [`ModelConfig::discriminator_plan`] describe it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// The module path of its weight's owner (`project_conv`, `blocks.0.conv`, `output`, ...):
+    /// checkpoint tensors are `<name>.weight`.
+    pub name: String,
+    pub kind: LayerKind,
+    /// Input and output channels; for a dense layer, input and output features.
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Sides of the square input and output maps (a dense projection reads a vector, side 1,
+    /// and its output is reshaped to 4×4; D's dense output reads the flattened 4×4 map).
+    pub in_side: usize,
+    pub out_side: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub padding: usize,
+    pub output_padding: usize,
+    /// The BatchNorm after it: its module path and number of features.
+    pub norm: Option<(String, usize)>,
+    pub activation: Activation,
+}
+
+impl Layer {
+    /// Its weight's element count, in floating point (see [`ModelConfig::weight_count`]).
+    pub fn weight_count(&self) -> f64 {
+        let k2 = match self.kind {
+            LayerKind::Dense => 1.0,
+            _ => (self.kernel * self.kernel) as f64,
+        };
+        self.in_channels as f64 * self.out_channels as f64 * k2
     }
 }
 
@@ -242,6 +440,39 @@ impl Default for DataConfig {
             max_bad_fraction: 0.01,
             exclude: None,
         }
+    }
+}
+
+impl DataConfig {
+    /// The largest `prefetch`: batches held decoded ahead, each up to batch × 3 × side² floats.
+    pub const MAX_PREFETCH: usize = 64;
+
+    pub fn validate(&self) -> Result<()> {
+        if self.workers > 1024 {
+            return Err(Error::config(
+                "workers",
+                self.workers,
+                "must be at most 1024 decoding threads",
+            ));
+        }
+        if !(1..=Self::MAX_PREFETCH).contains(&self.prefetch) {
+            return Err(Error::config(
+                "prefetch",
+                self.prefetch,
+                format!(
+                    "must be between 1 and {} batches decoded ahead",
+                    Self::MAX_PREFETCH
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.max_bad_fraction) {
+            return Err(Error::config(
+                "max bad fraction",
+                self.max_bad_fraction,
+                "must be in [0, 1]",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -461,21 +692,7 @@ impl RunConfig {
         self.optim.validate()?;
         self.train.validate()?;
         self.eval.validate()?;
-        if self.data.workers > 1024 {
-            return Err(Error::config(
-                "workers",
-                self.data.workers,
-                "must be at most 1024 decoding threads",
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.data.max_bad_fraction) {
-            return Err(Error::config(
-                "max bad fraction",
-                self.data.max_bad_fraction,
-                "must be in [0, 1]",
-            ));
-        }
-        Ok(())
+        self.data.validate()
     }
 
     pub fn to_json(&self) -> String {
@@ -522,3 +739,50 @@ impl RunDir {
         self.root.join("loss.png")
     }
 }
+
+// Checks shared by the configs of every task.
+
+/// `value` ≥ 1, or an error naming `name`.
+pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<()> {
+    at_least(name, value, 1)
+}
+
+/// `value` ≥ `min`, or an error naming `name`.
+pub(crate) fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
+    if value < min {
+        return Err(Error::config(
+            name,
+            value,
+            format!("must be at least {min}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `value` ≤ `max`, or an error naming `name` (guards allocations sized by a user's number).
+pub(crate) fn at_most(name: &'static str, value: usize, max: usize, why: &str) -> Result<()> {
+    if value > max {
+        return Err(Error::config(
+            name,
+            value,
+            format!("must be at most {max} ({why})"),
+        ));
+    }
+    Ok(())
+}
+
+/// A finite number in `[min, max]`, or an error naming `name`.
+pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Result<()> {
+    if !(value.is_finite() && value >= min && value <= max) {
+        return Err(Error::config(
+            name,
+            value,
+            format!("must be a finite number in [{min}, {max}]"),
+        ));
+    }
+    Ok(())
+}
+
+/// Most images a task renders or reads in one go: bounded so that a mistyped count fails with a
+/// message instead of an allocation the machine cannot make.
+pub const MAX_IMAGES: usize = 1_000_000;

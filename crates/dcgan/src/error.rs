@@ -38,8 +38,13 @@ pub enum Error {
         value: f32,
         last_checkpoint: String,
     },
+    /// A job that started on good input could not finish: a server that stopped, a thread
+    /// pool that could not start. Not the user's input, so not [`Error::Config`] or
+    /// [`Error::Data`].
+    #[error("{0}")]
+    Failed(String),
     /// Training was asked to stop (Ctrl-C) after writing a checkpoint.
-    #[error("interrupted")]
+    #[error("interrupted; the run was checkpointed and continues with `dcgan train --resume`")]
     Interrupted,
 }
 
@@ -73,13 +78,22 @@ impl Error {
         }
     }
 
+    /// Exit code of a job that failed while running.
+    pub const EXIT_FAILED: u8 = 1;
+    /// Exit code of bad input: a file, a value, a data set.
+    pub const EXIT_BAD_INPUT: u8 = 2;
+    /// Exit code of a job stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+    pub const EXIT_INTERRUPTED: u8 = 130;
+
     /// The process exit code a command-line front end should use:
-    /// 2 for bad input (files, values), 1 for a job that failed while running.
-    pub fn exit_code(&self) -> i32 {
+    /// [`Error::EXIT_BAD_INPUT`] for bad input (files, values), [`Error::EXIT_FAILED`] for a job
+    /// that failed while running, [`Error::EXIT_INTERRUPTED`] after Ctrl-C.
+    pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Diverged { .. } | Error::Interrupted => 1,
-            Error::Io { source, .. } if is_disk_full(source) => 1,
-            _ => 2,
+            Error::Interrupted => Self::EXIT_INTERRUPTED,
+            Error::Diverged { .. } | Error::Failed(_) => Self::EXIT_FAILED,
+            Error::Io { source, .. } if is_disk_full(source) => Self::EXIT_FAILED,
+            _ => Self::EXIT_BAD_INPUT,
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::train::step::{Gan, gradients};
 
 fn read_torch(net: Net, model: &ModelConfig, path: &Path) -> Result<crate::io::TensorMap> {
     let content = safetensors_file::read(path)?;
-    from_torch(net, model.upsamplings(), &content.tensors, path)
+    from_torch(net, model, &content.tensors, path)
 }
 
 /// Read pytorch/examples state dicts into a checkpoint (no optimizer state) at `out`.
@@ -66,7 +66,6 @@ pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::
     let m = ckpt.model();
     require_torch_layout(ckpt, "PyTorch export")?;
     let device = Device::flex();
-    let k = m.upsamplings();
     let step = ckpt.state.step as i64;
     let g = ckpt.generator(&device)?;
     let d = match ckpt.has_discriminator() {
@@ -74,7 +73,7 @@ pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::
         false => None,
     };
     let source = format!("dcgan checkpoint {}", ckpt.path.display());
-    write_torch_nets(&g, d.as_ref(), k, step, &source, out_dir)
+    write_torch_nets(&g, d.as_ref(), m, step, &source, out_dir)
 }
 
 /// G (and D) as pytorch/examples state dicts in `out_dir`: `netG.safetensors`,
@@ -83,7 +82,7 @@ pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::
 fn write_torch_nets(
     g: &Generator,
     d: Option<&Discriminator>,
-    upsamplings: usize,
+    model: &ModelConfig,
     step: i64,
     source: &str,
     out_dir: &Path,
@@ -91,12 +90,12 @@ fn write_torch_nets(
     std::fs::create_dir_all(out_dir).at(out_dir)?;
     let meta = || HashMap::from([("source".to_string(), source.to_string())]);
     let mut written = Vec::new();
-    let (tg, ig) = to_torch(Net::Generator, upsamplings, &named_tensors(g), step);
+    let (tg, ig) = to_torch(Net::Generator, model, &named_tensors(g), step);
     let p = out_dir.join("netG.safetensors");
     atomic_write(&p, &safetensors_file::serialize(&tg, &ig, meta()))?;
     written.push(p);
     if let Some(d) = d {
-        let (td, id) = to_torch(Net::Discriminator, upsamplings, &named_tensors(d), 3 * step);
+        let (td, id) = to_torch(Net::Discriminator, model, &named_tensors(d), 3 * step);
         let p = out_dir.join("netD.safetensors");
         atomic_write(&p, &safetensors_file::serialize(&td, &id, meta()))?;
         written.push(p);
@@ -145,9 +144,8 @@ pub fn torch_gradients(
     let x: Tensor<4> = real.to_tensor(&device);
     let z: Tensor<2> = Tensor::from_data(TensorData::new(z.to_vec(), [n_z, m.latent_dim]), &device);
     let (grads_d, grads_g, stats) = gradients(&g, &d, x, z);
-    let k = m.upsamplings();
-    let (td, _) = to_torch(Net::Discriminator, k, &named_grads(&d, &grads_d), 0);
-    let (tg, _) = to_torch(Net::Generator, k, &named_grads(&g, &grads_g), 0);
+    let (td, _) = to_torch(Net::Discriminator, m, &named_grads(&d, &grads_d), 0);
+    let (tg, _) = to_torch(Net::Generator, m, &named_grads(&g, &grads_g), 0);
     std::fs::create_dir_all(out_dir).at(out_dir)?;
     let meta = |objective: &str| {
         HashMap::from([
@@ -271,7 +269,7 @@ pub fn torch_replay(
     written.extend(write_torch_nets(
         &gan.generator,
         Some(&gan.discriminator),
-        m.upsamplings(),
+        m,
         step,
         &source,
         out_dir,

@@ -5,23 +5,23 @@
 //!
 //! ## Modules, in layers
 //!
-//! Each module uses only modules on the lines above it; `tests/layout.rs` checks that the graph
-//! of `crate::` and `super::` references has no cycle.
+//! Each module uses only modules on the lines above it: `tests/layout.rs` reads this picture
+//! and checks every `crate::` and `super::` reference of the source against it (and that the
+//! modules of each folder form no cycle).
 //!
 //! ```text
-//! error config device io latent stats progress kernels
-//!              foundations (rng uses config)
-//! rng          every random draw, named in one registry of streams (rng::Stream)
-//! model        G and D by the paper's guidelines (§3), their layers, inference (generate)
-//! optim        Adam with PyTorch's update, on the kernels
-//! checkpoint   a run's weights, optimiser moments, config and counters in one file
-//! data         dataset trait → readers (folders, IDX, CIFAR, LMDB, SVHN) → loader, dedup → open
-//! viz          sample grids, GIFs, loss plots
-//! train        the half-steps (§4) and the loop over a run directory
+//! error                        one error type
+//! config                       the configurations, and G's and D's layer plan
+//! io rng device latent stats progress kernels
+//!                              files; every random draw (rng::Stream); compute devices; latent
+//!                              walks; statistics; the event type; the CPU kernels
+//! model optim                  G and D by the paper's guidelines (§3); Adam with PyTorch's update
+//! data                         dataset trait → readers (folders, IDX, CIFAR, LMDB, SVHN) → loader
+//! checkpoint viz dedup         a run in one file; grids, GIFs, plots; de-duplication (§4.1.1)
+//! train                        the half-steps (§4) and the loop over a run directory
 //! eval explore sample interop bench
-//!              SVM and K-means evaluation, FID/KID (§5); the §6 tools; sampling; PyTorch
-//!              state dicts; speed and memory
-//! tasks        every command: Config → validate() → run(config, events) → Report
+//!                              evaluation (§5); the §6 tools; sampling; PyTorch state dicts; speed
+//! tasks                        every command: Config → validate() → run(config, events) → Report
 //! ```
 //!
 //! - [`config`]: the model, optimiser, data and training configuration (saved with every run).
@@ -31,7 +31,8 @@
 //! - [`optim`], [`checkpoint`], [`train`]: the training recipe (§4): Adam, checkpoints that
 //!   resume exactly, one function per GAN half-step.
 //! - [`data`]: image folders, MNIST-style IDX files, CIFAR-10 binaries, LSUN's LMDB, SVHN; a
-//!   parallel prefetching loader; the paper's de-duplication.
+//!   parallel prefetching loader.
+//! - [`dedup`]: the paper's de-duplication (§4.1.1) and a near-duplicate search.
 //! - [`io`]: safetensors, PyTorch state dicts and TorchScript, `.npy` files, atomic writes.
 //! - [`viz`]: sample grids, animated GIFs and loss curves.
 //! - [`latent`], [`explore`]: the paper's §6 — latent walks, vector arithmetic, guided
@@ -46,6 +47,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod dedup;
 pub mod device;
 pub mod error;
 pub mod eval;

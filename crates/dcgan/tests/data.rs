@@ -125,6 +125,53 @@ fn cifar_binary_batches() {
     );
 }
 
+/// CIFAR-10's test batch opens as a file, and as the folder holding it when no training batch
+/// is there; a label outside the ten classes (a CIFAR-100 file) is refused, naming the record.
+#[test]
+fn cifar_test_batch_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut batch = Vec::new();
+    for (i, label) in [7u8, 0, 4].into_iter().enumerate() {
+        batch.push(label);
+        for plane in 0..3u8 {
+            batch.extend((0..1024).map(|p| (p as u8).wrapping_add(plane * 50 + i as u8)));
+        }
+    }
+    let test = dir.path().join("test_batch.bin");
+    std::fs::write(&test, &batch).unwrap();
+    for spec in [&test, dir.path()] {
+        let ds = data::open(spec.to_str().unwrap()).unwrap();
+        assert_eq!(ds.len(), 3, "{}", spec.display());
+        assert_eq!(
+            (0..3).map(|i| ds.label(i)).collect::<Vec<_>>(),
+            [Some(7), Some(0), Some(4)]
+        );
+        assert!(
+            ds.describe()
+                .contains("3 images, 32×32 RGB, CIFAR-10 binary")
+        );
+        // Pixel (x 5, y 7) of image 2 is plane byte 7·32 + 5 = 229, plus the plane's offset.
+        let img = ds.get(2).unwrap().to_rgb8();
+        assert_eq!(img.get_pixel(5, 7).0, [231, 25, 75]);
+    }
+    // With training batches beside it, the folder is the training set.
+    std::fs::write(dir.path().join("data_batch_1.bin"), &batch[..3073]).unwrap();
+    assert_eq!(data::open(dir.path().to_str().unwrap()).unwrap().len(), 1);
+    batch[2 * 3073] = 42;
+    std::fs::write(&test, &batch).unwrap();
+    let err = data::open(test.to_str().unwrap())
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: record 2 has label 42; CIFAR-10 labels are 0 to 9 (a CIFAR-100 file?)",
+            test.display()
+        )
+    );
+}
+
 #[test]
 fn image_folder_is_recursive_and_labels_by_first_level_folder() {
     let dir = tempfile::tempdir().unwrap();

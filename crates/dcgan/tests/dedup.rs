@@ -6,9 +6,9 @@ mod common;
 use std::io::Read;
 use std::sync::Arc;
 
-use dcgan::data::dedup::{self, Planted};
-use dcgan::data::neardup::{self, Index, Pair};
 use dcgan::data::{Dataset, ItemError};
+use dcgan::dedup::near::{self as neardup, Index, Pair};
+use dcgan::dedup::{self, Planted};
 use dcgan::progress::{Event, Events};
 use dcgan::tasks::data::{DedupEvalConfig, Mode, NearSearch, dedup_eval};
 use image::{DynamicImage, RgbImage};

@@ -62,7 +62,15 @@ fn walk_end_points_are_g_of_the_end_latents() {
     let device = Device::flex();
     let pts = sheet(3);
     for how in [Interpolation::Linear, Interpolation::Spherical] {
-        let w = interpolate::walks(&ckpt, Some(pts.clone()), 1, 3, 5, how, 0, &device).unwrap();
+        let plan = interpolate::WalkPlan {
+            given: Some(pts.clone()),
+            walks: 1,
+            points: 3,
+            steps: 5,
+            how,
+            seed: 0,
+        };
+        let w = interpolate::walks(&ckpt, &plan, &device).unwrap();
         assert_eq!((w.walks, w.length), (1, 11));
         let g = ckpt.generator(&device).unwrap();
         let ends = explore::render(&g, &[&pts[..8], &pts[16..]].concat(), 8, &device);
@@ -244,19 +252,29 @@ fn plain_backprop_equals_autodiff_and_guided_keeps_only_positive_paths() {
         diff <= 1e-5 * scale.max(1.0),
         "max |diff| {diff} (scale {scale})"
     );
-    // Guided: different from the plain gradient, and zero wherever no positive path exists
-    // (normalised maps stay in [−1, 1]).
-    let g = guided::backprop(&d, x, feature, true)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap();
+    // Guided: different from the plain gradient where some paths are negative ...
+    let as_vec = |t: Tensor<4>| {
+        t.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap()
+    };
+    let g = as_vec(guided::backprop(&d, x.clone(), feature, true));
     assert_ne!(g, mine);
-    assert!(
-        guided::normalise(&g)
-            .iter()
-            .all(|v| (-1.0..=1.0).contains(v))
-    );
+    // ... and equal to it where every path is positive: with |weights| (BatchNorm's fresh running
+    // statistics and zero shifts keep signs) and positive images, every pre-activation and every
+    // gradient is positive, so neither mask may drop anything.
+    let mut positive = dcgan::io::named_tensors(&d);
+    for t in positive.values_mut() {
+        t.data.iter_mut().for_each(|v| *v = v.abs());
+    }
+    let d_pos = dcgan::io::load_named(d, &positive, std::path::Path::new("|weights|")).unwrap();
+    let x_pos = x.abs();
+    let plain = as_vec(guided::backprop(&d_pos, x_pos.clone(), feature, false));
+    let guided_pos = as_vec(guided::backprop(&d_pos, x_pos, feature, true));
+    // (Pixels outside the chosen position's receptive field get no gradient at all.)
+    assert!(plain.iter().all(|v| *v >= 0.0) && plain.iter().filter(|v| **v > 0.0).count() > 100);
+    assert_eq!(guided_pos, plain);
 }
 
 #[test]
@@ -280,7 +298,13 @@ fn nearest_neighbours_of_training_images_are_themselves() {
         .collect();
     let device = Device::flex();
     let d = Discriminator::new(&model(), 1, &device);
-    let near = neighbours::nearest(&d, &queries, 2, ds, t, 3, usize::MAX, &device).unwrap();
+    let search = neighbours::Search {
+        dataset: ds,
+        transform: t,
+        k: 3,
+        limit: usize::MAX,
+    };
+    let near = neighbours::nearest(&d, &queries, 2, &search, &device).unwrap();
     for (q, want) in [(0, 4usize), (1, 17)] {
         assert_eq!(near[q].pixel[0], (want, 0.0));
         assert_eq!(near[q].feature[0].0, want);

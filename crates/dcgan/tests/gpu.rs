@@ -107,23 +107,21 @@ mod on_gpu {
     #[test]
     fn generator_and_discriminator_outputs_match_pytorch_on_the_gpu() {
         let Some((name, device)) = gpu() else { return };
-        let Some(dir) = golden_checks::golden() else {
-            return common::skip("gpu", "shared/golden");
-        };
-        let [ge, gt, de, dt] = golden_checks::outputs_match(&dir, &device);
-        eprintln!(
-            "{name} vs PyTorch, max |Δ|: G eval {ge:.2e}, G train {gt:.2e}, D eval {de:.2e}, D train {dt:.2e}"
-        );
+        for golden in golden_checks::Golden::all("gpu") {
+            let [ge, gt, de, dt] = golden_checks::outputs_match(&golden, &device, 1e-4);
+            eprintln!(
+                "{name} vs PyTorch, max |Δ|: G eval {ge:.2e}, G train {gt:.2e}, D eval {de:.2e}, D train {dt:.2e}"
+            );
+        }
     }
 
     #[test]
     fn gradients_of_both_half_steps_match_pytorch_on_the_gpu() {
         let Some((name, _)) = gpu() else { return };
-        let Some(dir) = golden_checks::golden() else {
-            return common::skip("gpu", "shared/golden");
-        };
-        let worst = golden_checks::gradients_match(&dir, &name);
-        eprintln!("{name} gradients vs PyTorch: largest max |Δ| / max |g| = {worst:.2e}");
+        for golden in golden_checks::Golden::all("gpu") {
+            let worst = golden_checks::gradients_match(&golden, &name, 1e-4);
+            eprintln!("{name} gradients vs PyTorch: largest max |Δ| / max |g| = {worst:.2e}");
+        }
     }
 
     /// 48 coloured 32×32 patterns: a gradient, a disc and stripes, varied per image.

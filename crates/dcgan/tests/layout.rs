@@ -1,6 +1,7 @@
-//! The library's modules form a DAG (the picture in `lib.rs`): no module reaches, through
-//! `crate::` or `super::` paths, a module that reaches back to it. Checked on the source text,
-//! per top-level module and per module of `data`, `eval`, `train` and `explore`.
+//! The library's modules keep the layer order that `lib.rs` draws: the picture is read as data
+//! (one line a layer, lowest first) and every `crate::` or `super::` reference between top-level
+//! modules must go to a lower layer. Within each folder, the modules form no cycle. Checked on
+//! the source text.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -175,36 +176,93 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     None
 }
 
+/// The layers of `lib.rs`'s picture, lowest first: the module names that start each line of its
+/// `text` block (a line that starts with spaces continues the description above it).
+fn documented_layers(lib_rs: &str) -> Vec<Vec<String>> {
+    let doc: Vec<&str> = lib_rs
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let start = doc
+        .iter()
+        .position(|l| l.starts_with("## Modules, in layers"))
+        .expect("lib.rs has a \"Modules, in layers\" section");
+    let open = start
+        + doc[start..]
+            .iter()
+            .position(|l| *l == "```text")
+            .expect("the section draws the layers in a text block");
+    doc[open + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("```"))
+        .filter(|l| !l.is_empty() && !l.starts_with(' '))
+        .map(|l| {
+            let names = l.split("  ").next().unwrap();
+            names.split_whitespace().map(String::from).collect()
+        })
+        .collect()
+}
+
 #[test]
-fn modules_form_a_dag() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    for depth in [1, 2] {
-        let g = graph(&src, depth);
-        assert!(g.len() > 10, "the graph was read: {g:?}");
-        if let Some(c) = find_cycle(&g) {
-            panic!("modules import each other in a circle: {}", c.join(" → "));
-        }
-    }
-    // The picture's layers: nothing below training reaches up to it.
-    let g = graph(&src, 1);
-    for low in [
-        "kernels",
-        "model",
-        "optim",
-        "checkpoint",
-        "data",
-        "viz",
-        "rng",
-        "io",
-    ] {
-        for high in ["train", "eval", "explore", "sample", "tasks"] {
+fn every_reference_goes_down_the_documented_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let layers = documented_layers(&std::fs::read_to_string(src.join("lib.rs")).unwrap());
+    let mut layer_of = BTreeMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for m in layer {
             assert!(
-                !g.get(low).is_some_and(|t| t.contains(high)),
-                "{low} uses {high}: {:?}",
-                g.get(low)
+                layer_of.insert(m.clone(), i).is_none(),
+                "{m} is drawn twice in lib.rs"
             );
         }
     }
+    // Every top-level module is drawn, and nothing else.
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let modules: BTreeSet<String> = files
+        .iter()
+        .map(|f| module_of(&src, f))
+        .filter(|m| !m.is_empty() && m[0] != "lib")
+        .map(|m| m[0].clone())
+        .collect();
+    let drawn: BTreeSet<String> = layer_of.keys().cloned().collect();
+    assert_eq!(drawn, modules, "lib.rs's layers against src/'s modules");
+    let g = graph(&src, 1);
+    assert!(g.len() > 10, "the graph was read: {g:?}");
+    let mut upward = Vec::new();
+    for (from, targets) in &g {
+        for to in targets {
+            if layer_of[to] >= layer_of[from] {
+                upward.push(format!(
+                    "{from} (layer {}) uses {to} (layer {})",
+                    layer_of[from] + 1,
+                    layer_of[to] + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "references that do not go down lib.rs's layers:\n{}",
+        upward.join("\n")
+    );
+    for depth in [1, 2] {
+        if let Some(c) = find_cycle(&graph(&src, depth)) {
+            panic!("modules import each other in a circle: {}", c.join(" → "));
+        }
+    }
+}
+
+/// The check reads the picture as drawn: its first layers, a continuation line skipped.
+#[test]
+fn the_layers_are_read_from_the_picture() {
+    let lib = "//! ## Modules, in layers\n//!\n//! ```text\n//! error       one type\n//! io rng\n//!             their description\n//! tasks       commands\n//! ```\n";
+    assert_eq!(
+        documented_layers(lib),
+        vec![vec!["error"], vec!["io", "rng"], vec!["tasks"]]
+    );
 }
 
 #[test]

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use dcgan::Result;
-use dcgan::data::dedup::ALTERATIONS;
+use dcgan::dedup::ALTERATIONS;
 use dcgan::tasks::data::{
-    self, Autoencoder, DedupConfig, DedupEvalConfig, ExportConfig, InfoConfig, Mode, NearSearch,
-    PreviewConfig,
+    self, AutoencoderSettings, DataExportConfig, DedupConfig, DedupEvalConfig, InfoConfig, Mode,
+    NearSearch, PreviewConfig,
 };
 
 use super::common::JsonArg;
@@ -49,18 +49,18 @@ pub struct ModeArgs {
 #[derive(Args)]
 pub struct AutoencoderArgs {
     /// Paper mode: autoencoder training epochs.
-    #[arg(long, default_value_t = Autoencoder::default().epochs)]
+    #[arg(long, default_value_t = AutoencoderSettings::default().epochs)]
     pub epochs: usize,
     /// Paper mode: code bits (the paper: 128).
-    #[arg(long, default_value_t = Autoencoder::default().bits)]
+    #[arg(long, default_value_t = AutoencoderSettings::default().bits)]
     pub bits: usize,
-    #[arg(long, default_value_t = Autoencoder::default().seed)]
+    #[arg(long, default_value_t = AutoencoderSettings::default().seed)]
     pub seed: u64,
 }
 
 impl AutoencoderArgs {
-    fn config(&self) -> Autoencoder {
-        Autoencoder {
+    fn config(&self) -> AutoencoderSettings {
+        AutoencoderSettings {
             epochs: self.epochs,
             bits: self.bits,
             seed: self.seed,
@@ -189,7 +189,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
             });
         }
         DataCommand::Export(a) => {
-            let config = ExportConfig {
+            let config = DataExportConfig {
                 data: ui.data(&a.data)?,
                 out: a.out,
                 limit: a.limit,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::config::ModelConfig;
-use dcgan::tasks::interop::{self, ExportConfig, GradsConfig, ImportConfig, ReplayConfig};
+use dcgan::tasks::interop::{self, ExportTorchConfig, GradsConfig, ImportConfig, ReplayConfig};
 
 use super::common::{DeviceArg, JsonArg};
 use crate::ui::Ui;
@@ -69,7 +69,7 @@ pub fn run_import(a: ImportArgs, ui: &mut Ui) -> dcgan::Result<()> {
 
 pub fn run_export(a: ExportArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let r = interop::export(
-        ExportConfig {
+        ExportTorchConfig {
             checkpoint: a.checkpoint,
             out: a.out,
         },

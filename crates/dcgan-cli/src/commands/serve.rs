@@ -1,20 +1,14 @@
-//! `dcgan serve`: carries HTTP requests to `dcgan::tasks::serve::Site`, which decides every
-//! answer. axum (on tokio and hyper) is the HTTP server: it parses requests and keeps
-//! connections; it routes nothing, so no request path is normalised before `Site` sees it.
+//! `dcgan serve`: the runs, the address and the bundle resolved here; the page, every answer and
+//! the HTTP server are the `dcgan-serve` crate's ([`dcgan_serve::Site`], [`dcgan_serve::http`]).
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
 use clap::Args;
-use dcgan::tasks::serve::Site;
 use dcgan::tasks::web;
 use dcgan::tasks::{Event, Events};
+use dcgan_serve::Site;
 
 use crate::ui::Ui;
 
@@ -50,9 +44,12 @@ pub fn run(a: ServeArgs, ui: &mut Ui) -> dcgan::Result<()> {
         };
         dcgan::Error::config("port", a.port, why)
     })?;
+    // Past the bind, the input was good: what still fails is the job (exit 1).
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| dcgan::Error::Failed(format!("{what}: {e}"));
     let addr = listener
         .local_addr()
-        .map_err(|e| dcgan::Error::config("port", a.port, e.to_string()))?;
+        .map_err(|e| failed("cannot read the listening address", &e))?;
     site.bound_to(addr);
     if !addr.ip().is_loopback() {
         ui.emit(Event::Warning(format!(
@@ -71,72 +68,12 @@ pub fn run(a: ServeArgs, ui: &mut Ui) -> dcgan::Result<()> {
         SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
         SocketAddr::V4(v4) => v4.ip().to_string(),
     };
-    println!(
+    crate::outln!(
         "serving {} at http://{host}:{}/ (Ctrl-C stops)",
         names.join(", "),
         addr.port()
     );
     let _ = std::io::stdout().flush();
 
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| dcgan::Error::config("port", a.port, e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_io()
-        .build()
-        .map_err(|e| dcgan::Error::Data(format!("cannot start the HTTP server: {e}")))?;
-    let site = Arc::new(site);
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| dcgan::Error::config("port", a.port, e.to_string()))?;
-        let app = axum::Router::new().fallback(answer).with_state(site);
-        axum::serve(listener, app)
-            .await
-            .map_err(|e| dcgan::Error::Data(format!("the HTTP server stopped: {e}")))
-    })
-}
-
-/// Every request: `Site::respond` on a blocking thread (it reads files and may load a
-/// checkpoint), its answer with headers that keep the browser from guessing types or caching.
-async fn answer(State(site): State<Arc<Site>>, req: Request) -> Response {
-    let method = req.method().as_str().to_string();
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
-    let reply =
-        tokio::task::spawn_blocking(move || site.respond(&method, &target, host.as_deref())).await;
-    let reply = match reply {
-        Ok(r) => r,
-        Err(e) => {
-            return Response::builder()
-                .status(StatusCode::INTERNAL_SERVER_ERROR)
-                .body(Body::from(format!("{e}\n")))
-                .expect("a plain response builds");
-        }
-    };
-    let mut r = Response::builder()
-        .status(reply.status)
-        .header(header::CONTENT_TYPE, reply.content_type)
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::REFERRER_POLICY, "no-referrer");
-    if reply.status == 405 {
-        r = r.header(header::ALLOW, "GET, HEAD");
-    }
-    if let Some(loc) = reply
-        .location
-        .as_deref()
-        .and_then(|l| HeaderValue::from_str(l).ok())
-    {
-        r = r.header(header::LOCATION, loc);
-    }
-    r.body(Body::from(reply.body))
-        .expect("a status, known headers and bytes build a response")
+    dcgan_serve::http::serve(site, listener)
 }

@@ -10,7 +10,7 @@ use dcgan::config::{
     DataConfig, EvalConfig, EvalEdits, LatentDistribution, Metric, ModelConfig, OptimConfig,
     RunConfig, TrainConfig,
 };
-use dcgan::tasks::train::{self, EvalFiles, TrainConfig as Task};
+use dcgan::tasks::train::{self, EvalFiles, TrainTask as Task};
 use dcgan::train::run::ResumeOptions;
 
 use super::common::JsonArg;

@@ -7,17 +7,14 @@
 //! - readers: [`source`] (image folders, MNIST-style IDX files, CIFAR-10 binaries), [`lmdb`]
 //!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files);
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step;
-//! - [`download`]: named data sets fetched and verified; [`dedup`]: the paper's autoencoder
-//!   de-duplication (§4.1.1) and planted copies to measure it; [`neardup`]: the near-duplicate
-//!   search; [`tools`]: info, preview, export;
-//! - [`open`]: a `--data` value to a reader, and a run's data without its excluded duplicates.
+//! - [`download`]: named data sets fetched and verified; [`tools`]: info, preview, export;
+//! - [`open`]: a `--data` value to a reader, and a run's data without the items a
+//!   de-duplication report ([`crate::dedup`]) excludes.
 
 pub mod dataset;
-pub mod dedup;
 pub mod download;
 pub mod lmdb;
 pub mod loader;
-pub mod neardup;
 pub mod open;
 pub mod source;
 pub mod svhn;
@@ -26,5 +23,5 @@ pub mod transform;
 
 pub use dataset::{Dataset, Fingerprint, ItemError, Subset, natural_channels};
 pub use loader::{Batch, Loader};
-pub use open::{open, open_config};
+pub use open::{Exclusions, open, open_config};
 pub use transform::Transform;

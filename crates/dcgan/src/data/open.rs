@@ -4,7 +4,8 @@
 //!   access hides in here;
 //! - an IDX image file (`*-images-idx3-ubyte`, optionally `.gz`), or a folder holding
 //!   `train-images-idx3-ubyte[.gz]`; labels come from the matching `*-labels-idx1-ubyte` file;
-//! - a folder of CIFAR-10 binary batches (`data_batch_1.bin` … `data_batch_5.bin`);
+//! - a CIFAR-10 binary batch file (`*.bin`, such as `test_batch.bin`), or a folder of them:
+//!   its training batches `data_batch_1.bin` … `data_batch_5.bin`, else its `test_batch.bin`;
 //! - an LMDB environment (a folder holding `data.mdb`, as LSUN distributes its categories);
 //! - any other folder: an image folder, searched recursively.
 
@@ -31,11 +32,11 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
         }
     })?;
     if meta.is_file() {
-        let is_mat = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("mat"));
-        if is_mat {
+        if has_extension(path, "mat") {
             return Ok(Box::new(super::svhn::SvhnMat::open(path)?));
+        }
+        if has_extension(path, "bin") {
+            return Ok(Box::new(Cifar::open_file(path)?));
         }
         return Ok(Box::new(Idx::open(path)?));
     }
@@ -51,10 +52,26 @@ pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
     if path.join("data_batch_1.bin").is_file() {
         return Ok(Box::new(Cifar::open(path)?));
     }
+    if path.join("test_batch.bin").is_file() {
+        return Ok(Box::new(Cifar::open_file(&path.join("test_batch.bin"))?));
+    }
     if super::lmdb::is_lmdb(path) {
         return Ok(Box::new(super::lmdb::Lmdb::open(path)?));
     }
     Ok(Box::new(ImageFolder::open(path)?))
+}
+
+fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// What `data` needs of a de-duplication report (`crate::dedup::Report`, which has these two
+/// fields and more): how many items it covered and which of them to leave out.
+#[derive(serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct Exclusions {
+    pub images: usize,
+    pub excluded: Vec<usize>,
 }
 
 /// The training data a config names: its source, without a de-duplication report's duplicates.
@@ -65,7 +82,7 @@ pub fn open_config(data: &crate::config::DataConfig) -> Result<Box<dyn Dataset>>
     };
     let path = Path::new(report_path);
     let text = std::fs::read_to_string(path).at(path)?;
-    let report: super::dedup::Report = serde_json::from_str(&text)
+    let report: Exclusions = serde_json::from_str(&text)
         .map_err(|e| Error::format(path, format!("not a dcgan de-duplication report: {e}")))?;
     if report.images != ds.len() {
         return Err(Error::mismatch(

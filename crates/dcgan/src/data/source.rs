@@ -183,20 +183,9 @@ impl Cifar {
         let mut records = Vec::new();
         for i in 1..=5 {
             let p = dir.join(format!("data_batch_{i}.bin"));
-            if !p.is_file() {
-                continue;
+            if p.is_file() {
+                records.extend_from_slice(&read_cifar_records(&p)?);
             }
-            let bytes = std::fs::read(&p).at(&p)?;
-            if bytes.is_empty() || bytes.len() % CIFAR_RECORD != 0 {
-                return Err(Error::format(
-                    &p,
-                    format!(
-                        "{} bytes is not a whole number of {CIFAR_RECORD}-byte CIFAR-10 records",
-                        bytes.len()
-                    ),
-                ));
-            }
-            records.extend_from_slice(&bytes);
         }
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -206,21 +195,40 @@ impl Cifar {
 
     /// A single batch file (for example `test_batch.bin`).
     pub fn open_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).at(path)?;
-        if bytes.is_empty() || bytes.len() % CIFAR_RECORD != 0 {
-            return Err(Error::format(
-                path,
-                format!(
-                    "{} bytes is not a whole number of {CIFAR_RECORD}-byte CIFAR-10 records",
-                    bytes.len()
-                ),
-            ));
-        }
         Ok(Self {
             dir: path.to_path_buf(),
-            records: bytes,
+            records: read_cifar_records(path)?,
         })
     }
+}
+
+/// One CIFAR-10 batch file's records, checked: whole records, each label one of the ten classes.
+fn read_cifar_records(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).at(path)?;
+    if bytes.is_empty() || bytes.len() % CIFAR_RECORD != 0 {
+        return Err(Error::format(
+            path,
+            format!(
+                "{} bytes is not a whole number of {CIFAR_RECORD}-byte CIFAR-10 records",
+                bytes.len()
+            ),
+        ));
+    }
+    if let Some((i, label)) = bytes
+        .chunks_exact(CIFAR_RECORD)
+        .map(|r| r[0])
+        .enumerate()
+        .find(|&(_, l)| usize::from(l) >= CIFAR_CLASSES.len())
+    {
+        return Err(Error::format(
+            path,
+            format!(
+                "record {i} has label {label}; CIFAR-10 labels are 0 to {} (a CIFAR-100 file?)",
+                CIFAR_CLASSES.len() - 1
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 impl Dataset for Cifar {

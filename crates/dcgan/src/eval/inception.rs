@@ -63,7 +63,7 @@ pub enum Engine {
 /// One convolution with its BatchNorm folded in, followed by ReLU.
 #[derive(Clone, Debug)]
 struct ConvBn {
-    host: nhwc::Conv,
+    host: nhwc::NhwcConv,
     /// The same on the device, for [`Engine::Burn`].
     device: Option<(Tensor<4>, Tensor<1>)>,
 }
@@ -182,7 +182,7 @@ impl RawWeights {
             bias[o] = beta[o] - mean[o] * scale;
         }
         Ok(ConvBn {
-            host: nhwc::Conv::new(&w, bias.clone(), [cout, cin, kh, kw], stride, padding),
+            host: nhwc::NhwcConv::new(&w, bias.clone(), [cout, cin, kh, kw], stride, padding),
             device: device.map(|d| {
                 (
                     Tensor::from_data(TensorData::new(w, [cout, cin, kh, kw]), d),

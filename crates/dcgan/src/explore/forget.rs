@@ -74,18 +74,29 @@ pub struct ForgetModel {
     pub train_accuracy: f64,
 }
 
-/// Fit the regression on the hidden-layer activations of `latents` (`n × nz`).
-#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
-pub fn fit(
-    g: &Generator,
-    latents: &[f32],
-    latent_dim: usize,
-    boxes: &[ObjectBox],
-    image_size: usize,
-    negatives_per_positive: usize,
-    seed: u64,
-    device: &Device,
-) -> Result<ForgetModel> {
+/// What the regression learns from: samples' latents (`n × latent_dim`), the boxes drawn on
+/// their images (`image_size` pixels a side), and how many positions outside the boxes to draw
+/// per position inside (from `seed`).
+#[derive(Clone, Copy, Debug)]
+pub struct Examples<'a> {
+    pub latents: &'a [f32],
+    pub latent_dim: usize,
+    pub boxes: &'a [ObjectBox],
+    pub image_size: usize,
+    pub negatives_per_positive: usize,
+    pub seed: u64,
+}
+
+/// Fit the regression on G's hidden-layer activations at the examples' positions.
+pub fn fit(g: &Generator, examples: &Examples, device: &Device) -> Result<ForgetModel> {
+    let Examples {
+        latents,
+        latent_dim,
+        boxes,
+        image_size,
+        negatives_per_positive,
+        seed,
+    } = *examples;
     let n = latents.len() / latent_dim;
     let z = Tensor::<2>::from_data(TensorData::new(latents.to_vec(), [n, latent_dim]), device);
     let h = g.hidden(z, BnMode::Eval); // [n, C, r, r]

@@ -18,19 +18,29 @@ pub struct Walks {
     pub length: usize,
 }
 
-/// `walks` walks through `points` latent points each, `steps` intervals between points. The
-/// points are `given` (one walk through them) or drawn from `seed`.
-#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
-pub fn walks(
-    ckpt: &Checkpoint,
-    given: Option<Vec<f32>>,
-    walks: usize,
-    points: usize,
-    steps: usize,
-    how: Interpolation,
-    seed: u64,
-    device: &Device,
-) -> Result<Walks> {
+/// Which walks to take: `walks` walks through `points` latent points each, `steps` intervals
+/// between consecutive points. The points are `given` (one walk through them) or drawn from
+/// `seed`.
+#[derive(Clone, Debug)]
+pub struct WalkPlan {
+    pub given: Option<Vec<f32>>,
+    pub walks: usize,
+    pub points: usize,
+    pub steps: usize,
+    pub how: Interpolation,
+    pub seed: u64,
+}
+
+/// The walks of `plan` through G's latent space, and G's images along them.
+pub fn walks(ckpt: &Checkpoint, plan: &WalkPlan, device: &Device) -> Result<Walks> {
+    let WalkPlan {
+        given,
+        walks,
+        points,
+        steps,
+        how,
+        seed,
+    } = plan.clone();
     let m = ckpt.model();
     let dim = m.latent_dim;
     let g = ckpt.generator(device)?;

@@ -38,19 +38,31 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// The `k` nearest items of `dataset` (its first `limit`) to each of `samples`
-/// (`[n, c, s, s]` in [−1, 1], already at the model's size).
-#[allow(clippy::too_many_arguments)] // the inputs of one experiment, each a different kind
+/// Where to look: the first `limit` items of `dataset`, prepared by `transform` (the model's
+/// size and channels), keeping the `k` nearest.
+#[derive(Clone)]
+pub struct Search {
+    pub dataset: Arc<dyn Dataset>,
+    pub transform: Transform,
+    pub k: usize,
+    pub limit: usize,
+}
+
+/// The `search.k` nearest items to each of the `n` `samples` (`[n, c, s, s]` in [−1, 1], already
+/// at the model's size), in pixels and in D's features.
 pub fn nearest(
     d: &Discriminator,
     samples: &[f32],
     n: usize,
-    dataset: Arc<dyn Dataset>,
-    transform: Transform,
-    k: usize,
-    limit: usize,
+    search: &Search,
     device: &Device,
 ) -> Result<Vec<Nearest>> {
+    let Search {
+        dataset,
+        transform,
+        k,
+        limit,
+    } = search.clone();
     let (c, s) = (transform.channels, transform.size);
     let per = c * s * s;
     let sample_feats = flat_features(

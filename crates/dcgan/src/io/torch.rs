@@ -1,11 +1,13 @@
 //! Key mapping between this project's parameter names and pytorch/examples' DCGAN state dicts
-//! (`main.N.*`, `nn.Sequential` indices), for the kernel-4 layout. Weight layouts are the same
+//! (`main.N.*`, `nn.Sequential` indices), for the kernel-4 layout, derived from the model's layer
+//! plan ([`ModelConfig::generator_plan`]). Weight layouts are the same
 //! in both (`[out, in, k, k]` for Conv, `[in, out, k, k]` for ConvTranspose), so only names change.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::named::TensorMap;
+use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 
 /// Which network a state dict belongs to.
@@ -15,38 +17,26 @@ pub enum Net {
     Discriminator,
 }
 
-/// (our module prefix, torch module prefix, is BatchNorm) for a network with `upsamplings`
-/// stride-2 layers (image size 4·2^k).
-fn layout(net: Net, upsamplings: usize) -> Vec<(String, String, bool)> {
-    let k = upsamplings;
+/// (our module prefix, torch module prefix, is BatchNorm) of every module with tensors, read off
+/// the model's layer plan: pytorch/examples' `nn.Sequential` numbers each layer, its BatchNorm
+/// and its activation in turn (`main.0` the first convolution, `main.1` its BatchNorm, `main.2`
+/// its ReLU, `main.3` the next convolution, ...).
+fn layout(net: Net, model: &ModelConfig) -> Vec<(String, String, bool)> {
+    let plan = match net {
+        Net::Generator => model.generator_plan(),
+        Net::Discriminator => model.discriminator_plan(),
+    };
+    let mut index = 0;
     let mut v = Vec::new();
-    match net {
-        Net::Generator => {
-            v.push(("project_conv".into(), "main.0".into(), false));
-            v.push(("project_norm".into(), "main.1".into(), true));
-            for i in 0..k - 1 {
-                let base = 3 * (i + 1);
-                v.push((format!("blocks.{i}.conv"), format!("main.{base}"), false));
-                v.push((
-                    format!("blocks.{i}.norm"),
-                    format!("main.{}", base + 1),
-                    true,
-                ));
-            }
-            v.push(("output".into(), format!("main.{}", 3 * k), false));
+    for layer in plan {
+        v.push((layer.name, format!("main.{index}"), false));
+        index += 1;
+        if let Some((norm, _)) = layer.norm {
+            v.push((norm, format!("main.{index}"), true));
+            index += 1;
         }
-        Net::Discriminator => {
-            v.push(("blocks.0.conv".into(), "main.0".into(), false));
-            for i in 1..k {
-                v.push((
-                    format!("blocks.{i}.conv"),
-                    format!("main.{}", 3 * i - 1),
-                    false,
-                ));
-                v.push((format!("blocks.{i}.norm"), format!("main.{}", 3 * i), true));
-            }
-            v.push(("output_conv".into(), format!("main.{}", 3 * k - 1), false));
-        }
+        // The activation (ReLU, LeakyReLU, Tanh, or Sigmoid after D's logit) holds no tensor.
+        index += 1;
     }
     v
 }
@@ -62,13 +52,13 @@ const NORM_FIELDS: [(&str, &str); 4] = [
 /// count (PyTorch only reads it when momentum is None, which DCGAN does not use).
 pub fn to_torch(
     net: Net,
-    upsamplings: usize,
+    model: &ModelConfig,
     ours: &TensorMap,
     num_batches_tracked: i64,
 ) -> (TensorMap, HashMap<String, Vec<i64>>) {
     let mut out = TensorMap::new();
     let mut ints = HashMap::new();
-    for (our, torch, is_norm) in layout(net, upsamplings) {
+    for (our, torch, is_norm) in layout(net, model) {
         if is_norm {
             for (a, b) in NORM_FIELDS {
                 if let Some(t) = ours.get(&format!("{our}.{a}")) {
@@ -91,12 +81,12 @@ pub fn to_torch(
 /// prefix (DataParallel) is accepted.
 pub fn from_torch(
     net: Net,
-    upsamplings: usize,
+    model: &ModelConfig,
     torch: &TensorMap,
     path: &Path,
 ) -> Result<TensorMap> {
     let mut names = HashMap::new();
-    for (our, t, is_norm) in layout(net, upsamplings) {
+    for (our, t, is_norm) in layout(net, model) {
         if is_norm {
             for (a, b) in NORM_FIELDS {
                 names.insert(format!("{t}.{b}"), format!("{our}.{a}"));
@@ -126,8 +116,8 @@ pub fn from_torch(
             format!(
                 "keys {} are not part of a pytorch/examples DCGAN {which} with {} stride-2 layers (image size {})",
                 unknown.join(", "),
-                upsamplings,
-                4 << upsamplings
+                model.upsamplings(),
+                model.image_size
             ),
         ));
     }

@@ -61,7 +61,7 @@ const BAND_FLOATS: usize = 1 << 17;
 
 /// A convolution with bias, followed by ReLU (Inception's folded Conv + BatchNorm + ReLU).
 #[derive(Clone, Debug)]
-pub struct Conv {
+pub struct NhwcConv {
     pub cin: usize,
     pub cout: usize,
     pub kernel: [usize; 2],
@@ -78,7 +78,7 @@ pub struct Conv {
     winograd_forced: Option<bool>,
 }
 
-impl Conv {
+impl NhwcConv {
     /// From PyTorch's weight layout `[Cout, Cin, kh, kw]`.
     pub fn new(
         weight_oihw: &[f32],
@@ -87,9 +87,13 @@ impl Conv {
         stride: usize,
         padding: [usize; 2],
     ) -> Self {
-        assert_eq!(weight_oihw.len(), cout * cin * kh * kw, "Conv::new: weight");
-        assert_eq!(bias.len(), cout, "Conv::new: bias");
-        assert!(stride > 0 && kh > 0 && kw > 0, "Conv::new: geometry");
+        assert_eq!(
+            weight_oihw.len(),
+            cout * cin * kh * kw,
+            "NhwcConv::new: weight"
+        );
+        assert_eq!(bias.len(), cout, "NhwcConv::new: bias");
+        assert!(stride > 0 && kh > 0 && kw > 0, "NhwcConv::new: geometry");
         // A transposition, 16 output channels at a time: 16 rows read side by side, 16
         // contiguous floats written (a plain loop over either layout strides over the other).
         let mut weight = vec![0.0; weight_oihw.len()];
@@ -251,7 +255,7 @@ pub struct Heads {
 }
 
 impl Heads {
-    pub fn new(convs: &[&Conv]) -> Self {
+    pub fn new(convs: &[&NhwcConv]) -> Self {
         let cin = convs[0].cin;
         assert!(
             convs.iter().all(|c| c.pointwise() && c.cin == cin),
@@ -497,7 +501,7 @@ fn combine<'a>(dst: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
     }
 }
 
-impl Conv {
+impl NhwcConv {
     /// The Winograd shape for this layer's kernel, if it has one (any padding, stride 1).
     fn winograd_shape(&self) -> Option<[usize; 2]> {
         if self.stride != 1 {
@@ -617,7 +621,7 @@ impl Conv {
 
 /// One band of tiles of a Winograd convolution: its transforms.
 struct Band<'a> {
-    conv: &'a Conv,
+    conv: &'a NhwcConv,
     plan: &'a Winograd,
     x: &'a Map,
     /// The first tile, the tiles in this band, the tiles a band holds.
@@ -976,7 +980,7 @@ mod tests {
             let x = values(cin * h * w, 1);
             let wt = values(cout * cin * kernel[0] * kernel[1], 2);
             let b = values(cout, 3);
-            let mut conv = Conv::new(
+            let mut conv = NhwcConv::new(
                 &wt,
                 b.clone(),
                 [cout, cin, kernel[0], kernel[1]],
@@ -1087,11 +1091,11 @@ mod tests {
     fn heads_match_their_convolutions_and_pooling_commutes() {
         let (cin, h, w) = (24, 6, 5);
         let x = Map::from_nchw(&values(cin * h * w, 7), 1, cin, h, w);
-        let convs: Vec<Conv> = [(8, 11), (5, 12), (7, 13)]
+        let convs: Vec<NhwcConv> = [(8, 11), (5, 12), (7, 13)]
             .into_iter()
             .map(|(cout, seed)| {
                 let wt = values(cout * cin, seed);
-                Conv::new(&wt, values(cout, seed + 50), [cout, cin, 1, 1], 1, [0, 0])
+                NhwcConv::new(&wt, values(cout, seed + 50), [cout, cin, 1, 1], 1, [0, 0])
             })
             .collect();
         let heads = Heads::new(&convs.iter().collect::<Vec<_>>());

@@ -1,8 +1,4 @@
-//! D: image → logit of "real".
-//!
-//! Kernel 4: Conv(k4 s2 p1) layers doubling the channels with LeakyReLU(0.2), no BatchNorm on
-//! the first, BatchNorm on the others, down to a 4×4 map; then Conv(→ 1, k4 s1 p0). Kernel 5
-//! (the authors' code): Conv(k5 s2 p2) layers, then a dense layer on the flattened 4×4 map.
+//! D: image → logit of "real", built from [`ModelConfig::discriminator_plan`] (both layouts).
 //! The sigmoid is applied by the loss (binary cross-entropy on logits is the same function,
 //! computed without overflow) or by [`Discriminator::probabilities`].
 
@@ -12,7 +8,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::layers::{BatchNorm, BnMode, Conv, Dense};
 use super::leaky_relu;
-use crate::config::ModelConfig;
+use crate::config::{LayerKind, ModelConfig};
 use crate::rng::Stream;
 
 #[derive(Module, Debug)]
@@ -32,31 +28,28 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
+    /// A freshly initialised D of [`ModelConfig::discriminator_plan`]; weights drawn from
+    /// `seed`'s init stream, layer by layer (each weight, then its BatchNorm).
     pub fn new(cfg: &ModelConfig, seed: u64, device: &Device) -> Self {
         // A stream of its own, so G's and D's initial weights do not depend on each other's sizes.
         let rng = &mut Stream::DiscriminatorInit.rng(seed);
-        let k = cfg.upsamplings();
-        let (kernel, pad) = if cfg.kernel_size == 4 { (4, 1) } else { (5, 2) };
         let (eps, mom) = (cfg.batch_norm_eps, cfg.batch_norm_momentum);
-        let blocks = (0..k)
-            .map(|i| {
-                let cin = if i == 0 {
-                    cfg.channels
-                } else {
-                    cfg.discriminator_width << (i - 1)
-                };
-                let cout = cfg.discriminator_width << i;
-                DownBlock {
-                    conv: Conv::new(cin, cout, kernel, 2, pad, rng, device),
-                    norm: (i > 0).then(|| BatchNorm::new(cout, eps, mom, rng, device)),
-                }
+        let plan = cfg.discriminator_plan();
+        let (output, hidden) = plan.split_last().expect("D has an output layer");
+        let blocks = hidden
+            .iter()
+            .map(|layer| {
+                let conv = Conv::new(layer, rng, device);
+                let norm = layer
+                    .norm
+                    .as_ref()
+                    .map(|(_, features)| BatchNorm::new(*features, eps, mom, rng, device));
+                DownBlock { conv, norm }
             })
             .collect();
-        let top = cfg.discriminator_width << (k - 1);
-        let (output_conv, output_dense) = if cfg.kernel_size == 4 {
-            (Some(Conv::new(top, 1, 4, 1, 0, rng, device)), None)
-        } else {
-            (None, Some(Dense::new(top * 16, 1, rng, device)))
+        let (output_conv, output_dense) = match output.kind {
+            LayerKind::Dense => (None, Some(Dense::new(output, rng, device))),
+            _ => (Some(Conv::new(output, rng, device)), None),
         };
         Self {
             blocks,

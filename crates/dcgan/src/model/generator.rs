@@ -1,17 +1,11 @@
-//! G: z → image in [−1, 1].
-//!
-//! Kernel 4 (pytorch/examples, generalised): ConvT(nz → C, k4 s1 p0) to a 4×4 map, then
-//! ConvT(k4 s2 p1) layers halving the channels, each with BatchNorm + ReLU, then
-//! ConvT(→ nc, k4 s2 p1) + Tanh. C = ngf·2^(k−1) for image size 4·2^k.
-//!
-//! Kernel 5 (the authors' Theano code): a dense projection of z to C·4·4 with BatchNorm + ReLU,
-//! reshaped to a 4×4 map, then ConvT(k5 s2 p2, output padding 1) layers.
+//! G: z → image in [−1, 1], built from [`ModelConfig::generator_plan`] (which describes both
+//! layouts: pytorch/examples' kernel 4 and the authors' kernel 5).
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use super::layers::{BatchNorm, BnMode, ConvT, Dense};
-use crate::config::ModelConfig;
+use crate::config::{Layer, LayerKind, ModelConfig};
 use crate::kernels;
 use crate::rng::Stream;
 
@@ -35,47 +29,41 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// A freshly initialised G; weights drawn from `seed`'s init stream.
+    /// A freshly initialised G of [`ModelConfig::generator_plan`]; weights drawn from `seed`'s
+    /// init stream, layer by layer (each weight, then its BatchNorm).
     pub fn new(cfg: &ModelConfig, seed: u64, device: &Device) -> Self {
         let rng = &mut Stream::GeneratorInit.rng(seed);
-        let k = cfg.upsamplings();
-        let c0 = cfg.generator_width << (k - 1);
         let (eps, mom) = (cfg.batch_norm_eps, cfg.batch_norm_momentum);
-        let (kernel, pad, out_pad) = match cfg.kernel_size {
-            4 => (4, 1, 0),
-            _ => (5, 2, 1),
+        let norm = |layer: &Layer, rng: &mut _| {
+            let (_, features) = layer
+                .norm
+                .as_ref()
+                .expect("G's hidden layers have BatchNorm");
+            BatchNorm::new(*features, eps, mom, rng, device)
         };
-        let (project_conv, project_dense, project_norm) = if cfg.kernel_size == 4 {
-            let conv = ConvT::new(cfg.latent_dim, c0, 4, 1, 0, 0, rng, device);
-            (Some(conv), None, BatchNorm::new(c0, eps, mom, rng, device))
-        } else {
-            let dense = Dense::new(cfg.latent_dim, c0 * 16, rng, device);
-            (
-                None,
-                Some(dense),
-                BatchNorm::new(c0 * 16, eps, mom, rng, device),
-            )
+        let plan = cfg.generator_plan();
+        let (project, rest) = plan.split_first().expect("G has layers");
+        let (output, hidden) = rest.split_last().expect("G has an output layer");
+        let (project_conv, project_dense) = match project.kind {
+            LayerKind::Dense => (None, Some(Dense::new(project, rng, device))),
+            _ => (Some(ConvT::new(project, rng, device)), None),
         };
-        let blocks = (1..k)
-            .map(|i| {
-                let cin = c0 >> (i - 1);
-                let conv = ConvT::new(cin, cin / 2, kernel, 2, pad, out_pad, rng, device);
-                UpBlock {
-                    conv,
-                    norm: BatchNorm::new(cin / 2, eps, mom, rng, device),
-                }
+        let project_norm = norm(project, rng);
+        let blocks = hidden
+            .iter()
+            .map(|layer| UpBlock {
+                conv: ConvT::new(layer, rng, device),
+                norm: norm(layer, rng),
             })
             .collect();
-        let last = cfg.generator_width;
-        let output = ConvT::new(last, cfg.channels, kernel, 2, pad, out_pad, rng, device);
         Self {
             project_conv,
             project_dense,
             project_norm,
             blocks,
-            output,
+            output: ConvT::new(output, rng, device),
             latent_dim: cfg.latent_dim,
-            base_channels: c0,
+            base_channels: output_of_projection(project),
         }
     }
 
@@ -108,5 +96,13 @@ impl Generator {
             x = block.norm.forward_act(block.conv.forward(x), mode, 0.0); // [b, C/2^i, 4·2^i, ..]
         }
         x // [b, ngf, size/2, size/2]
+    }
+}
+
+/// The channels of the 4×4 map the projection makes (a dense projection's features / 16).
+fn output_of_projection(project: &Layer) -> usize {
+    match project.kind {
+        LayerKind::Dense => project.out_channels / 16,
+        _ => project.out_channels,
     }
 }

@@ -11,6 +11,7 @@ use burn::tensor::module::{batch_norm, batch_norm_train};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 
+use crate::config::{Layer, LayerKind};
 use crate::kernels;
 use crate::rng;
 
@@ -50,19 +51,14 @@ pub struct Conv {
 }
 
 impl Conv {
-    pub fn new(
-        cin: usize,
-        cout: usize,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-        rng: &mut impl Rng,
-        device: &Device,
-    ) -> Self {
+    /// A fresh convolution of the plan's `layer` (a [`LayerKind::Conv`]).
+    pub fn new(layer: &Layer, rng: &mut impl Rng, device: &Device) -> Self {
+        debug_assert_eq!(layer.kind, LayerKind::Conv, "{}", layer.name);
+        let (cin, cout, k) = (layer.in_channels, layer.out_channels, layer.kernel);
         Self {
-            weight: normal_param([cout, cin, kernel, kernel], 0.0, WEIGHT_STD, rng, device),
-            stride,
-            padding,
+            weight: normal_param([cout, cin, k, k], 0.0, WEIGHT_STD, rng, device),
+            stride: layer.stride,
+            padding: layer.padding,
         }
     }
 
@@ -81,22 +77,15 @@ pub struct ConvT {
 }
 
 impl ConvT {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        cin: usize,
-        cout: usize,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-        output_padding: usize,
-        rng: &mut impl Rng,
-        device: &Device,
-    ) -> Self {
+    /// A fresh transposed convolution of the plan's `layer` (a [`LayerKind::ConvTranspose`]).
+    pub fn new(layer: &Layer, rng: &mut impl Rng, device: &Device) -> Self {
+        debug_assert_eq!(layer.kind, LayerKind::ConvTranspose, "{}", layer.name);
+        let (cin, cout, k) = (layer.in_channels, layer.out_channels, layer.kernel);
         Self {
-            weight: normal_param([cin, cout, kernel, kernel], 0.0, WEIGHT_STD, rng, device),
-            stride,
-            padding,
-            output_padding,
+            weight: normal_param([cin, cout, k, k], 0.0, WEIGHT_STD, rng, device),
+            stride: layer.stride,
+            padding: layer.padding,
+            output_padding: layer.output_padding,
         }
     }
 
@@ -119,9 +108,17 @@ pub struct Dense {
 }
 
 impl Dense {
-    pub fn new(din: usize, dout: usize, rng: &mut impl Rng, device: &Device) -> Self {
+    /// A fresh dense layer of the plan's `layer` (a [`LayerKind::Dense`]).
+    pub fn new(layer: &Layer, rng: &mut impl Rng, device: &Device) -> Self {
+        debug_assert_eq!(layer.kind, LayerKind::Dense, "{}", layer.name);
         Self {
-            weight: normal_param([din, dout], 0.0, WEIGHT_STD, rng, device),
+            weight: normal_param(
+                [layer.in_channels, layer.out_channels],
+                0.0,
+                WEIGHT_STD,
+                rng,
+                device,
+            ),
         }
     }
 

@@ -39,7 +39,7 @@ pub fn import(c: ImportConfig, _events: &mut dyn Events) -> Result<ImportReport>
 }
 
 #[derive(Clone, Debug)]
-pub struct ExportConfig {
+pub struct ExportTorchConfig {
     /// A run directory (its newest checkpoint) or a checkpoint file.
     pub checkpoint: PathBuf,
     /// Folder for `netG.safetensors` and `netD.safetensors`.
@@ -47,13 +47,13 @@ pub struct ExportConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ExportReport {
+pub struct ExportTorchReport {
     pub written: Vec<PathBuf>,
 }
 
-pub fn export(c: ExportConfig, _events: &mut dyn Events) -> Result<ExportReport> {
+pub fn export(c: ExportTorchConfig, _events: &mut dyn Events) -> Result<ExportTorchReport> {
     let ckpt = Checkpoint::load(&c.checkpoint)?;
-    Ok(ExportReport {
+    Ok(ExportTorchReport {
         written: crate::interop::export_torch(&ckpt, &c.out)?,
     })
 }

@@ -28,55 +28,15 @@ pub mod features;
 pub mod fid;
 pub mod interop;
 pub mod sample;
-pub mod serve;
 pub mod train;
 pub mod web;
 
 use std::path::Path;
 
+pub use crate::config::MAX_IMAGES;
+pub(crate) use crate::config::{at_least, at_least_one, at_most, in_range};
 pub use crate::progress::{Event, Events, Quiet};
 use crate::{Error, Result};
-
-/// `value` ≥ 1, or an error naming `name`.
-pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<()> {
-    at_least(name, value, 1)
-}
-
-/// `value` ≥ `min`, or an error naming `name`.
-pub(crate) fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
-    if value < min {
-        return Err(Error::config(
-            name,
-            value,
-            format!("must be at least {min}"),
-        ));
-    }
-    Ok(())
-}
-
-/// `value` ≤ `max`, or an error naming `name` (guards allocations sized by a user's number).
-pub(crate) fn at_most(name: &'static str, value: usize, max: usize, why: &str) -> Result<()> {
-    if value > max {
-        return Err(Error::config(
-            name,
-            value,
-            format!("must be at most {max} ({why})"),
-        ));
-    }
-    Ok(())
-}
-
-/// A finite number in `[min, max]`, or an error naming `name`.
-pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Result<()> {
-    if !(value.is_finite() && value >= min && value <= max) {
-        return Err(Error::config(
-            name,
-            value,
-            format!("must be a finite number in [{min}, {max}]"),
-        ));
-    }
-    Ok(())
-}
 
 /// Create `dir` (and its parents).
 pub(crate) fn make_dir(dir: &Path) -> Result<()> {
@@ -90,7 +50,3 @@ pub(crate) fn make_parent(file: &Path) -> Result<()> {
         None => Ok(()),
     }
 }
-
-/// Most images a task renders or reads in one go: bounded so that a mistyped count fails with a
-/// message instead of an allocation the machine cannot make.
-pub const MAX_IMAGES: usize = 1_000_000;

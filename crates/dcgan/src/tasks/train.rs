@@ -19,7 +19,7 @@ use crate::train::run::ResumeOptions;
 
 /// What to train.
 #[derive(Clone, Debug)]
-pub enum TrainConfig {
+pub enum TrainTask {
     /// A new run in `out` (a front end that lets the data choose the channels calls
     /// [`resolve_channels`] first).
     New {
@@ -83,15 +83,15 @@ pub fn resolve_channels(config: &mut RunConfig) -> Result<()> {
 
 /// Train until the config's epochs or step limit, or until `stop` is set (then a checkpoint is
 /// written and [`crate::Error::Interrupted`] returned).
-pub fn run(c: TrainConfig, events: &mut dyn Events, stop: &AtomicBool) -> Result<TrainReport> {
+pub fn run(c: TrainTask, events: &mut dyn Events, stop: &AtomicBool) -> Result<TrainReport> {
     let (run, summary) = match c {
-        TrainConfig::New { config, out, files } => {
+        TrainTask::New { config, out, files } => {
             let mut ev = evaluator(&config, &files);
             let ev = ev.as_mut().map(|e| e as &mut dyn Evaluate);
             let s = crate::train::train(*config, &out, ev, events, stop)?;
             (out, s)
         }
-        TrainConfig::Resume {
+        TrainTask::Resume {
             run,
             options,
             files,

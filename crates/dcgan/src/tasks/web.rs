@@ -175,12 +175,19 @@ pub fn generator_weights(ckpt: &Checkpoint, precision: Precision) -> Result<Vec<
     Ok(safetensors::serialize(views, Some(HashMap::new())).expect("float tensors serialise"))
 }
 
-/// The bundle's folder when none is given: `DCGAN_WEB_BUNDLE`, else `web/` beside the target
-/// folder the binary runs from (`target/release/dcgan` → `target/web`).
+/// The bundle's folder when none is given: `DCGAN_WEB_BUNDLE`; else `web/` beside the target
+/// folder the binary runs from (`target/release/dcgan` → `target/web`), if it holds a bundle;
+/// else `target/web` under the current folder (a binary installed with `cargo install`, run
+/// from the repository); else the first of these, for the error message.
 pub fn default_bundle(exe: Option<&Path>, env: Option<PathBuf>) -> PathBuf {
     if let Some(p) = env {
         return p;
     }
-    exe.and_then(|e| e.parent()?.parent().map(|t| t.join("web")))
-        .unwrap_or_else(|| PathBuf::from("target/web"))
+    let beside = exe.and_then(|e| Some(e.parent()?.parent()?.join("web")));
+    let here = PathBuf::from("target/web");
+    let built = |p: &Path| BUNDLE_FILES.iter().all(|f| p.join(f).is_file());
+    match beside {
+        Some(b) if built(&b) || !built(&here) => b,
+        _ => here,
+    }
 }

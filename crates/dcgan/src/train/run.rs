@@ -106,9 +106,17 @@ pub fn train(
         ..Default::default()
     };
     std::fs::File::create(run.log()).at(run.log())?;
-    run_loop(
-        &run, &config, dataset, &device, gan, state, evaluator, events, stop,
-    )
+    let setting = Setting {
+        run: &run,
+        cfg: &config,
+        dataset,
+        device: &device,
+        // A shorter-lived view of the evaluator, so it shares the setting's lifetime.
+        evaluator: evaluator.map(|e| e as &mut dyn Evaluate),
+        events,
+        stop,
+    };
+    run_loop(setting, gan, state)
 }
 
 /// Changes allowed when resuming: how long to go on for.
@@ -200,17 +208,17 @@ pub fn resume(
         opt_d,
     };
     truncate_log(&run.log(), ckpt.state.step)?;
-    run_loop(
-        &run,
-        &config,
+    let setting = Setting {
+        run: &run,
+        cfg: &config,
         dataset,
-        &device,
-        gan,
-        ckpt.state.clone(),
-        evaluator,
+        device: &device,
+        // A shorter-lived view of the evaluator, so it shares the setting's lifetime.
+        evaluator: evaluator.map(|e| e as &mut dyn Evaluate),
         events,
         stop,
-    )
+    };
+    run_loop(setting, gan, ckpt.state.clone())
 }
 
 /// The `config.json` fields a user may edit before `--resume`: how long to train, the
@@ -381,264 +389,391 @@ pub fn fixed_noise(config: &RunConfig) -> Vec<f32> {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_loop(
-    run: &RunDir,
-    cfg: &RunConfig,
+/// Where a run trains: its folder, config, data and device, and who hears about it.
+struct Setting<'a> {
+    run: &'a RunDir,
+    cfg: &'a RunConfig,
     dataset: Arc<dyn Dataset>,
-    device: &Device,
-    mut gan: Gan,
-    mut state: TrainState,
-    mut evaluator: Option<&mut dyn Evaluate>,
-    events: &mut dyn Events,
-    stop: &AtomicBool,
-) -> Result<Summary> {
-    let started = Instant::now();
-    let (m, t) = (&cfg.model, &cfg.train);
-    let n = dataset.len();
-    let per_epoch = (n / t.batch_size) as u64;
-    let mut last_step = t.epochs * per_epoch;
-    if let Some(ms) = t.max_steps {
-        last_step = last_step.min(ms);
-    }
-    let transform = Transform {
-        size: m.image_size,
-        channels: m.channels,
-    };
-    let noise = fixed_noise(cfg);
-    let inner = device.clone().inner();
-    let mut records = read_log(&run.log());
-    let mut log = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(run.log())
-        .at(run.log())?;
-    let mut summary = Summary {
-        steps: state.step,
-        epochs_completed: state.epoch,
-        last_checkpoint: checkpoint::list(&run.checkpoints())?.pop().map(|(_, p)| p),
-        last_samples: None,
-        seconds: 0.0,
-        last: records.last().cloned(),
-        bad_images: state.bad_images,
-        best: state.best.clone(),
-    };
-    events.emit(Event::TrainStart {
-        data: dataset.describe(),
-        steps_per_epoch: per_epoch,
-        first_step: state.step,
-        last_step,
-    });
+    /// The autodiff device the step trains on.
+    device: &'a Device,
+    evaluator: Option<&'a mut dyn Evaluate>,
+    events: &'a mut dyn Events,
+    stop: &'a AtomicBool,
+}
 
-    let write_samples = |gan: &Gan, name: String, summary: &mut Summary| -> Result<()> {
-        let g = gan.generator.valid();
-        let images = generate(&g, &noise, m.latent_dim, BnMode::BatchStats, &inner);
-        let path = run.samples().join(name);
-        crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
-        summary.last_samples = Some(path);
-        Ok(())
-    };
-    let encode = |gan: &Gan, state: &TrainState| {
-        checkpoint::encode(
+/// Train `gan` from `state` to the config's last step: epochs of batches in the seed's order,
+/// each step logged, grids, checkpoints and evaluations at their intervals (see [`Loop`]).
+fn run_loop(setting: Setting, gan: Gan, state: TrainState) -> Result<Summary> {
+    Loop::start(setting, &state)?.run(gan, state)
+}
+
+/// A run in progress: what stays fixed for it, and the log and summary it writes as it goes.
+struct Loop<'a> {
+    run: &'a RunDir,
+    cfg: &'a RunConfig,
+    dataset: Arc<dyn Dataset>,
+    device: &'a Device,
+    /// The same device without autodiff: sample grids and evaluations.
+    inner: Device,
+    evaluator: Option<&'a mut dyn Evaluate>,
+    events: &'a mut dyn Events,
+    stop: &'a AtomicBool,
+    started: Instant,
+    per_epoch: u64,
+    last_step: u64,
+    transform: Transform,
+    /// The fixed latents of every sample grid.
+    noise: Vec<f32>,
+    records: Vec<LogRecord>,
+    log: std::fs::File,
+    summary: Summary,
+    last_checkpointed: u64,
+}
+
+impl<'a> Loop<'a> {
+    /// Open the log and announce the run.
+    fn start(setting: Setting<'a>, state: &TrainState) -> Result<Self> {
+        let Setting {
+            run,
             cfg,
-            state,
-            &gan.generator,
-            Some(&gan.discriminator),
-            Some((&gan.opt_g, &gan.opt_d)),
-        )
-    };
-    let write_checkpoint = |gan: &Gan, state: &TrainState, summary: &mut Summary| -> Result<()> {
-        let path = run.checkpoints().join(checkpoint::file_name(state.step));
-        crate::io::atomic_write(&path, &encode(gan, state))?;
-        summary.last_checkpoint = Some(path);
-        // Older checkpoints go only once the new one is safely on disk.
-        let all = checkpoint::list(&run.checkpoints())?;
-        if all.len() > t.keep_checkpoints {
-            for (_, old) in &all[..all.len() - t.keep_checkpoints] {
-                let _ = std::fs::remove_file(old);
+            dataset,
+            device,
+            evaluator,
+            events,
+            stop,
+        } = setting;
+        let started = Instant::now();
+        let (m, t) = (&cfg.model, &cfg.train);
+        let per_epoch = (dataset.len() / t.batch_size) as u64;
+        let mut last_step = t.epochs * per_epoch;
+        if let Some(ms) = t.max_steps {
+            last_step = last_step.min(ms);
+        }
+        let records = read_log(&run.log());
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(run.log())
+            .at(run.log())?;
+        let summary = Summary {
+            steps: state.step,
+            epochs_completed: state.epoch,
+            last_checkpoint: checkpoint::list(&run.checkpoints())?.pop().map(|(_, p)| p),
+            last_samples: None,
+            seconds: 0.0,
+            last: records.last().cloned(),
+            bad_images: state.bad_images,
+            best: state.best.clone(),
+        };
+        events.emit(Event::TrainStart {
+            data: dataset.describe(),
+            steps_per_epoch: per_epoch,
+            first_step: state.step,
+            last_step,
+        });
+        Ok(Self {
+            run,
+            cfg,
+            inner: device.clone().inner(),
+            device,
+            evaluator,
+            events,
+            stop,
+            started,
+            per_epoch,
+            last_step,
+            transform: Transform {
+                size: m.image_size,
+                channels: m.channels,
+            },
+            noise: fixed_noise(cfg),
+            records,
+            log,
+            summary,
+            last_checkpointed: state.step,
+            dataset,
+        })
+    }
+
+    /// Epoch after epoch until the last step, the last epoch, or a stop (Ctrl-C: a checkpoint,
+    /// then [`Error::Interrupted`]).
+    fn run(mut self, mut gan: Gan, mut state: TrainState) -> Result<Summary> {
+        let cfg = self.cfg;
+        let t = &cfg.train;
+        while state.epoch < t.epochs && state.step < self.last_step {
+            self.epoch(&mut gan, &mut state)?;
+            if state.batch_in_epoch == self.per_epoch {
+                self.end_epoch(&gan, &mut state)?;
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                if self.last_checkpointed != state.step {
+                    self.write_checkpoint(&gan, &state)?;
+                }
+                return Err(Error::Interrupted);
             }
         }
-        Ok(())
-    };
+        if self.last_checkpointed != state.step {
+            self.write_checkpoint(&gan, &state)?;
+        }
+        crate::viz::save_loss_plot(&self.run.loss_plot(), &curve(&self.records))?;
+        self.summary.bad_images = state.bad_images;
+        self.summary.best = state.best.clone();
+        self.summary.seconds = self.started.elapsed().as_secs_f64();
+        Ok(self.summary)
+    }
 
-    let mut last_checkpointed = state.step;
-    while state.epoch < t.epochs && state.step < last_step {
-        let order = rng::permutation(t.seed, state.epoch, n);
-        let workers = if cfg.data.workers == 0 {
-            0
-        } else {
-            cfg.data.workers
-        };
+    /// The batches of the epoch in progress, from `state.batch_in_epoch`, until the epoch's end,
+    /// the last step or a stop.
+    fn epoch(&mut self, gan: &mut Gan, state: &mut TrainState) -> Result<()> {
+        let cfg = self.cfg;
+        let t = &cfg.train;
+        let order = rng::permutation(t.seed, state.epoch, self.dataset.len());
         let loader = Loader::start(
-            dataset.clone(),
+            self.dataset.clone(),
             order,
             t.batch_size,
             state.batch_in_epoch as usize,
-            transform,
-            workers,
+            self.transform,
+            cfg.data.workers,
             cfg.data.prefetch,
         )?;
         let mut tick = Instant::now();
         for batch in loader {
             let batch = batch?;
-            if !batch.bad.is_empty() {
-                state.bad_images += batch.bad.len() as u64;
-                state.bad_in_epoch += batch.bad.len() as u64;
-                for e in batch.bad.iter().take(3) {
-                    events.emit(Event::Warning(format!("skipped unreadable image {e}")));
-                }
-                // The budget is a fraction of the whole data set, per epoch: a few bad files
-                // early in an epoch do not stop a run, a data set that is mostly bad stops soon.
-                let allowed = (cfg.data.max_bad_fraction * n as f64).floor() as u64;
-                if state.bad_in_epoch > allowed {
-                    return Err(Error::Data(format!(
-                        "{} unreadable images in this epoch, more than the allowed {allowed} ({:.1} % of {n}; first: {}). Fix or remove them, or raise --max-bad-fraction",
-                        state.bad_in_epoch,
-                        100.0 * cfg.data.max_bad_fraction,
-                        batch.bad[0]
-                    )));
-                }
-            }
+            self.count_bad(&batch.bad, state)?;
             state.batch_in_epoch = batch.index as u64 + 1;
             if batch.count < 2 {
                 continue; // BatchNorm needs two samples
             }
-            let s = m.image_size;
-            let real = Tensor::<4>::from_data(
-                TensorData::new(batch.images, [batch.count, m.channels, s, s]),
-                device,
-            );
-            let z = rng::latents(
-                &mut Stream::TrainLatents { step: state.step }.rng(t.seed),
-                batch.count,
-                m.latent_dim,
-                m.latent_distribution,
-            );
-            let z = Tensor::<2>::from_data(TensorData::new(z, [batch.count, m.latent_dim]), device);
-            let stats = gan.iteration(real, z);
-            for (what, v) in [("loss_d", stats.loss_d), ("loss_g", stats.loss_g)] {
-                if !v.is_finite() {
-                    return Err(Error::Diverged {
-                        step: state.step + 1,
-                        what,
-                        value: v,
-                        last_checkpoint: summary
-                            .last_checkpoint
-                            .as_ref()
-                            .map(|p| format!("the last good checkpoint is {}", p.display()))
-                            .unwrap_or_else(|| "no checkpoint had been written yet".into()),
-                    });
-                }
-            }
-            state.step += 1;
-            state.images_seen += batch.count as u64;
-            let secs = tick.elapsed().as_secs_f64();
-            tick = Instant::now();
-            let mut record = LogRecord::new(
-                state.step,
-                state.epoch,
-                &stats,
-                (batch.count as f64 / secs) as f32,
-            );
+            let mut record = self.train_step(gan, state, batch.images, batch.count, &mut tick)?;
             let evaluated = cfg.eval.every > 0
-                && (state.step.is_multiple_of(cfg.eval.every) || state.step >= last_step);
-            if evaluated && let Some(ev) = evaluator.as_deref_mut() {
-                let scores = score(ev, &gan, m, &inner, &mut record, events);
-                if let Some((metric, value)) = scores
-                    .and_then(|s| cfg.eval.keep_best.and_then(|k| Some((k, s.get(k)?))))
-                    .filter(|&(k, v)| {
-                        state
-                            .best
-                            .as_ref()
-                            .is_none_or(|b| b.metric != k || v < b.value)
-                    })
-                {
-                    state.best = Some(Best {
-                        metric,
-                        step: state.step,
-                        value,
-                    });
-                    let path = run
-                        .checkpoints()
-                        .join(format!("best-{}.safetensors", metric.name()));
-                    crate::io::atomic_write(&path, &encode(&gan, &state))?;
-                    events.info(format!(
-                        "step {}: best {} so far ({value:.4}), kept as {}",
-                        state.step,
-                        metric.name().to_uppercase(),
-                        path.display()
-                    ));
-                }
+                && (state.step.is_multiple_of(cfg.eval.every) || state.step >= self.last_step);
+            if evaluated && self.evaluator.is_some() {
+                self.evaluate(gan, state, &mut record)?;
                 tick = Instant::now();
             }
-            writeln!(
-                log,
-                "{}",
-                serde_json::to_string(&record).expect("record serialises")
-            )
-            .at(run.log())?;
-            events.emit(Event::TrainStep(record.clone()));
-            records.push(record.clone());
-            summary.last = Some(record);
-            summary.steps = state.step;
-            if evaluated {
-                crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
-            }
-
-            // An epoch's end writes its own grid and checkpoint below.
-            let epoch_done = state.batch_in_epoch == per_epoch;
-            let finishing = state.step >= last_step || stop.load(Ordering::Relaxed);
+            self.log_step(record, evaluated)?;
+            // An epoch's end writes its own grid and checkpoint (`end_epoch`).
+            let epoch_done = state.batch_in_epoch == self.per_epoch;
+            let finishing = state.step >= self.last_step || self.stop.load(Ordering::Relaxed);
             if !epoch_done {
                 if state.step.is_multiple_of(t.sample_every) || finishing {
-                    write_samples(&gan, format!("step-{:08}.png", state.step), &mut summary)?;
+                    self.write_samples(gan, format!("step-{:08}.png", state.step))?;
                 }
                 if state.step.is_multiple_of(t.checkpoint_every) || finishing {
-                    write_checkpoint(&gan, &state, &mut summary)?;
-                    last_checkpointed = state.step;
-                    events.info(format!(
-                        "checkpoint {}",
-                        summary.last_checkpoint.as_ref().unwrap().display()
-                    ));
+                    self.write_checkpoint(gan, state)?;
+                    let path = self.summary.last_checkpoint.as_ref().unwrap();
+                    self.events.info(format!("checkpoint {}", path.display()));
                 }
             }
             if finishing || epoch_done {
                 break;
             }
         }
-        if state.batch_in_epoch == per_epoch {
-            let finished_epoch = state.epoch;
-            state.epoch += 1;
-            state.batch_in_epoch = 0;
-            state.bad_in_epoch = 0;
-            summary.epochs_completed = state.epoch;
-            write_samples(
-                &gan,
-                format!("epoch-{:03}.png", finished_epoch + 1),
-                &mut summary,
-            )?;
-            write_checkpoint(&gan, &state, &mut summary)?;
-            last_checkpointed = state.step;
-            crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
-            events.info(format!(
-                "epoch {} done: samples {}, checkpoint {}",
-                finished_epoch + 1,
-                summary.last_samples.as_ref().unwrap().display(),
-                summary.last_checkpoint.as_ref().unwrap().display()
-            ));
+        Ok(())
+    }
+
+    /// Count a batch's unreadable images; past the budget the run stops. The budget is a
+    /// fraction of the whole data set, per epoch: a few bad files early in an epoch do not stop
+    /// a run, a data set that is mostly bad stops soon.
+    fn count_bad(&mut self, bad: &[data::ItemError], state: &mut TrainState) -> Result<()> {
+        if bad.is_empty() {
+            return Ok(());
         }
-        if stop.load(Ordering::Relaxed) {
-            if last_checkpointed != state.step {
-                write_checkpoint(&gan, &state, &mut summary)?;
+        state.bad_images += bad.len() as u64;
+        state.bad_in_epoch += bad.len() as u64;
+        for e in bad.iter().take(3) {
+            self.events
+                .emit(Event::Warning(format!("skipped unreadable image {e}")));
+        }
+        let fraction = self.cfg.data.max_bad_fraction;
+        let n = self.dataset.len();
+        let allowed = (fraction * n as f64).floor() as u64;
+        if state.bad_in_epoch > allowed {
+            return Err(Error::Data(format!(
+                "{} unreadable images in this epoch, more than the allowed {allowed} ({:.1} % of {n}; first: {}). Fix or remove them, or raise --max-bad-fraction",
+                state.bad_in_epoch,
+                100.0 * fraction,
+                bad[0]
+            )));
+        }
+        Ok(())
+    }
+
+    /// One iteration (both half-steps) on a batch of `count` prepared images, with the step's
+    /// latents; a non-finite loss stops the run. Returns the step's log record, its images/s
+    /// measured since `tick` (which restarts).
+    fn train_step(
+        &mut self,
+        gan: &mut Gan,
+        state: &mut TrainState,
+        images: Vec<f32>,
+        count: usize,
+        tick: &mut Instant,
+    ) -> Result<LogRecord> {
+        let (m, t) = (&self.cfg.model, &self.cfg.train);
+        let s = m.image_size;
+        let real = Tensor::<4>::from_data(
+            TensorData::new(images, [count, m.channels, s, s]),
+            self.device,
+        );
+        let z = rng::latents(
+            &mut Stream::TrainLatents { step: state.step }.rng(t.seed),
+            count,
+            m.latent_dim,
+            m.latent_distribution,
+        );
+        let z = Tensor::<2>::from_data(TensorData::new(z, [count, m.latent_dim]), self.device);
+        let stats = gan.iteration(real, z);
+        for (what, v) in [("loss_d", stats.loss_d), ("loss_g", stats.loss_g)] {
+            if !v.is_finite() {
+                return Err(Error::Diverged {
+                    step: state.step + 1,
+                    what,
+                    value: v,
+                    last_checkpoint: self
+                        .summary
+                        .last_checkpoint
+                        .as_ref()
+                        .map(|p| format!("the last good checkpoint is {}", p.display()))
+                        .unwrap_or_else(|| "no checkpoint had been written yet".into()),
+                });
             }
-            return Err(Error::Interrupted);
         }
+        state.step += 1;
+        state.images_seen += count as u64;
+        let secs = tick.elapsed().as_secs_f64();
+        *tick = Instant::now();
+        Ok(LogRecord::new(
+            state.step,
+            state.epoch,
+            &stats,
+            (count as f64 / secs) as f32,
+        ))
     }
-    if last_checkpointed != state.step {
-        write_checkpoint(&gan, &state, &mut summary)?;
+
+    /// Score G into `record`; with `eval.keep_best`, a better score than any before keeps this
+    /// state as `checkpoints/best-<metric>.safetensors`.
+    fn evaluate(
+        &mut self,
+        gan: &Gan,
+        state: &mut TrainState,
+        record: &mut LogRecord,
+    ) -> Result<()> {
+        let Some(ev) = self.evaluator.as_deref_mut() else {
+            return Ok(());
+        };
+        let scores = score(ev, gan, &self.cfg.model, &self.inner, record, self.events);
+        let Some((metric, value)) = scores
+            .and_then(|s| self.cfg.eval.keep_best.and_then(|k| Some((k, s.get(k)?))))
+            .filter(|&(k, v)| {
+                state
+                    .best
+                    .as_ref()
+                    .is_none_or(|b| b.metric != k || v < b.value)
+            })
+        else {
+            return Ok(());
+        };
+        state.best = Some(Best {
+            metric,
+            step: state.step,
+            value,
+        });
+        let path = self
+            .run
+            .checkpoints()
+            .join(format!("best-{}.safetensors", metric.name()));
+        crate::io::atomic_write(&path, &self.encode(gan, state))?;
+        self.events.info(format!(
+            "step {}: best {} so far ({value:.4}), kept as {}",
+            state.step,
+            metric.name().to_uppercase(),
+            path.display()
+        ));
+        Ok(())
     }
-    crate::viz::save_loss_plot(&run.loss_plot(), &curve(&records))?;
-    summary.bad_images = state.bad_images;
-    summary.best = state.best.clone();
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
+
+    /// Append the step's record to `log.jsonl`, tell the front end, and redraw `loss.png` after
+    /// an evaluation.
+    fn log_step(&mut self, record: LogRecord, evaluated: bool) -> Result<()> {
+        writeln!(
+            self.log,
+            "{}",
+            serde_json::to_string(&record).expect("record serialises")
+        )
+        .at(self.run.log())?;
+        self.events.emit(Event::TrainStep(record.clone()));
+        self.summary.steps = record.step;
+        self.records.push(record.clone());
+        self.summary.last = Some(record);
+        if evaluated {
+            crate::viz::save_loss_plot(&self.run.loss_plot(), &curve(&self.records))?;
+        }
+        Ok(())
+    }
+
+    /// An epoch's end: the counters move to the next epoch, and its grid, checkpoint and plot.
+    fn end_epoch(&mut self, gan: &Gan, state: &mut TrainState) -> Result<()> {
+        let finished_epoch = state.epoch;
+        state.epoch += 1;
+        state.batch_in_epoch = 0;
+        state.bad_in_epoch = 0;
+        self.summary.epochs_completed = state.epoch;
+        self.write_samples(gan, format!("epoch-{:03}.png", finished_epoch + 1))?;
+        self.write_checkpoint(gan, state)?;
+        crate::viz::save_loss_plot(&self.run.loss_plot(), &curve(&self.records))?;
+        self.events.info(format!(
+            "epoch {} done: samples {}, checkpoint {}",
+            finished_epoch + 1,
+            self.summary.last_samples.as_ref().unwrap().display(),
+            self.summary.last_checkpoint.as_ref().unwrap().display()
+        ));
+        Ok(())
+    }
+
+    /// The grid of the fixed latents, BatchNorm on batch statistics, as `samples/<name>`.
+    fn write_samples(&mut self, gan: &Gan, name: String) -> Result<()> {
+        let (m, t) = (&self.cfg.model, &self.cfg.train);
+        let g = gan.generator.valid();
+        let images = generate(
+            &g,
+            &self.noise,
+            m.latent_dim,
+            BnMode::BatchStats,
+            &self.inner,
+        );
+        let path = self.run.samples().join(name);
+        crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
+        self.summary.last_samples = Some(path);
+        Ok(())
+    }
+
+    fn encode(&self, gan: &Gan, state: &TrainState) -> Vec<u8> {
+        checkpoint::encode(
+            self.cfg,
+            state,
+            &gan.generator,
+            Some(&gan.discriminator),
+            Some((&gan.opt_g, &gan.opt_d)),
+        )
+    }
+
+    /// `checkpoints/step-NNNNNNNN.safetensors`, written atomically; older checkpoints beyond
+    /// `keep_checkpoints` go only once the new one is safely on disk.
+    fn write_checkpoint(&mut self, gan: &Gan, state: &TrainState) -> Result<()> {
+        let dir = self.run.checkpoints();
+        let path = dir.join(checkpoint::file_name(state.step));
+        crate::io::atomic_write(&path, &self.encode(gan, state))?;
+        self.summary.last_checkpoint = Some(path);
+        self.last_checkpointed = state.step;
+        let keep = self.cfg.train.keep_checkpoints;
+        let all = checkpoint::list(&dir)?;
+        if all.len() > keep {
+            for (_, old) in &all[..all.len() - keep] {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(())
+    }
 }

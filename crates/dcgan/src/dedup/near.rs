@@ -1,6 +1,6 @@
 //! Near-duplicate search: the default of `dcgan data dedup` (`--mode near`).
 //!
-//! The paper's test (equal 128-bit autoencoder codes, [`super::dedup`]) is precise but misses
+//! The paper's test (equal 128-bit autoencoder codes, [`super::paper`]) is precise but misses
 //! altered copies: one flipped unit of 128 breaks the match, and no code from a linear encoder is
 //! unchanged by a crop (a learned linear code, trained to ignore the alterations below, found 17 %
 //! of 2-pixel crops; docs/data.md). This search instead compares small pictures directly and
@@ -35,7 +35,7 @@ use rand::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::dataset::Dataset;
+use crate::data::Dataset;
 use crate::progress::{Events, Pass};
 use crate::rng::Stream;
 use crate::{Error, Result};

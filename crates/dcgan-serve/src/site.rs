@@ -1,10 +1,10 @@
-//! `dcgan serve`: what a local web page showing training runs live asks for, answered without any
-//! HTTP machinery (the CLI carries requests here over a socket), so every rule is testable alone.
-//! Unlike the other tasks it does not run to an end with a report: a [`Site`] is opened on the
-//! run directories and answers requests for as long as its front end keeps it.
+//! What a local web page showing training runs live asks for, answered without any HTTP
+//! machinery ([`crate::http`] carries requests here over a socket), so every rule is testable
+//! alone. A [`Site`] is opened on the run directories and answers requests for as long as its
+//! front end keeps it.
 //!
 //! ```text
-//! /                              the page (web/serve.html, web/serve.js, built into the binary)
+//! /                              the page (assets/serve.html, assets/serve.js, built in)
 //! /api/runs                      the runs: name, steps logged, newest checkpoint, explorer or not
 //! /api/runs/NAME/samples         the run's sample grids, oldest first
 //! /api/runs/NAME/log?from=B&id=I the log's complete lines after byte B, parsed
@@ -27,14 +27,14 @@ use std::time::SystemTime;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-use super::web::{self, Precision};
-use crate::checkpoint::{self, Checkpoint};
-use crate::config::RunDir;
-use crate::error::IoContext;
-use crate::{Error, Result};
+use dcgan::checkpoint::{self, Checkpoint};
+use dcgan::config::RunDir;
+use dcgan::error::IoContext;
+use dcgan::tasks::web::{self, Precision};
+use dcgan::{Error, Result};
 
-const PAGE: &str = include_str!("../../../../web/serve.html");
-const SCRIPT: &str = include_str!("../../../../web/serve.js");
+const PAGE: &str = include_str!("../assets/serve.html");
+const SCRIPT: &str = include_str!("../assets/serve.js");
 
 /// The most log bytes one answer carries; the page asks again from where it stopped.
 const LOG_CHUNK: u64 = 4 << 20;
@@ -552,7 +552,7 @@ mod tests {
         assert_eq!(b.records, vec![serde_json::json!({"step": 3})]);
         assert_eq!(b.next, b.size);
         // A rewrite (a resumed run cuts its log) is another file: from byte 0 again.
-        crate::io::atomic_write(&log, b"{\"step\":1}\n").unwrap();
+        dcgan::io::atomic_write(&log, b"{\"step\":1}\n").unwrap();
         let c = log_chunk(&log, b.next, &b.id).unwrap();
         assert!(c.reset);
         assert_eq!(c.records.len(), 1);

@@ -1,0 +1,136 @@
+//! `data dedup`: near-duplicates found and written as a report, a list of kept items and a
+//! figure ([`crate::dedup`] does the search).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::tile;
+use crate::Result;
+use crate::data::{self, Dataset};
+use crate::dedup::{self, AutoencoderSettings, Mode, NearSearch, near, near_search, paper_codes};
+use crate::tasks::{Events, at_most};
+
+/// `data dedup`.
+#[derive(Clone, Debug)]
+pub struct DedupConfig {
+    pub data: String,
+    /// Folder for `report.json`, `groups.png` and `kept.txt`.
+    pub out: PathBuf,
+    pub mode: Mode,
+    pub near: NearSearch,
+    pub autoencoder: AutoencoderSettings,
+    /// 16 groups in `groups.png`: a page a person can check.
+    pub show: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            data: String::new(),
+            out: PathBuf::new(),
+            mode: Mode::Near,
+            near: NearSearch::default(),
+            autoencoder: AutoencoderSettings::default(),
+            show: 16,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DedupReport {
+    pub images: usize,
+    pub mode: Mode,
+    pub groups: usize,
+    pub excluded: usize,
+    /// Near mode: the similarity threshold used.
+    pub threshold: Option<f32>,
+    pub report: PathBuf,
+    pub kept: PathBuf,
+    /// None when there was no group to show.
+    pub figure: Option<PathBuf>,
+}
+
+pub fn dedup(c: DedupConfig, events: &mut dyn Events) -> Result<DedupReport> {
+    c.autoencoder.validate()?;
+    c.near.validate()?;
+    at_most("show", c.show, 10_000, "rows of one figure")?;
+    let ds: Arc<dyn Dataset> = Arc::from(data::open(&c.data)?);
+    crate::tasks::make_dir(&c.out)?;
+    let n = ds.len();
+    let (report, similarity): (dedup::Report, Option<Vec<Vec<f32>>>) = match c.mode {
+        Mode::Paper => {
+            let cfg = c.autoencoder.training();
+            let (codes, mse) = paper_codes(ds.clone(), &cfg, events)?;
+            let groups = dedup::groups(&codes);
+            let mut r = dedup::report(&c.data, &*ds, &groups, None);
+            r.code_bits = cfg.code_bits;
+            r.reconstruction_mse = mse;
+            (r, None)
+        }
+        Mode::Near => {
+            let val =
+                dedup::Planted::validation(ds.clone(), n, c.near.validation.min(n), c.near.seed);
+            let found = near_search(&val, n, |i| i, &c.near, events)?;
+            let groups = near::groups(&found.pairs, n, found.calibration.threshold);
+            let sim = |a: usize, b: usize| found.index.similarity(a, b);
+            let mut r = dedup::report(&c.data, &*ds, &groups, Some(&sim));
+            r.mode = "near".into();
+            r.calibration = Some(found.calibration);
+            let s = r.groups.iter().map(|g| g.similarity.clone()).collect();
+            (r, Some(s))
+        }
+    };
+    let report_path = c.out.join("report.json");
+    let text = serde_json::to_string_pretty(&report).expect("a report serialises");
+    crate::io::atomic_write(&report_path, text.as_bytes())?;
+    let excluded: std::collections::HashSet<usize> = report.excluded.iter().copied().collect();
+    let kept: String = (0..n)
+        .filter(|i| !excluded.contains(i))
+        .map(|i| ds.name(i) + "\n")
+        .collect();
+    let kept_path = c.out.join("kept.txt");
+    crate::io::atomic_write(&kept_path, kept.as_bytes())?;
+    // One group a row: the kept image first, then the others with their distance to it
+    // (1 − similarity; near mode) or their shared code (paper mode).
+    let rows: Vec<Vec<(image::RgbImage, String)>> = report
+        .groups
+        .iter()
+        .enumerate()
+        .take(c.show)
+        .map(|(g, group)| {
+            group
+                .items
+                .iter()
+                .take(8)
+                .enumerate()
+                .map(|(k, &i)| {
+                    let label = match (&similarity, k) {
+                        (_, 0) => "kept".to_string(),
+                        (Some(s), _) => format!("d {:.4}", 1.0 - s[g][k]),
+                        (None, _) => "same code".to_string(),
+                    };
+                    (tile(&*ds, i), label)
+                })
+                .collect()
+        })
+        .collect();
+    let figure = if rows.is_empty() {
+        None
+    } else {
+        let p = c.out.join("groups.png");
+        crate::viz::save_labelled_rows(&p, &rows, 2)?;
+        Some(p)
+    };
+    Ok(DedupReport {
+        images: n,
+        mode: c.mode,
+        groups: report.groups.len(),
+        excluded: report.excluded.len(),
+        threshold: report.calibration.as_ref().map(|c| c.threshold),
+        report: report_path,
+        kept: kept_path,
+        figure,
+    })
+}

@@ -1,0 +1,51 @@
+//! `data export`: a data set's items as image files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Result;
+use crate::data::{self, tools};
+use crate::tasks::{Events, at_least_one};
+
+/// `data export`.
+#[derive(Clone, Debug)]
+pub struct DataExportConfig {
+    pub data: String,
+    pub out: PathBuf,
+    pub limit: usize,
+}
+
+impl Default for DataExportConfig {
+    fn default() -> Self {
+        Self {
+            data: String::new(),
+            out: PathBuf::new(),
+            limit: usize::MAX,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DataExportReport {
+    pub out: PathBuf,
+    pub written: usize,
+    pub unreadable: usize,
+}
+
+pub fn export(c: DataExportConfig, _events: &mut dyn Events) -> Result<DataExportReport> {
+    at_least_one("limit", c.limit)?;
+    let path = Path::new(&c.data);
+    // An LMDB environment can be open once per process: use the one handle for both.
+    let (written, unreadable) = if data::lmdb::is_lmdb(path) {
+        let db = data::lmdb::Lmdb::open(path)?;
+        tools::export(&db, Some(&db), &c.out, c.limit)?
+    } else {
+        tools::export(&*data::open(&c.data)?, None, &c.out, c.limit)?
+    };
+    Ok(DataExportReport {
+        out: c.out,
+        written,
+        unreadable,
+    })
+}

@@ -1,0 +1,28 @@
+//! `data info`: what a data set holds.
+
+use crate::Result;
+use crate::data::{self, tools};
+use crate::tasks::{Events, at_least_one};
+
+/// `data info`.
+#[derive(Clone, Debug)]
+pub struct InfoConfig {
+    pub data: String,
+    /// Examine only the first N items; all by default.
+    pub limit: usize,
+}
+
+impl Default for InfoConfig {
+    fn default() -> Self {
+        Self {
+            data: String::new(),
+            limit: usize::MAX,
+        }
+    }
+}
+
+pub fn info(c: InfoConfig, _events: &mut dyn Events) -> Result<tools::Info> {
+    at_least_one("limit", c.limit)?;
+    let ds = data::open(&c.data)?;
+    Ok(tools::info(&*ds, c.limit))
+}
