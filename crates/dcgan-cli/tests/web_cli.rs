@@ -85,7 +85,8 @@ fn the_exported_page_draws_what_dcgan_generate_draws() {
         let diff = r["max_abs_diff"].as_f64().unwrap();
         if precision == "f32" {
             assert!(passed, "{}", r["failed"]);
-            assert!(diff <= 1e-4, "the page's G differs by {diff}");
+            // Measured in headless Chromium: 2.9e-8.
+            assert!(diff <= 2e-7, "the page's G differs by {diff}");
         } else {
             // f16 weights: half the bytes; the page's pixels move, by what is printed.
             let f32_bytes = std::fs::metadata(tmp.path().join("site-f32/generator.safetensors"))
@@ -93,7 +94,8 @@ fn the_exported_page_draws_what_dcgan_generate_draws() {
                 .len();
             let bytes = report["weights_bytes"].as_u64().unwrap();
             assert!(bytes * 2 <= f32_bytes + 4096, "{bytes} vs {f32_bytes}");
-            assert!(diff > 0.0 && diff < 1e-2, "f16 weights: max |diff| {diff}");
+            // Measured: 2.3e-5.
+            assert!(diff > 0.0 && diff < 1e-4, "f16 weights: max |diff| {diff}");
             assert_eq!(r["console_errors"], serde_json::json!([]));
         }
         assert_eq!(

@@ -46,7 +46,7 @@ impl WebModel {
     /// hand-edited `model.json` gets a message instead of an arithmetic overflow.
     pub fn check(&self) -> Result<(), String> {
         let s = self.image_size;
-        if s < 16 || s > 1024 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
+        if !(16..=1024).contains(&s) || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
             return Err(format!(
                 "model.json: image_size {s} is not 4·2^k between 16 and 1024"
             ));

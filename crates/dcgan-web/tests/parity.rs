@@ -116,7 +116,8 @@ fn the_web_generator_draws_what_dcgan_draws() {
             "{}×{} kernel {}: web vs dcgan max |Δ| {diff:.2e}",
             m.image_size, m.image_size, m.kernel_size
         );
-        assert!(diff <= 1e-5, "web G differs from dcgan's by {diff}");
+        // Measured: at most 1.9e-8 (the full-size golden).
+        assert!(diff <= 1e-7, "web G differs from dcgan's by {diff}");
 
         let f16_weights = generator_weights(&ckpt, Precision::F16).unwrap();
         let half = Generator::new(&model_json(&ckpt, Precision::F16), &f16_weights).unwrap();
@@ -127,8 +128,10 @@ fn the_web_generator_draws_what_dcgan_draws() {
             f32_weights.len()
         );
         assert!(f16_weights.len() * 2 <= f32_weights.len() + 4096);
+        // Rounding the weights to f16 moves the pixels (measured: at most 2.2e-5, the full-size
+        // golden), but not by more.
         assert!(
-            diff16 > 0.0 && diff16 < 0.1,
+            diff16 > 0.0 && diff16 < 1e-4,
             "f16 weights: max |Δ| {diff16}"
         );
     }

@@ -115,3 +115,36 @@ impl<T> IoContext<T> for std::io::Result<T> {
         self.map_err(|e| Error::io(path, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One rule for every command: bad input 2, a job that failed 1, Ctrl-C 130.
+    #[test]
+    fn exit_codes() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        for (e, code) in [
+            (Error::config("batch size", 0, "must be at least 2"), 2),
+            (Error::format("x.npy", "not an npy file"), 2),
+            (Error::mismatch("x.safetensors", "keys"), 2),
+            (Error::Data("empty".into()), 2),
+            (Error::io("missing.png", missing), 2),
+            (Error::io("out.png", full), 1),
+            (Error::Failed("the HTTP server stopped: gone".into()), 1),
+            (
+                Error::Diverged {
+                    step: 3,
+                    what: "loss_d",
+                    value: f32::NAN,
+                    last_checkpoint: String::new(),
+                },
+                1,
+            ),
+            (Error::Interrupted, 130),
+        ] {
+            assert_eq!(e.exit_code(), code, "{e}");
+        }
+    }
+}

@@ -38,7 +38,7 @@
 //! - [`latent`], [`explore`]: the paper's §6 — latent walks, vector arithmetic, guided
 //!   backpropagation on D, "forgetting to draw" objects, nearest training images.
 //! - [`eval`], [`stats`]: D's features with linear SVMs, the K-means baseline, FID and KID (§5).
-//! - [`bench`]: speed and memory measurements, and a per-operation profile of the training step.
+//! - [`bench`](mod@bench): speed and memory measurements, and a per-operation profile of the training step.
 //! - [`rng`]: every random draw as a pure function of (seed, stream).
 //! - [`progress`]: the one event type every part reports progress through.
 //! - [`tasks`]: the commands of the `dcgan` tool, as library calls any front end can make.

@@ -1,7 +1,7 @@
 //! The data-set abstraction every reader implements and every consumer uses: [`Dataset`],
 //! why an item could not be read ([`ItemError`]), a subset of a data set ([`Subset`]), and the
 //! image decoding with size limits that the readers share. It sits below the readers
-//! ([`super::source`], [`super::lmdb`], [`super::svhn`]); the opener ([`super::open`]) sits
+//! ([`super::source`], [`super::lmdb`], [`super::svhn`]); the opener ([`super::open`](mod@super::open)) sits
 //! above them.
 
 use std::path::Path;

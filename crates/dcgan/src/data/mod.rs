@@ -8,7 +8,7 @@
 //!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files);
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step;
 //! - [`download`]: named data sets fetched and verified; [`tools`]: info, preview, export;
-//! - [`open`]: a `--data` value to a reader, and a run's data without the items a
+//! - [`open`](mod@open): a `--data` value to a reader, and a run's data without the items a
 //!   de-duplication report ([`crate::dedup`]) excludes.
 
 pub mod dataset;

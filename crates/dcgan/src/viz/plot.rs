@@ -2,7 +2,7 @@
 //! faint and a moving average bold, and when the run evaluates G, FID and KID×10³ at each
 //! evaluation (bottom), drawn with plotters.
 //!
-//! Labels need a system font ([`super::font`]); without one the curves are drawn without them.
+//! Labels need a system font (`viz::font`); without one the curves are drawn without them.
 
 use std::path::Path;
 
