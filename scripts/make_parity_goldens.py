@@ -5,9 +5,8 @@ with it, for `crates/dcgan/tests/parity.rs` on a fresh clone.
     python3 scripts/make_parity_goldens.py crates/dcgan/tests/golden/dcgan32-rgb
 
 Needs torch, numpy and safetensors (PyPI). The network is pytorch/examples' DCGAN generalised to
-any side 4·2^k (ConvTranspose2d / Conv2d with 4×4 kernels, stride 2, padding 1, no biases;
-BatchNorm with eps 1e-5 and momentum 0.1; LeakyReLU 0.2; Tanh and Sigmoid outputs), at a width
-that keeps the folder under 1 MB. It writes, into OUT:
+any side 4·2^k (`torch_dcgan.py`, shared with the other PyTorch scripts), at a width that keeps
+the folder under 1 MB. It writes, into OUT:
 
   netG.safetensors, netD.safetensors   state dicts (keys main.N.*) after 3 warm-up iterations,
                                        so BatchNorm's running statistics are not trivial
@@ -26,60 +25,15 @@ that keeps the folder under 1 MB. It writes, into OUT:
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import save_file
 
-
-def doublings(size):
-    k = (size // 4).bit_length() - 1
-    assert size >= 16 and size == 4 * 2 ** k, f"image size {size} is not 4·2^k ≥ 16"
-    return k
-
-
-class Net(nn.Module):
-    """Holds the layers as `main`, which gives pytorch/examples' key names."""
-
-    def __init__(self, layers):
-        super().__init__()
-        self.main = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.main(x)
-
-
-def make_g(nz, ngf, nc, size):
-    k = doublings(size)
-    width = ngf * 2 ** (k - 1)
-    layers = [nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)]
-    for _ in range(k - 1):
-        layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                   nn.BatchNorm2d(width // 2), nn.ReLU(True)]
-        width //= 2
-    layers += [nn.ConvTranspose2d(width, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    return Net(layers)
-
-
-def make_d(ndf, nc, size):
-    k = doublings(size)
-    layers, width = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)], ndf
-    for _ in range(k - 1):
-        layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False),
-                   nn.BatchNorm2d(width * 2), nn.LeakyReLU(0.2, True)]
-        width *= 2
-    layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
-    return Net(layers)
-
-
-def init_weights(module):
-    """pytorch/examples' initialisation: N(0, 0.02) convolutions, N(1, 0.02) BatchNorm scales."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_dcgan import models, train_step  # noqa: E402
 
 
 def adam(net):
@@ -87,28 +41,12 @@ def adam(net):
 
 
 def train_iteration(G, D, opt_g, opt_d, real, z):
-    """pytorch/examples' iteration: the D step on real and detached fake, then the G step on the
-    same fake. Returns its losses and mean D outputs."""
-    bce = nn.BCELoss()
-    ones, zeros = torch.ones(real.size(0)), torch.zeros(real.size(0))
-    D.zero_grad()
-    out_real = D(real).view(-1)
-    err_real = bce(out_real, ones)
-    err_real.backward()
-    fake = G(z)
-    out_fake = D(fake.detach()).view(-1)
-    err_fake = bce(out_fake, zeros)
-    err_fake.backward()
-    opt_d.step()
-    G.zero_grad()
-    out_after = D(fake).view(-1)
-    err_g = bce(out_after, ones)
-    err_g.backward()
-    opt_g.step()
-    return dict(err_d_real=err_real.item(), err_d_fake=err_fake.item(),
-                err_d=err_real.item() + err_fake.item(), err_g=err_g.item(),
+    """pytorch/examples' iteration (torch_dcgan.train_step); its losses and mean D outputs."""
+    loss_real, loss_fake, loss_g, out_real, out_fake, out_g = train_step(G, D, opt_g, opt_d, real, z)
+    return dict(err_d_real=loss_real.item(), err_d_fake=loss_fake.item(),
+                err_d=loss_real.item() + loss_fake.item(), err_g=loss_g.item(),
                 d_x=out_real.mean().item(), d_g_z1=out_fake.mean().item(),
-                d_g_z2=out_after.mean().item())
+                d_g_z2=out_g.mean().item())
 
 
 def gradients(G, D, real, z):
@@ -151,9 +89,8 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
     S, B, out = a.image_size, a.batch, a.out
-    G, D = make_g(a.nz, a.ngf, a.nc, S), make_d(a.ndf, a.nc, S)
-    G.apply(init_weights)
-    D.apply(init_weights)
+    net = dict(nz=a.nz, ngf=a.ngf, ndf=a.ndf, nc=a.nc)
+    G, D = models(S, **net)
     opt_g, opt_d = adam(G), adam(D)
     for _ in range(3):
         train_iteration(G, D, opt_g, opt_d, torch.rand(B, a.nc, S, S) * 2 - 1, torch.randn(B, a.nz, 1, 1))
@@ -174,7 +111,7 @@ def main():
             G.train(mode == "train")
             D.train(mode == "train")
             # Batch statistics in training mode would move the running ones: work on copies.
-            g, d = make_g(a.nz, a.ngf, a.nc, S), make_d(a.ndf, a.nc, S)
+            g, d = models(S, **net)
             g.load_state_dict(G.state_dict())
             d.load_state_dict(D.state_dict())
             g.train(mode == "train")
@@ -184,7 +121,7 @@ def main():
     G.train()
     D.train()
     # The gradients on copies, so the iteration below starts from the saved state.
-    g, d = make_g(a.nz, a.ngf, a.nc, S), make_d(a.ndf, a.nc, S)
+    g, d = models(S, **net)
     g.load_state_dict(G.state_dict())
     d.load_state_dict(D.state_dict())
     grads_d, grads_g, losses = gradients(g, d, real, z)

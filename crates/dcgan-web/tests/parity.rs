@@ -9,11 +9,14 @@ use dcgan::model::BnMode;
 use dcgan::tasks::web::{Precision, generator_weights, model_json};
 use dcgan_web::Generator;
 
+/// The library's test helpers: the shared folder and the counted skips.
+#[path = "../../dcgan/tests/common.rs"]
+mod common;
+
 /// The PyTorch golden generators with trained running statistics: the small one in this
 /// repository always, the full-size one of shared/golden when present (`DCGAN_SHARED`; under CI
 /// its absence fails).
 fn goldens() -> Vec<(PathBuf, ModelConfig)> {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let small = ModelConfig {
         image_size: 32,
         latent_dim: 16,
@@ -21,31 +24,11 @@ fn goldens() -> Vec<(PathBuf, ModelConfig)> {
         discriminator_width: 8,
         ..ModelConfig::default()
     };
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut out = vec![(here.join("../dcgan/tests/golden/dcgan32-rgb"), small)];
-    let shared = std::env::var_os("DCGAN_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| here.join("../../../shared"));
-    let full = shared.join("golden/dcgan64-rgb");
-    if full.is_dir() {
-        out.push((full, ModelConfig::default()));
-    } else if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0") {
-        panic!(
-            "{}: the full-size golden is missing, and under CI every test must run",
-            full.display()
-        );
-    } else {
-        // A counted skip, as the library's tests count theirs (`.ci/run` prints the count).
-        let line = "SKIPPED web parity: the full-size golden G (shared/golden) is missing";
-        eprintln!("{line}");
-        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt");
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(file)
-        {
-            use std::io::Write as _;
-            let _ = writeln!(f, "{line}");
-        }
+    match common::shared_dir() {
+        Some(shared) => out.push((shared.join("golden/dcgan64-rgb"), ModelConfig::default())),
+        None => common::skip("web parity", "the full-size golden G (shared/golden)"),
     }
     out
 }

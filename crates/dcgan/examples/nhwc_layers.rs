@@ -1,11 +1,11 @@
 //! The FID network's convolution shapes one at a time, on one thread: milliseconds per image
 //! through the direct path (patches and one matrix product) and through Winograd's, where the
-//! kernel has one. This is how `kernels::nhwc` picks its thresholds. Then each kind of block's
+//! kernel has one. This is how `eval::inception::nhwc` picks its thresholds. Then each kind of block's
 //! opening 1×1 layers (and its average-pool branch), one layer at a time and as `Heads`.
 //!
 //!     cargo run --release -p dcgan --example nhwc_layers -- [REPEATS]
 
-use dcgan::kernels::nhwc::{Heads, Map, NhwcConv, pool3_same};
+use dcgan::eval::inception::nhwc::{Heads, Map, NhwcConv, pool3_same};
 use std::time::Instant;
 
 /// (name, kernel, padding, input side, Cin, Cout)

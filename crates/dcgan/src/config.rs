@@ -570,7 +570,7 @@ impl Metric {
 }
 
 /// FID and KID of G while training (`dcgan train --eval-every`), against the real images'
-/// statistics (cached, see `tasks::fid`). Nothing here changes what training does, so every
+/// statistics (cached, see `eval::fid_cache`). Nothing here changes what training does, so every
 /// field may change before `--resume`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]

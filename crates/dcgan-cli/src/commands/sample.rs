@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::model::BnMode;
-use dcgan::tasks::sample::{self, GenerateConfig, SampleConfig};
+use dcgan::tasks::generate::{self, GenerateConfig};
+use dcgan::tasks::sample::{self, SampleConfig};
 
 use super::common::{JsonArg, ModelArgs};
 use crate::ui::Ui;
@@ -95,7 +96,7 @@ pub fn run_generate(a: GenerateArgs, ui: &mut Ui) -> dcgan::Result<()> {
         batch_norm: batch_norm(a.batch_stats),
         device: a.model.device.device,
     };
-    let r = sample::generate(config, ui)?;
+    let r = generate::generate(config, ui)?;
     ui.report(&r, a.json.json, |r| {
         vec![format!("wrote {} images to {}", r.n, r.out.display())]
     });

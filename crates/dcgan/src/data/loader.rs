@@ -43,6 +43,15 @@ pub struct Loader {
     pending: usize,
 }
 
+/// Which batches a pass makes: `order`'s items in batches of `batch_size`, from batch
+/// `first_batch`, the last short batch dropped (training) or kept.
+struct Schedule {
+    order: Vec<usize>,
+    batch_size: usize,
+    first_batch: usize,
+    drop_last: bool,
+}
+
 impl Loader {
     /// Batches `first_batch..` of the epoch whose item order is `order`.
     pub fn start(
@@ -54,16 +63,13 @@ impl Loader {
         workers: usize,
         prefetch: usize,
     ) -> Result<Self> {
-        Self::spawn(
-            dataset,
+        let schedule = Schedule {
             order,
             batch_size,
             first_batch,
-            true,
-            transform,
-            workers,
-            prefetch,
-        )
+            drop_last: true,
+        };
+        Self::spawn(dataset, schedule, transform, (workers, prefetch))
     }
 
     /// The first `limit` items, each once and in order, the last batch possibly smaller: for
@@ -85,20 +91,29 @@ impl Loader {
         batch_size: usize,
         transform: Transform,
     ) -> Result<Self> {
-        Self::spawn(dataset, order, batch_size.max(1), 0, false, transform, 0, 2)
+        let schedule = Schedule {
+            order,
+            batch_size: batch_size.max(1),
+            first_batch: 0,
+            drop_last: false,
+        };
+        Self::spawn(dataset, schedule, transform, (0, 2))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The loader thread for `schedule`, decoding on `workers` threads (0: all cores) and keeping
+    /// `prefetch` batches ready.
     fn spawn(
         dataset: Arc<dyn Dataset>,
-        order: Vec<usize>,
-        batch_size: usize,
-        first_batch: usize,
-        drop_last: bool,
+        schedule: Schedule,
         transform: Transform,
-        workers: usize,
-        prefetch: usize,
+        (workers, prefetch): (usize, usize),
     ) -> Result<Self> {
+        let Schedule {
+            order,
+            batch_size,
+            first_batch,
+            drop_last,
+        } = schedule;
         let batches = if drop_last {
             order.len() / batch_size
         } else {

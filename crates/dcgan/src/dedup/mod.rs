@@ -5,8 +5,8 @@
 //! - [`near`]: the near-duplicate search (lined-up thumbnails, multi-index hashing, a threshold
 //!   chosen on validation copies);
 //! - [`paper`]: the paper's denoising autoencoder and its 128-bit codes;
-//! - [`report`](mod@report): the report `dcgan data dedup` writes and `dcgan train --exclude` reads, and the
-//!   perceptual-hash baseline;
+//! - [`report`](mod@report): the report `dcgan data dedup` writes and `dcgan train --exclude`
+//!   reads, and the perceptual-hash baseline;
 //! - [`planted`]: planted copies to measure either method and to calibrate the search;
 //! - this module: the settings both commands share and the search run on planted data.
 

@@ -66,11 +66,6 @@ impl Planted {
             .collect()
     }
 
-    /// Items of the base.
-    pub fn base_len(&self) -> usize {
-        self.base.len()
-    }
-
     /// The original of copy `item` (an index ≥ the base's length).
     pub fn original(&self, item: usize) -> usize {
         self.copies[item - self.base.len()].0

@@ -268,24 +268,30 @@ pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
         })
 }
 
+/// The Inception network and how it runs: `batch` images at a time on `device`.
+#[derive(Clone, Copy)]
+pub struct Extractor<'a> {
+    pub net: &'a Inception,
+    pub batch: usize,
+    pub device: &'a Device,
+}
+
 /// Inception pool features (`[n, 2048]` flattened) of `limit` images of a data set (all of
 /// them when it has no more; otherwise a random subset drawn from `seed`, in data-set order,
 /// since the first N of a class-sorted folder would be one class),
 /// each prepared at `size`×`size` (shorter side resized, centre crop) and then resampled to
 /// the network's 299×299. Unreadable images are skipped (the count returned says how many
 /// were used), reported as a pass over `what`.
-#[allow(clippy::too_many_arguments)]
 pub fn dataset_features(
-    net: &Inception,
+    x: &Extractor,
     ds: Arc<dyn Dataset>,
     size: usize,
     limit: usize,
     seed: u64,
-    batch: usize,
-    device: &Device,
     events: &mut dyn Events,
     what: &str,
 ) -> Result<(usize, Vec<f32>)> {
+    let Extractor { net, batch, device } = *x;
     let total = ds.len().min(limit);
     let mut pass = Pass::begin(events, what, total);
     let order: Vec<usize> = if total < ds.len() {
@@ -316,17 +322,15 @@ pub fn dataset_features(
 /// Inception pool features of `n` images from G (BatchNorm in inference mode), latents from
 /// the evaluation stream of `seed`. Images are rounded to 8 bits first, as saved PNGs are, so
 /// this equals measuring `dcgan generate`'s PNG output.
-#[allow(clippy::too_many_arguments)]
 pub fn generator_features(
-    net: &Inception,
+    x: &Extractor,
     g: &Generator,
     model: &ModelConfig,
     n: usize,
     seed: u64,
-    batch: usize,
-    device: &Device,
     events: &mut dyn Events,
 ) -> Result<Vec<f32>> {
+    let Extractor { net, batch, device } = *x;
     let mut pass = Pass::begin(events, "generated images", n);
     let mut rng = rng::Stream::FidLatents.rng(seed);
     let mut out = Vec::with_capacity(n * FEATURES);

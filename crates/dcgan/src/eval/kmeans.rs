@@ -83,7 +83,6 @@ impl KMeansFeatures {
     /// Runs on Flex whatever devices the build has (the data are host vectors either way), so the
     /// dictionary is the same in a build with wgpu or CUDA: burn's default device would be the GPU
     /// there.
-    #[allow(clippy::too_many_arguments)]
     pub fn fit(
         ds: Arc<dyn Dataset>,
         t: Transform,

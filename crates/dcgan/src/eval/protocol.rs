@@ -181,18 +181,30 @@ pub struct FewResult {
     pub ci95: f64,
 }
 
-/// Table 2's protocol: `per_class` labels of each class, `draws` times.
-#[allow(clippy::too_many_arguments)]
+/// How Table 2's protocol draws: `validation` training items choose C; then `per_class` labels
+/// of each class from the rest, `draws` times; every split from `seed`.
+#[derive(Clone, Copy, Debug)]
+pub struct FewLabelsPlan {
+    pub validation: usize,
+    pub per_class: usize,
+    pub draws: usize,
+    pub seed: u64,
+}
+
+/// Table 2's protocol, C from `grid` (see [`FewLabelsPlan`]).
 pub fn few_labels(
     train: &Labelled,
     test: &Labelled,
-    validation: usize,
-    per_class: usize,
-    draws: usize,
+    plan: &FewLabelsPlan,
     grid: &[f64],
-    seed: u64,
     events: &mut dyn Events,
 ) -> Result<FewResult> {
+    let FewLabelsPlan {
+        validation,
+        per_class,
+        draws,
+        seed,
+    } = *plan;
     check(train, test, validation + 1)?;
     let classes = train.classes().max(test.classes());
     let (train, test) = standardise(train, test);

@@ -302,7 +302,6 @@ impl LinearSvm {
 
 /// Pick C from `grid` by accuracy on a validation set; returns (C, validation accuracy) of the
 /// best, the smallest C on ties.
-#[allow(clippy::too_many_arguments)]
 pub fn choose_c(
     train: (&[f32], &[usize]),
     val: (&[f32], &[usize]),

@@ -96,7 +96,7 @@ impl Backward<Flex, 3> for BatchNormActBackward {
         let x: FlexTensor = checkpointer.retrieve_node_output(x);
         let gamma: FlexTensor = checkpointer.retrieve_node_output(gamma);
         let (dx, dgamma, dbeta) =
-            flex::batch_norm_act_backward(&x, &y, &grad, &gamma, &mean, &var, epsilon, slope);
+            flex::batch_norm_act_backward([&x, &y, &grad], &gamma, (&mean, &var), (epsilon, slope));
         for (node, g) in [(node_x, dx), (node_gamma, dgamma), (node_beta, dbeta)] {
             if let Some(node) = node {
                 grads.register::<Flex>(node.id, g);
@@ -281,19 +281,8 @@ impl<C: CheckpointStrategy> DcganKernels for Autodiff<Flex, C> {
         g: Tensor<C>,
         m: Tensor<C>,
         v: Tensor<C>,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        step_size: f64,
-        bias2_sqrt: f64,
+        step: super::pointwise::AdamStep,
     ) -> (Tensor<C>, Tensor<C>, Tensor<C>) {
-        let step = super::pointwise::AdamStep {
-            beta1,
-            beta2,
-            eps,
-            step_size,
-            bias2_sqrt,
-        };
         let (p, m, v) = flex::adam(
             p.primitive(),
             g.primitive(),

@@ -116,30 +116,26 @@ pub fn batch_norm_act(
     (like(y, x), vector(mean), vector(var))
 }
 
-/// `(dx, dgamma, dbeta)` of [`batch_norm_act`].
-#[allow(clippy::too_many_arguments)]
+/// `(dx, dgamma, dbeta)` of [`batch_norm_act`], from its input `x`, output `y`, the output's
+/// gradient and what the forward pass kept: γ, the batch `stats` (mean, biased variance), and
+/// `(epsilon, slope)`.
 pub fn batch_norm_act_backward(
-    x: &FlexTensor,
-    y: &FlexTensor,
-    grad: &FlexTensor,
+    [x, y, grad]: [&FlexTensor; 3],
     gamma: &FlexTensor,
-    mean: &FlexTensor,
-    var: &FlexTensor,
-    epsilon: f64,
-    slope: f64,
+    (mean, var): (&FlexTensor, &FlexTensor),
+    (epsilon, slope): (f64, f64),
 ) -> (FlexTensor, FlexTensor, FlexTensor) {
     let (_, pixels) = channel_layout(x);
-    let (dx, dgamma, dbeta) = pointwise::batch_norm_act_backward(
-        &values(x),
-        &values(y),
-        &values(grad),
-        pixels,
-        &values(gamma),
-        &values(mean),
-        &values(var),
+    let (gamma, mean, var) = (values(gamma), values(mean), values(var));
+    let saved = pointwise::BnSaved {
+        gamma: &gamma,
+        mean: &mean,
+        var: &var,
         epsilon,
-        slope as f32,
-    );
+        slope: slope as f32,
+    };
+    let (dx, dgamma, dbeta) =
+        pointwise::batch_norm_act_backward(&values(x), &values(y), &values(grad), pixels, &saved);
     (like(dx, x), vector(dgamma), vector(dbeta))
 }
 

@@ -12,7 +12,8 @@
 //! the autodiff graph. burn's extension point (`#[backend_extension]`) lets a crate supply an
 //! operation with its own backward; docs/performance.md has the measurements.
 //!
-//! - [`conv`], [`pointwise`]: the kernels on plain slices;
+//! - [`conv`], [`pointwise`]: the kernels on plain slices (the FID network's channels-last
+//!   kernels are `eval::inception::nhwc`, beside the network that uses them);
 //! - `flex`: the same on Flex tensors;
 //! - `autodiff`: the backward steps;
 //! - the functions below: the operations on [`Tensor`]s, which use the kernels when the tensor
@@ -21,7 +22,6 @@
 mod autodiff;
 pub mod conv;
 mod flex;
-pub mod nhwc;
 pub mod pointwise;
 
 use burn::backend::tensor::FloatTensor;
@@ -68,17 +68,12 @@ pub trait DcganKernels: Backend {
     fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// One Adam update of a flattened parameter `p` with gradient `g` and moments `m`, `v`
     /// (zeros before the first step): the new `(p, m, v)`. Not differentiable.
-    #[allow(clippy::too_many_arguments)]
     fn dcgan_adam(
         p: FloatTensor<Self>,
         g: FloatTensor<Self>,
         m: FloatTensor<Self>,
         v: FloatTensor<Self>,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        step_size: f64,
-        bias2_sqrt: f64,
+        step: pointwise::AdamStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
@@ -134,19 +129,8 @@ impl DcganKernels for Flex {
         g: FlexTensor,
         m: FlexTensor,
         v: FlexTensor,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        step_size: f64,
-        bias2_sqrt: f64,
+        step: pointwise::AdamStep,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
-        let step = pointwise::AdamStep {
-            beta1,
-            beta2,
-            eps,
-            step_size,
-            bias2_sqrt,
-        };
         flex::adam(&p, &g, &m, &v, step)
     }
 }
@@ -287,11 +271,7 @@ pub fn adam_update<const D: usize>(
         g.into_dispatch(),
         m.into_dispatch(),
         v.into_dispatch(),
-        step.beta1,
-        step.beta2,
-        step.eps,
-        step.step_size,
-        step.bias2_sqrt,
+        step,
     );
     (
         Tensor::from_dispatch(p),

@@ -180,21 +180,34 @@ pub fn scale_shift_act_backward(
     (dx, f32s(dscale), f32s(dshift))
 }
 
+/// What training-mode BatchNorm + activation keeps for its backward pass, per channel: the scale
+/// γ, the batch mean and biased variance, ε, and the activation's negative slope.
+#[derive(Clone, Copy, Debug)]
+pub struct BnSaved<'a> {
+    pub gamma: &'a [f32],
+    pub mean: &'a [f32],
+    pub var: &'a [f32],
+    pub epsilon: f64,
+    pub slope: f32,
+}
+
 /// Gradients of training-mode BatchNorm (batch statistics `mean`, biased `var`) followed by the
 /// activation: `(dx, dgamma, dbeta)`. With dz = dy·act'(z), x̂ = (x − μ)·r, r = 1/√(var + ε),
 /// N = B·P: dβ = Σ dz, dγ = Σ dz·x̂, dx = γ·r·(dz − dβ/N − x̂·dγ/N).
-#[allow(clippy::too_many_arguments)]
 pub fn batch_norm_act_backward(
     x: &[f32],
     y: &[f32],
     grad: &[f32],
     pixels: usize,
-    gamma: &[f32],
-    mean: &[f32],
-    var: &[f32],
-    epsilon: f64,
-    slope: f32,
+    saved: &BnSaved,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let BnSaved {
+        gamma,
+        mean,
+        var,
+        epsilon,
+        slope,
+    } = *saved;
     let channels = gamma.len();
     let image = channels * pixels;
     let batch = x.len() / image;

@@ -351,11 +351,13 @@ pub fn svm(c: SvmConfig, events: &mut dyn Events) -> Result<SvmReport> {
             Protocol::FewLabels => ProtocolResult::FewLabels(protocol::few_labels(
                 &tr,
                 &te,
-                validation,
-                c.per_class,
-                c.draws,
+                &protocol::FewLabelsPlan {
+                    validation,
+                    per_class: c.per_class,
+                    draws: c.draws,
+                    seed: c.seed,
+                },
                 &grid,
-                c.seed,
                 &mut log,
             )?),
         };

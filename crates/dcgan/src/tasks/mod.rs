@@ -26,6 +26,7 @@ pub mod eval;
 pub mod explore;
 pub mod features;
 pub mod fid;
+pub mod generate;
 pub mod interop;
 pub mod sample;
 pub mod train;

@@ -1,4 +1,4 @@
-//! `dcgan sample` (a grid of samples) and `dcgan generate` (G on given latents).
+//! `dcgan sample`: a grid of samples from a trained generator.
 
 use std::path::PathBuf;
 
@@ -82,56 +82,5 @@ pub fn sample(c: SampleConfig, _events: &mut dyn Events) -> Result<SampleReport>
         n: c.n,
         grid: c.out,
         latents: c.save_latents,
-    })
-}
-
-/// G's output for latents from a `.npy` file.
-#[derive(Clone, Debug)]
-pub struct GenerateConfig {
-    pub checkpoint: PathBuf,
-    /// `.npy` of shape (N, nz) or (N, nz, 1, 1), float32 or float64.
-    pub latents: PathBuf,
-    /// `out.npy`: float32 (N, nc, H, W) in [−1, 1]; a folder (ends in `/` or exists): PNGs.
-    pub out: PathBuf,
-    pub batch_norm: BnMode,
-    pub device: String,
-}
-
-impl Default for GenerateConfig {
-    fn default() -> Self {
-        Self {
-            checkpoint: PathBuf::new(),
-            latents: PathBuf::new(),
-            out: PathBuf::new(),
-            batch_norm: BnMode::Eval,
-            device: "flex".into(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct GenerateReport {
-    pub n: usize,
-    pub out: PathBuf,
-    /// `npy` or `png`.
-    pub format: &'static str,
-}
-
-pub fn generate(c: GenerateConfig, _events: &mut dyn Events) -> Result<GenerateReport> {
-    let device = crate::device::by_name(&c.device)?;
-    let ckpt = Checkpoint::load(&c.checkpoint)?;
-    let m = ckpt.model().clone();
-    let (n, images) = crate::sample::generate_from_file(&ckpt, &c.latents, c.batch_norm, &device)?;
-    let as_dir = c.out.to_string_lossy().ends_with('/') || c.out.is_dir();
-    if as_dir {
-        crate::sample::save_pngs(&c.out, &images, n, m.channels, m.image_size)?;
-    } else {
-        super::make_parent(&c.out)?;
-        crate::sample::save_npy(&c.out, &images, n, m.channels, m.image_size)?;
-    }
-    Ok(GenerateReport {
-        n,
-        out: c.out,
-        format: if as_dir { "png" } else { "npy" },
     })
 }

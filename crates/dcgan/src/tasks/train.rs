@@ -9,10 +9,10 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use super::Events;
-use super::fid::TrainingEvaluator;
 use crate::Result;
 use crate::checkpoint::Best;
 use crate::config::{RunConfig, RunDir};
+use crate::eval::training::TrainingEvaluator;
 use crate::train::Evaluate;
 use crate::train::LogRecord;
 use crate::train::run::ResumeOptions;

@@ -72,12 +72,14 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
         ];
         draw_panel(
             &top,
-            "losses",
-            (x0, x1),
-            ymax,
-            &steps,
-            &losses,
-            window,
+            &Panel {
+                caption: "losses",
+                x: (x0, x1),
+                y_max: ymax,
+                steps: &steps,
+                curves: &losses,
+                window,
+            },
             text,
         )
         .map_err(err)?;
@@ -89,12 +91,14 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
         ];
         draw_panel(
             &bottom,
-            "mean D output",
-            (x0, x1),
-            1.0,
-            &steps,
-            &outputs,
-            window,
+            &Panel {
+                caption: "mean D output",
+                x: (x0, x1),
+                y_max: 1.0,
+                steps: &steps,
+                curves: &outputs,
+                window,
+            },
             text,
         )
         .map_err(err)?;
@@ -119,12 +123,14 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
             }
             draw_panel(
                 &scores_area,
-                "scores of G (lower is better)",
-                (x0, x1),
-                ymax,
-                &at,
-                &curves,
-                1,
+                &Panel {
+                    caption: "scores of G (lower is better)",
+                    x: (x0, x1),
+                    y_max: ymax,
+                    steps: &at,
+                    curves: &curves,
+                    window: 1,
+                },
                 text,
             )
             .map_err(err)?;
@@ -135,19 +141,31 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
     super::grid::save_png(path, &image::DynamicImage::ImageRgb8(img))
 }
 
-/// One panel: `curves` (name, values, colour) against `steps`, y from 0 to `y_max`; axes, caption
-/// and legend only when a font was found.
-#[allow(clippy::too_many_arguments)]
+/// One panel of the plot: `curves` (name, values, colour) against `steps`, x over `x`, y from 0
+/// to `y_max`, each smoothed over `window` points.
+struct Panel<'a> {
+    caption: &'a str,
+    x: (f64, f64),
+    y_max: f64,
+    steps: &'a [f64],
+    curves: &'a [(&'a str, &'a [f32], RGBColor)],
+    window: usize,
+}
+
+/// Draw `panel` on `area`; axes, caption and legend only when a font was found (`text`).
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
-    caption: &str,
-    (x0, x1): (f64, f64),
-    y_max: f64,
-    steps: &[f64],
-    curves: &[(&str, &[f32], RGBColor)],
-    window: usize,
+    panel: &Panel,
     text: bool,
 ) -> std::result::Result<(), String> {
+    let Panel {
+        caption,
+        x: (x0, x1),
+        y_max,
+        steps,
+        curves,
+        window,
+    } = *panel;
     let mut chart = ChartBuilder::on(area);
     chart.margin(12);
     if text {

@@ -13,7 +13,7 @@
 
 use gemm::Parallelism;
 
-use super::conv::matmul;
+use crate::kernels::conv::matmul;
 
 /// A batch of maps, channels last: pixel `(i, y, x)` is row `(i·H + y)·W + x` of `[N·H·W, C]`.
 #[derive(Clone, Debug, PartialEq)]

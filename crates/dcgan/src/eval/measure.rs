@@ -1,0 +1,171 @@
+//! The measurement behind FID and KID, shared by `dcgan fid` and the evaluations of
+//! `dcgan train --eval-every` so that the two agree to the bit: a set measured as statistics (a
+//! `.npz` given), from the statistics cache ([`super::fid_cache`]), or by Inception over its
+//! images; and the scores of two measured sets.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::fid::{Extractor, Kid, Stats, dataset_features, frechet_distance_of, kid};
+use super::fid_cache::{CacheEntry, cache_key};
+use super::inception::{FEATURES, Inception};
+use crate::Result;
+use crate::data::Dataset;
+use crate::device::Device;
+use crate::progress::Events;
+use crate::rng::Stream;
+
+/// How sets are measured and scored: at most `n` images a set, `batch_size` at a time through
+/// Inception (`weights`), subsets and latents drawn from `seed`, KID over `kid_subsets` subsets
+/// of `kid_subset_size`; real sets' statistics kept in `stats_cache` when it is set.
+#[derive(Clone, Debug)]
+pub struct Protocol {
+    pub n: usize,
+    pub seed: u64,
+    pub batch_size: usize,
+    pub kid_subsets: usize,
+    pub kid_subset_size: usize,
+    pub weights: PathBuf,
+    pub stats_cache: Option<PathBuf>,
+}
+
+impl Default for Protocol {
+    /// `dcgan fid`'s defaults, each with its reason in `tasks::fid::FidConfig`.
+    fn default() -> Self {
+        Self {
+            n: 10_000,
+            seed: 0,
+            batch_size: 50,
+            kid_subsets: 100,
+            kid_subset_size: 1000,
+            weights: PathBuf::new(),
+            stats_cache: None,
+        }
+    }
+}
+
+/// One side of the comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetReport {
+    pub what: String,
+    pub n: usize,
+    /// Its statistics and features came from the cache (no Inception pass).
+    pub from_cache: bool,
+}
+
+/// One side, measured: statistics, and features when it was images.
+pub struct Side {
+    pub report: SetReport,
+    pub stats: Stats,
+    pub features: Option<Vec<f32>>,
+}
+
+fn is_stats(s: &str) -> bool {
+    Path::new(s)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
+}
+
+/// The statistics of a set given as `.npz`, read before any network runs (a bad file is reported
+/// at once).
+pub fn stats_side(source: &str) -> Result<Option<Side>> {
+    if !is_stats(source) {
+        return Ok(None);
+    }
+    let stats = Stats::load_npz(Path::new(source))?;
+    Ok(Some(Side {
+        report: SetReport {
+            what: format!("statistics {source}"),
+            n: stats.n,
+            from_cache: false,
+        },
+        stats,
+        features: None,
+    }))
+}
+
+/// A set of images (a folder or data set) measured by Inception at `size` (`None`: its first
+/// image's shorter side), through the statistics cache when the protocol has one.
+pub fn images_side(
+    net: &Inception,
+    source: &str,
+    size: Option<usize>,
+    c: &Protocol,
+    device: &Device,
+    events: &mut dyn Events,
+) -> Result<Side> {
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source)?);
+    let size = match size {
+        Some(s) => s,
+        None => super::fid::natural_size(ds.as_ref())?,
+    };
+    let what = format!("{} at {size}×{size}", ds.describe());
+    let entry = match &c.stats_cache {
+        Some(dir) => {
+            let key = cache_key(ds.as_ref(), size, c.n, c.seed, &c.weights)?;
+            Some(CacheEntry::new(dir, &key))
+        }
+        None => None,
+    };
+    if let Some(entry) = &entry
+        && let Some((stats, features)) = entry.load(events)
+    {
+        events.info(format!(
+            "{source}: statistics from the cache ({})",
+            entry.stats.display()
+        ));
+        return Ok(Side {
+            report: SetReport {
+                what,
+                n: stats.n,
+                from_cache: true,
+            },
+            stats,
+            features: Some(features),
+        });
+    }
+    let x = Extractor {
+        net,
+        batch: c.batch_size,
+        device,
+    };
+    let (n, feats) = dataset_features(&x, ds.clone(), size, c.n, c.seed, events, source)?;
+    let stats = Stats::from_features(&feats, FEATURES)?;
+    if let Some(entry) = &entry {
+        entry.store(&stats, &feats, events);
+    }
+    Ok(Side {
+        report: SetReport {
+            what,
+            n,
+            from_cache: false,
+        },
+        stats,
+        features: Some(feats),
+    })
+}
+
+/// FID and KID of two sides (statistics, and features where there are any), as `dcgan fid`
+/// reports them and `train --eval-every` logs them: one function, so the two agree to the bit.
+/// KID needs features on both sides and `c.kid_subsets > 0`.
+pub fn scores(
+    c: &Protocol,
+    (a, fa): (&Stats, Option<&[f32]>),
+    (b, fb): (&Stats, Option<&[f32]>),
+) -> Result<(f64, Option<Kid>)> {
+    let fid_value = frechet_distance_of(a, fa, b, fb)?;
+    let kid = match (fa, fb) {
+        (Some(x), Some(y)) if c.kid_subsets > 0 => Some(kid(
+            x,
+            y,
+            FEATURES,
+            c.kid_subsets,
+            c.kid_subset_size,
+            &mut Stream::KidSubsets.rng(c.seed),
+        )?),
+        _ => None,
+    };
+    Ok((fid_value, kid))
+}

@@ -1,0 +1,29 @@
+//! `dcgan export-torch`: a checkpoint's networks as pytorch/examples' state dicts.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::Result;
+use crate::checkpoint::Checkpoint;
+use crate::tasks::Events;
+
+#[derive(Clone, Debug)]
+pub struct ExportTorchConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
+    pub checkpoint: PathBuf,
+    /// Folder for `netG.safetensors` and `netD.safetensors`.
+    pub out: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportTorchReport {
+    pub written: Vec<PathBuf>,
+}
+
+pub fn export(c: ExportTorchConfig, _events: &mut dyn Events) -> Result<ExportTorchReport> {
+    let ckpt = Checkpoint::load(&c.checkpoint)?;
+    Ok(ExportTorchReport {
+        written: crate::interop::export_torch(&ckpt, &c.out)?,
+    })
+}

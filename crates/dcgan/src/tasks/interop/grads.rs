@@ -1,0 +1,57 @@
+//! `dcgan grads`: both half-steps' gradients at a checkpoint's weights, in pytorch/examples'
+//! state-dict layout, to compare with PyTorch's.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{load_with_discriminator, read_real};
+use crate::Result;
+use crate::tasks::Events;
+
+#[derive(Clone, Debug)]
+pub struct GradsConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
+    pub checkpoint: PathBuf,
+    /// The real batch, `.npy` of shape (N, channels, size, size) in [−1, 1].
+    pub real: PathBuf,
+    /// The latents, `.npy` of shape (N, nz) or (N, nz, 1, 1).
+    pub latent: PathBuf,
+    /// Folder for `grads_d.safetensors`, `grads_g.safetensors` and `losses.json`.
+    pub out: PathBuf,
+    /// `flex` (CPU) unless told otherwise.
+    pub device: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GradsReport {
+    pub written: Vec<PathBuf>,
+    /// BCE(D(x), 1).
+    pub err_d_real: f32,
+    /// BCE(D(G(z)), 0).
+    pub err_d_fake: f32,
+    /// BCE(D(G(z)), 1), through the same D.
+    pub err_g: f32,
+    /// Mean D(x) and D(G(z)).
+    pub d_real: f32,
+    pub d_fake: f32,
+}
+
+/// Both half-steps' gradients at a checkpoint's weights (`interop::torch_gradients`).
+pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
+    let ckpt = load_with_discriminator(&c.checkpoint, "gradients")?;
+    let m = ckpt.model();
+    let real = read_real(&c.real, m)?;
+    let (n_z, z) = crate::io::npy::read_latents(&c.latent, m.latent_dim)?;
+    let device = crate::device::by_name(&c.device)?;
+    let files = crate::interop::torch_gradients(&ckpt, &real, &z, n_z, &device, &c.out)?;
+    let s = files.stats;
+    Ok(GradsReport {
+        written: files.written,
+        err_d_real: s.loss_d_real,
+        err_d_fake: s.loss_d_fake,
+        err_g: s.loss_g,
+        d_real: s.d_real,
+        d_fake: s.d_fake,
+    })
+}
