@@ -93,29 +93,55 @@ def train_torch(a, seed, out):
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     per_epoch = len(images) // a.batch
-    step, t0 = 0, time.time()
-    log = open(log_path, "w")
+    step, t0, order, b = 0, time.time(), None, per_epoch
+    # Resume: the whole state (both networks, both optimisers, the RNG, the epoch's order and
+    # position in it) is saved at every evaluation step and every --state-every steps, so an
+    # interrupted run carries on exactly; the log is cut back to the saved step.
+    state_path = os.path.join(out, "state.pt")
+    if os.path.exists(state_path):
+        st = torch.load(state_path, weights_only=False)
+        G.load_state_dict(st["G"]), D.load_state_dict(st["D"])
+        oG.load_state_dict(st["oG"]), oD.load_state_dict(st["oD"])
+        torch.set_rng_state(st["rng"])
+        step, order, b = st["step"], st["order"], st["b"]
+        t0 = time.time() - st["seconds"]
+        rows = [l for l in open(log_path) if l.strip() and json.loads(l)["step"] <= step]
+        with open(log_path, "w") as f:
+            f.writelines(rows)
+        print(f"torch seed {seed}: resumed at step {step}", flush=True)
+    elif os.path.exists(log_path):
+        os.remove(log_path)
+    log = open(log_path, "a")
+
+    def save_state():
+        tmp = state_path + ".tmp"
+        torch.save({"G": G.state_dict(), "D": D.state_dict(), "oG": oG.state_dict(),
+                    "oD": oD.state_dict(), "rng": torch.get_rng_state(), "step": step,
+                    "order": order, "b": b, "seconds": time.time() - t0}, tmp)
+        os.replace(tmp, state_path)
+
     while step < a.steps:
-        order = torch.randperm(len(images))
-        for b in range(per_epoch):
-            if step >= a.steps:
-                break
-            real = images[order[b * a.batch:(b + 1) * a.batch]].float() / 127.5 - 1
-            noise = torch.randn(a.batch, 100, 1, 1)  # D's forward draws nothing: the same RNG order
-            loss_real, loss_fake, loss_g, out_real, out_fake, _ = train_step(G, D, oG, oD, real, noise)
-            step += 1
-            if step % a.log_every == 0 or step == 1 or step == a.steps:
-                log.write(json.dumps({
-                    "step": step, "loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item(),
-                    "d_real": out_real.mean().item(), "d_fake": out_fake.mean().item(),
-                    "seconds": round(time.time() - t0, 1)}) + "\n")
-                log.flush()
-            if step % a.eval_every == 0:
-                state = {k: v.contiguous() for k, v in G.state_dict().items()}
-                tmp = os.path.join(out, f".netG-step{step}.tmp")
-                save_file(state, tmp)
-                os.replace(tmp, os.path.join(out, f"netG-step{step}.safetensors"))
-                print(f"torch seed {seed}: step {step} ({time.time() - t0:.0f} s)", flush=True)
+        if b >= per_epoch:
+            order, b = torch.randperm(len(images)), 0
+        real = images[order[b * a.batch:(b + 1) * a.batch]].float() / 127.5 - 1
+        b += 1
+        noise = torch.randn(a.batch, 100, 1, 1)  # D's forward draws nothing: the same RNG order
+        loss_real, loss_fake, loss_g, out_real, out_fake, _ = train_step(G, D, oG, oD, real, noise)
+        step += 1
+        if step % a.log_every == 0 or step == 1 or step == a.steps:
+            log.write(json.dumps({
+                "step": step, "loss_d": (loss_real + loss_fake).item(), "loss_g": loss_g.item(),
+                "d_real": out_real.mean().item(), "d_fake": out_fake.mean().item(),
+                "seconds": round(time.time() - t0, 1)}) + "\n")
+            log.flush()
+        if step % a.eval_every == 0:
+            state = {k: v.contiguous() for k, v in G.state_dict().items()}
+            tmp = os.path.join(out, f".netG-step{step}.tmp")
+            save_file(state, tmp)
+            os.replace(tmp, os.path.join(out, f"netG-step{step}.safetensors"))
+            print(f"torch seed {seed}: step {step} ({time.time() - t0:.0f} s)", flush=True)
+        if step % a.eval_every == 0 or step % a.state_every == 0 or step == a.steps:
+            save_state()
 
 
 def train_dcgan(a, seed, out):
@@ -412,6 +438,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--only", choices=["torch", "dcgan"])
+    p.add_argument("--state-every", type=int, default=500,
+                   help="steps between PyTorch's resumable states (also at every evaluation step)")
     p.add_argument("--log-every", type=int, default=1, help="PyTorch's log interval (dcgan logs every step)")
     p.add_argument("--window", type=int, default=100, help="steps a window of the --no-score report")
     p.add_argument("--no-score", action="store_true",

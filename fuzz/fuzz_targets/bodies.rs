@@ -68,7 +68,7 @@ pub fn idx(data: &[u8]) {
     } else {
         let _ = std::fs::remove_file(&labels_path);
     }
-    if let Ok(ds) = dcgan::data::open(dir.to_str().unwrap()) {
+    if let Ok(ds) = dcgan::data::open(dir.to_str().unwrap(), Default::default()) {
         read_items(&*ds, 64);
     }
 }
@@ -76,7 +76,7 @@ pub fn idx(data: &[u8]) {
 /// CIFAR-10 binary batches.
 pub fn cifar(data: &[u8]) {
     let p = file("cifar/data_batch_1.bin", data);
-    if let Ok(ds) = dcgan::data::open(p.parent().unwrap().to_str().unwrap()) {
+    if let Ok(ds) = dcgan::data::open(p.parent().unwrap().to_str().unwrap(), Default::default()) {
         read_items(&*ds, 64);
     }
 }
@@ -99,7 +99,7 @@ pub fn svhn_mat(data: &[u8]) {
         }));
     });
     let p = file("svhn/train_32x32.mat", data);
-    if let Ok(ds) = dcgan::data::open(p.to_str().unwrap()) {
+    if let Ok(ds) = dcgan::data::open(p.to_str().unwrap(), Default::default()) {
         read_items(&*ds, 64);
     }
 }
@@ -108,7 +108,7 @@ pub fn svhn_mat(data: &[u8]) {
 pub fn lmdb(data: &[u8]) {
     let p = file("lmdb/data.mdb", data);
     let _ = std::fs::remove_file(p.with_file_name("lock.mdb"));
-    if let Ok(ds) = dcgan::data::open(p.parent().unwrap().to_str().unwrap()) {
+    if let Ok(ds) = dcgan::data::open(p.parent().unwrap().to_str().unwrap(), Default::default()) {
         read_items(&*ds, 64);
     }
 }

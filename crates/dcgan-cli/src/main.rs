@@ -1,18 +1,53 @@
 //! `dcgan`: the command-line tool. Parse → resolve into the library's config → one library call →
 //! exit code (0 success, 1 the job failed, 2 bad usage or input, 130 interrupted).
 
-/// `println!` that ends the process quietly when stdout is closed (`dcgan bench | head -1`)
-/// instead of panicking.
+/// `println!` for what the tool prints on stdout. A closed pipe (`dcgan bench | head -1`) ends
+/// the process quietly; any other failure to write (`dcgan … --json > /dev/full`) is a failed
+/// job, reported on stderr with exit code 1, so a lost report never passes for a success.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
+            crate::stdout_failed(e);
         }
     }};
 }
+
+/// `eprintln!` that never panics: a closed pipe silences stderr from then on; any other failure
+/// to write marks the job failed (exit code 1 at the end, see [`stderr_failed`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stderr(), $($arg)*) {
+            crate::note_stderr_error(e);
+        }
+    }};
+}
+pub(crate) use errln;
+
+static STDERR_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Stdout could not be written: see [`outln`].
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    errln!("dcgan: error: writing to standard output: {e}");
+    std::process::exit(1);
+}
+
+/// Stderr could not be written: remembered (there is nowhere to say it), unless the pipe closed.
+pub(crate) fn note_stderr_error(e: std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        STDERR_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether a message on stderr was lost to something other than a closed pipe.
+fn stderr_failed() -> bool {
+    STDERR_FAILED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub(crate) use outln;
 
 mod commands;
@@ -30,6 +65,16 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     locations: LocationArgs,
+    /// What images with transparency (RGBA, grey + alpha) are composited over: white, black or
+    /// R,G,B [default: white, as icons, emoji and clip art are drawn to be seen on a light
+    /// page]. Transparent pixels keep arbitrary colours, which would otherwise be trained on.
+    /// Every command that reads images uses it; a resumed run keeps the one it started with.
+    #[arg(long, global = true, value_name = "COLOUR", value_parser = parse_background)]
+    background: Option<dcgan::config::Background>,
+}
+
+fn parse_background(s: &str) -> Result<dcgan::config::Background, String> {
+    s.parse().map_err(|e: dcgan::Error| e.to_string())
 }
 
 /// Where named data sets and fetched files are: resolved here, at the boundary, and handed to
@@ -138,8 +183,21 @@ fn with_malloc_tunables() {
 fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     with_malloc_tunables();
-    let cli = Cli::parse();
-    let ui = &mut ui::Ui::new(cli.locations.resolve());
+    // clap prints help, versions and usage errors itself; their write errors are ours to report.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Err(w) = e.print() {
+                if e.use_stderr() {
+                    note_stderr_error(w);
+                    return ExitCode::from(1);
+                }
+                stdout_failed(w);
+            }
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let ui = &mut ui::Ui::new(cli.locations.resolve(), cli.background);
     let result = match cli.command {
         Command::Train(a) => commands::train::run(a, ui),
         Command::Sample(a) => commands::sample::run_sample(a, ui),
@@ -162,15 +220,22 @@ fn main() -> ExitCode {
         Command::Neighbours(a) => commands::explore::run_neighbours(a, ui),
     };
     ui.clear();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(e @ dcgan::Error::Interrupted) => {
-            eprintln!("dcgan: {e}");
-            ExitCode::from(e.exit_code())
+            errln!("dcgan: {e}");
+            e.exit_code()
         }
         Err(e) => {
-            eprintln!("dcgan: error: {e}");
-            ExitCode::from(e.exit_code())
+            errln!("dcgan: error: {e}");
+            e.exit_code()
         }
+    };
+    if let Err(e) = std::io::Write::flush(&mut std::io::stdout()) {
+        stdout_failed(e);
     }
+    if code == 0 && stderr_failed() {
+        return ExitCode::from(1);
+    }
+    ExitCode::from(code)
 }

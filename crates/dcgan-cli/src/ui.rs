@@ -13,6 +13,8 @@ use serde::Serialize;
 pub struct Ui {
     /// Where named data sets and fetched files are.
     pub locations: Locations,
+    /// `--background`, when given.
+    pub background_arg: Option<dcgan::config::Background>,
     terminal: bool,
     bar: Option<ProgressBar>,
     /// Training is under way: notes (checkpoints written) only on a terminal.
@@ -35,15 +37,21 @@ fn bar(template: &str) -> ProgressBar {
 }
 
 impl Ui {
-    pub fn new(locations: Locations) -> Self {
+    pub fn new(locations: Locations, background: Option<dcgan::config::Background>) -> Self {
         Self {
             locations,
+            background_arg: background,
             terminal: std::io::stderr().is_terminal(),
             bar: None,
             training: false,
             scores: String::new(),
             inner: None,
         }
+    }
+
+    /// What images with transparency are composited over: `--background`, else white.
+    pub fn background(&self) -> dcgan::config::Background {
+        self.background_arg.unwrap_or_default()
     }
 
     /// A `--data` value with a named data set resolved to its folder (downloaded if need be,
@@ -56,7 +64,7 @@ impl Ui {
     fn note(&self, text: &str) {
         match &self.bar {
             Some(b) => b.println(text),
-            None => eprintln!("{text}"),
+            None => crate::errln!("{text}"),
         }
     }
 
@@ -165,7 +173,7 @@ impl Events for Ui {
                 if self.terminal {
                     self.note(&text);
                 } else {
-                    eprintln!("dcgan: warning: {text}");
+                    crate::errln!("dcgan: warning: {text}");
                 }
             }
         }

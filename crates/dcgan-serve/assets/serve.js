@@ -47,7 +47,7 @@ class Run {
       <div class="history"><input type="range" min="0" max="0" value="0"><span></span></div>
       <canvas class="curves" width="520" height="300"></canvas>`;
     box.querySelector('h2').textContent = info.name;
-    box.querySelector('.meta').textContent = info.dir;
+    box.querySelector('.meta').textContent = info.dir ?? '';
     this.box = box;
     this.img = box.querySelector('img');
     this.slider = box.querySelector('input');
@@ -116,7 +116,7 @@ class Run {
     if (info.image_size) parts.push(`${info.image_size}×${info.image_size}×${info.channels}`);
     if (last) parts.push(`step ${last.step}, epoch ${last.epoch + 1}, ${Math.round(last.images_per_second)} images/s`);
     const meta = this.box.querySelector('.meta');
-    meta.textContent = `${parts.join(' · ')} — ${info.dir} `;
+    meta.textContent = info.dir ? `${parts.join(' · ')} — ${info.dir} ` : `${parts.join(' · ')} `;
     if (info.explorer) {
       const a = document.createElement('a');
       a.href = `explore/${enc(info.name)}/`;

@@ -30,7 +30,8 @@ use serde::Serialize;
 use dcgan::checkpoint::{self, Checkpoint};
 use dcgan::config::RunDir;
 use dcgan::error::IoContext;
-use dcgan::tasks::web::{self, Precision};
+use dcgan::tasks::web;
+use dcgan::web::Precision;
 use dcgan::{Error, Result};
 
 const PAGE: &str = include_str!("../assets/serve.html");
@@ -97,6 +98,9 @@ pub struct Site {
     bundle: Option<PathBuf>,
     /// `Host` header values accepted (loopback binding), or any (`None`).
     hosts: Option<Vec<String>>,
+    /// Whether `/api/runs` gives each run's folder: only on a loopback binding, where every
+    /// visitor is on this machine; elsewhere the folder would show the machine's layout.
+    show_folders: bool,
     explorers: Mutex<HashMap<String, Explorer>>,
 }
 
@@ -104,7 +108,9 @@ pub struct Site {
 #[derive(Serialize)]
 struct RunInfo<'a> {
     name: &'a str,
-    dir: &'a Path,
+    /// The run's folder as given on the command line, on a loopback binding only (else absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dir: Option<&'a Path>,
     /// From the run's config.json, when readable.
     image_size: Option<u64>,
     channels: Option<u64>,
@@ -187,6 +193,7 @@ impl Site {
             runs,
             bundle,
             hosts: None,
+            show_folders: false,
             explorers: Mutex::new(HashMap::new()),
         })
     }
@@ -203,6 +210,7 @@ impl Site {
     /// Accept only `Host` headers naming `addr` by a loopback name when `addr` is a loopback
     /// address (a page on another site that rebinds its name to 127.0.0.1 sends its own name).
     pub fn bound_to(&mut self, addr: SocketAddr) {
+        self.show_folders = addr.ip().is_loopback();
         self.hosts = addr.ip().is_loopback().then(|| {
             let p = addr.port();
             vec![
@@ -286,7 +294,7 @@ impl Site {
         let checkpoint_step = newest_checkpoint(&r.dir).map(|(s, _)| s);
         RunInfo {
             name: &r.name,
-            dir: &r.dir,
+            dir: self.show_folders.then_some(r.dir.as_path()),
             image_size: model("image_size"),
             channels: model("channels"),
             latent_dim: model("latent_dim"),
@@ -353,8 +361,8 @@ impl Site {
             let made = Checkpoint::load(&ckpt).and_then(|c| {
                 Ok(Explorer {
                     key,
-                    model_json: web::model_json(&c, Precision::F32).into_bytes(),
-                    weights: web::generator_weights(&c, Precision::F32)?,
+                    model_json: web::web_model(&c, Precision::F32).to_json().into_bytes(),
+                    weights: web::checkpoint_weights(&c, Precision::F32)?,
                 })
             });
             match made {
@@ -593,6 +601,35 @@ mod tests {
         let r = site.respond("GET", "/explore/a/", Some("localhost:8123"));
         assert_eq!(r.status, 404);
         assert!(String::from_utf8_lossy(&r.body).contains("scripts/build-web.sh"));
+    }
+
+    #[test]
+    fn the_run_list_shows_folders_on_loopback_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = run_dir(tmp.path(), "a");
+        let folders = |bound: &str| {
+            let mut site = Site::open(std::slice::from_ref(&a), None).unwrap();
+            site.bound_to(bound.parse().unwrap());
+            let host = bound.replace("0.0.0.0", "192.0.2.7");
+            let r = site.respond("GET", "/api/runs", Some(&host));
+            assert_eq!(r.status, 200, "{bound}");
+            let runs: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(runs[0]["name"], "a");
+            runs[0].get("dir").cloned()
+        };
+        assert_eq!(
+            folders("127.0.0.1:8123"),
+            Some(serde_json::Value::from(a.to_str().unwrap()))
+        );
+        assert!(folders("[::1]:8123").is_some());
+        // Another address: visitors from other machines learn the run's name, not the layout of
+        // this one.
+        assert_eq!(folders("0.0.0.0:8123"), None);
+        assert_eq!(folders("192.0.2.7:8123"), None);
+        // Not yet bound: nothing is shown.
+        let site = Site::open(std::slice::from_ref(&a), None).unwrap();
+        let body = site.respond("GET", "/api/runs", Some("x")).body;
+        assert!(!String::from_utf8_lossy(&body).contains(a.to_str().unwrap()));
     }
 
     #[test]

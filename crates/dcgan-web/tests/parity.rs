@@ -1,13 +1,16 @@
-//! The browser's generator against `dcgan`'s, natively: the same checkpoint exported as
-//! `dcgan export-web` writes it, the same latents, BatchNorm in inference mode.
+//! The browser crate's generator, natively, against the checkpoint it was exported from: the
+//! files `dcgan export-web` writes (model.json and the weights in f32 and f16), read back by
+//! `dcgan_web::WebGenerator`, the same latents, BatchNorm in inference mode. (The WebAssembly
+//! build itself is checked in Chromium against `dcgan generate`: `web/test/check-page.mjs`.)
 
 use std::path::PathBuf;
 
 use dcgan::checkpoint::Checkpoint;
 use dcgan::config::ModelConfig;
 use dcgan::model::BnMode;
-use dcgan::tasks::web::{Precision, generator_weights, model_json};
-use dcgan_web::Generator;
+use dcgan::tasks::web::{checkpoint_weights, web_model};
+use dcgan::web::Precision;
+use dcgan_web::WebGenerator;
 
 /// The library's test helpers: the shared folder and the counted skips.
 #[path = "../../dcgan/tests/common.rs"]
@@ -90,21 +93,23 @@ fn the_web_generator_draws_what_dcgan_draws() {
             BnMode::Eval,
             &device,
         );
-        let f32_weights = generator_weights(&ckpt, Precision::F32).unwrap();
-        let web = Generator::new(&model_json(&ckpt, Precision::F32), &f32_weights).unwrap();
-        let got = web.generate(&z, n).unwrap();
+        let f32_weights = checkpoint_weights(&ckpt, Precision::F32).unwrap();
+        let json = web_model(&ckpt, Precision::F32).to_json();
+        let web = WebGenerator::load(&json, &f32_weights).unwrap();
+        let got = web.images(&z, n).unwrap();
         assert_eq!(got.len(), n * m.channels * m.image_size * m.image_size);
         let diff = max_abs_diff(&got, &want);
         eprintln!(
             "{}×{} kernel {}: web vs dcgan max |Δ| {diff:.2e}",
             m.image_size, m.image_size, m.kernel_size
         );
-        // Measured: at most 1.9e-8 (the full-size golden).
-        assert!(diff <= 1e-7, "web G differs from dcgan's by {diff}");
+        // The same G from the same numbers: exactly the same images.
+        assert_eq!(diff, 0.0, "web G differs from dcgan's by {diff}");
 
-        let f16_weights = generator_weights(&ckpt, Precision::F16).unwrap();
-        let half = Generator::new(&model_json(&ckpt, Precision::F16), &f16_weights).unwrap();
-        let diff16 = max_abs_diff(&half.generate(&z, n).unwrap(), &want);
+        let f16_weights = checkpoint_weights(&ckpt, Precision::F16).unwrap();
+        let json16 = web_model(&ckpt, Precision::F16).to_json();
+        let half = WebGenerator::load(&json16, &f16_weights).unwrap();
+        let diff16 = max_abs_diff(&half.images(&z, n).unwrap(), &want);
         eprintln!(
             "  f16 weights: {} bytes against {} (f32), max |Δ| {diff16:.2e}",
             f16_weights.len(),
@@ -124,64 +129,79 @@ fn the_web_generator_draws_what_dcgan_draws() {
 fn bad_inputs_are_errors_naming_what_is_wrong() {
     let tmp = tempfile::tempdir().unwrap();
     let ckpt = checkpoints(tmp.path()).pop().unwrap();
-    let json = model_json(&ckpt, Precision::F32);
-    let w = generator_weights(&ckpt, Precision::F32).unwrap();
-    let err = |r: Result<Generator, String>| r.err().expect("an error");
+    let json = web_model(&ckpt, Precision::F32).to_json();
+    let w = checkpoint_weights(&ckpt, Precision::F32).unwrap();
+    let err = |r: dcgan::Result<WebGenerator>| r.err().expect("an error").to_string();
     assert!(
-        err(Generator::new(&json, b"not tensors"))
-            .starts_with("the weights are not a safetensors file")
+        err(WebGenerator::load(&json, b"not tensors"))
+            .starts_with("generator.safetensors: not a readable safetensors file")
     );
-    assert!(err(Generator::new("{}", &w)).starts_with("model.json: missing field"));
+    assert!(err(WebGenerator::load("{}", &w)).starts_with("model.json: missing field"));
     let other = json.replace("dcgan-web 1", "dcgan-web 9");
     assert_eq!(
-        err(Generator::new(&other, &w)),
+        err(WebGenerator::load(&other, &w)),
         "model.json: format \"dcgan-web 9\", expected \"dcgan-web 1\""
     );
-    // Sizes G cannot be built at (image sides below 16 once underflowed the layer count).
+    // Sizes G cannot be built at (image sides below 16 once underflowed the layer count): the
+    // library's own configuration checks.
+    let image_size = "must be 4·2^k with k ≥ 2 (16, 32, 64, 128, ...)";
     for (field, value, message) in [
         (
             "image_size",
             4,
-            "model.json: image_size 4 is not 4·2^k between 16 and 1024",
+            format!("invalid image size 4: {image_size}"),
         ),
         (
             "image_size",
             8,
-            "model.json: image_size 8 is not 4·2^k between 16 and 1024",
+            format!("invalid image size 8: {image_size}"),
         ),
         (
             "image_size",
             0,
-            "model.json: image_size 0 is not 4·2^k between 16 and 1024",
+            format!("invalid image size 0: {image_size}"),
         ),
         (
             "image_size",
             48,
-            "model.json: image_size 48 is not 4·2^k between 16 and 1024",
+            format!("invalid image size 48: {image_size}"),
         ),
         (
             "kernel_size",
             3,
-            "model.json: kernel_size 3 is neither 4 nor 5",
+            "invalid kernel size 3: must be 4 (pytorch/examples layout) or 5 (the authors' layout)"
+                .into(),
         ),
-        ("channels", 2, "model.json: channels 2 is neither 1 nor 3"),
+        (
+            "channels",
+            2,
+            "invalid channels 2: must be 1 (grey) or 3 (RGB)".into(),
+        ),
         (
             "latent_dim",
             0,
-            "model.json: latent_dim and generator_width must be positive",
+            "invalid latent size 0: must be positive".into(),
         ),
     ] {
         let mut m: serde_json::Value = serde_json::from_str(&json).unwrap();
         m[field] = value.into();
         assert_eq!(
-            err(Generator::new(&m.to_string(), &w)),
-            message,
+            err(WebGenerator::load(&m.to_string(), &w)),
+            format!("model.json: {message}"),
             "{field} {value}"
         );
     }
-    let g = Generator::new(&json, &w).unwrap();
+    // A model.json that fits no tensor of the weights file: named by the weights file.
+    let mut m: serde_json::Value = serde_json::from_str(&json).unwrap();
+    m["generator_width"] = 8.into();
+    let e = err(WebGenerator::load(&m.to_string(), &w));
+    assert!(
+        e.starts_with("generator.safetensors: does not match the model: tensor "),
+        "{e}"
+    );
+    let g = WebGenerator::load(&json, &w).unwrap();
     assert_eq!(
-        g.generate(&[0.0; 7], 1).unwrap_err(),
+        g.images(&[0.0; 7], 1).unwrap_err(),
         "7 latent values for 1 images of latent size 20"
     );
 }

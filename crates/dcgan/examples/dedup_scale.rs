@@ -87,7 +87,7 @@ fn peak_rss_mib() -> f64 {
 fn main() -> dcgan::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let folder = args.first().expect("usage: dedup_scale FOLDER N [N ...]");
-    let src = dcgan::data::open(folder)?;
+    let src = dcgan::data::open(folder, Default::default())?;
     let base: Vec<RgbImage> = (0..src.len())
         .filter_map(|i| src.get(i).ok().map(|im| im.to_rgb8()))
         .collect();

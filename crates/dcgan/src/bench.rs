@@ -138,7 +138,7 @@ pub fn loader(
     workers: usize,
     runs: usize,
 ) -> Result<(String, Timing)> {
-    let ds: Arc<dyn Dataset> = Arc::from(data::open(source)?);
+    let ds: Arc<dyn Dataset> = Arc::from(data::open(source, crate::config::Background::WHITE)?);
     let described = ds.describe();
     let n = ds.len().min(batch.saturating_mul(batches));
     // A data set smaller than one batch is measured as one batch of what it has.

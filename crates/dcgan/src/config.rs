@@ -429,6 +429,10 @@ pub struct DataConfig {
     /// A de-duplication report (`dcgan data dedup`): its duplicates are left out.
     #[serde(default)]
     pub exclude: Option<String>,
+    /// What images with transparency are composited over (white for runs from before it was
+    /// recorded).
+    #[serde(default)]
+    pub background: Background,
 }
 
 impl Default for DataConfig {
@@ -439,6 +443,7 @@ impl Default for DataConfig {
             prefetch: 4,
             max_bad_fraction: 0.01,
             exclude: None,
+            background: Background::WHITE,
         }
     }
 }
@@ -740,14 +745,89 @@ impl RunDir {
     }
 }
 
+/// The colour transparent pixels are composited over. White by default: transparent images are
+/// mostly icons, emoji and clip art, drawn to be seen on a light page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Background(pub [u8; 3]);
+
+impl Background {
+    pub const WHITE: Background = Background([255; 3]);
+    pub const BLACK: Background = Background([0; 3]);
+
+    /// Whether the background is a grey level (grey images with alpha stay grey over it).
+    pub fn is_grey(self) -> bool {
+        let [r, g, b] = self.0;
+        r == g && g == b
+    }
+}
+
+impl Default for Background {
+    fn default() -> Self {
+        Background::WHITE
+    }
+}
+
+impl std::fmt::Display for Background {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Background::WHITE => f.write_str("white"),
+            Background::BLACK => f.write_str("black"),
+            Background([r, g, b]) => write!(f, "{r},{g},{b}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Background {
+    type Err = Error;
+
+    /// `white`, `black`, or `R,G,B` with each 0–255.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::config(
+                "background",
+                format!("{s:?}"),
+                "must be white, black or R,G,B (each 0 to 255)",
+            )
+        };
+        match s.trim().to_ascii_lowercase().as_str() {
+            "white" => Ok(Background::WHITE),
+            "black" => Ok(Background::BLACK),
+            rgb => {
+                let parts: Vec<&str> = rgb.split(',').map(str::trim).collect();
+                let [r, g, b] = parts.as_slice() else {
+                    return Err(bad());
+                };
+                let level = |p: &str| p.parse::<u8>().map_err(|_| bad());
+                Ok(Background([level(r)?, level(g)?, level(b)?]))
+            }
+        }
+    }
+}
+
+impl From<Background> for String {
+    fn from(b: Background) -> String {
+        b.to_string()
+    }
+}
+
+impl TryFrom<String> for Background {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
 // Checks shared by the configs of every task.
 
 /// `value` ≥ 1, or an error naming `name`.
+#[cfg(feature = "host")]
 pub(crate) fn at_least_one(name: &'static str, value: usize) -> Result<()> {
     at_least(name, value, 1)
 }
 
 /// `value` ≥ `min`, or an error naming `name`.
+#[cfg(feature = "host")]
 pub(crate) fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
     if value < min {
         return Err(Error::config(
@@ -760,6 +840,7 @@ pub(crate) fn at_least(name: &'static str, value: usize, min: usize) -> Result<(
 }
 
 /// `value` ≤ `max`, or an error naming `name` (guards allocations sized by a user's number).
+#[cfg(feature = "host")]
 pub(crate) fn at_most(name: &'static str, value: usize, max: usize, why: &str) -> Result<()> {
     if value > max {
         return Err(Error::config(
@@ -772,6 +853,7 @@ pub(crate) fn at_most(name: &'static str, value: usize, max: usize, why: &str) -
 }
 
 /// A finite number in `[min, max]`, or an error naming `name`.
+#[cfg(feature = "host")]
 pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Result<()> {
     if !(value.is_finite() && value >= min && value <= max) {
         return Err(Error::config(
@@ -786,3 +868,32 @@ pub(crate) fn in_range(name: &'static str, value: f64, min: f64, max: f64) -> Re
 /// Most images a task renders or reads in one go: bounded so that a mistyped count fails with a
 /// message instead of an allocation the machine cannot make.
 pub const MAX_IMAGES: usize = 1_000_000;
+
+#[cfg(test)]
+mod background_tests {
+    use super::*;
+
+    #[test]
+    fn backgrounds_parse_and_print() {
+        assert_eq!("white".parse::<Background>().unwrap(), Background::WHITE);
+        assert_eq!(" Black ".parse::<Background>().unwrap(), Background::BLACK);
+        let c: Background = "12, 34,255".parse().unwrap();
+        assert_eq!(c, Background([12, 34, 255]));
+        assert_eq!(c.to_string(), "12,34,255");
+        assert_eq!(Background([255; 3]).to_string(), "white");
+        for bad in ["grey", "1,2", "1,2,3,4", "0,0,256", "-1,0,0", ""] {
+            assert_eq!(
+                bad.parse::<Background>().unwrap_err().to_string(),
+                format!(
+                    "invalid background {bad:?}: must be white, black or R,G,B (each 0 to 255)"
+                )
+            );
+        }
+        let json = serde_json::to_string(&Background([1, 2, 3])).unwrap();
+        assert_eq!(json, "\"1,2,3\"");
+        assert_eq!(
+            serde_json::from_str::<Background>(&json).unwrap(),
+            Background([1, 2, 3])
+        );
+    }
+}

@@ -17,7 +17,8 @@
 //!                              walks; statistics; the event type; the CPU kernels
 //! model optim                  G and D by the paper's guidelines (§3); Adam with PyTorch's update
 //! data                         dataset trait → readers (folders, IDX, CIFAR, LMDB, SVHN) → loader
-//! checkpoint viz dedup         a run in one file; grids, GIFs, plots; de-duplication (§4.1.1)
+//! checkpoint viz dedup web     a run in one file; grids, GIFs, plots; de-duplication (§4.1.1);
+//!                              G for the browser (model.json)
 //! train                        the half-steps (§4) and the loop over a run directory
 //! eval explore sample interop bench
 //!                              evaluation (§5); the §6 tools; sampling; PyTorch state dicts; speed
@@ -41,29 +42,56 @@
 //! - [`bench`](mod@bench): speed and memory measurements, and a per-operation profile of the training step.
 //! - [`rng`]: every random draw as a pure function of (seed, stream).
 //! - [`progress`]: the one event type every part reports progress through.
+//! - [`web`]: `model.json` and G's weights for the browser page, written and read by the same
+//!   code.
 //! - [`tasks`]: the commands of the `dcgan` tool, as library calls any front end can make.
+//!
+//! ## Features
+//!
+//! - `host` (default): everything above. Without it the crate is [`config`], [`error`], [`rng`],
+//!   [`model`] on burn's own operations ([`kernels`] routes there), [`io`]'s safetensors and
+//!   named tensors, and [`web`]: what `crates/dcgan-web` builds for `wasm32-unknown-unknown`,
+//!   with no C code and no threads.
+//! - `cuda`, `wgpu`: burn's GPU backends (with `host`).
 
+#[cfg(feature = "host")]
 pub mod bench;
+#[cfg(feature = "host")]
 pub mod checkpoint;
 pub mod config;
+#[cfg(feature = "host")]
 pub mod data;
+#[cfg(feature = "host")]
 pub mod dedup;
+#[cfg(feature = "host")]
 pub mod device;
 pub mod error;
+#[cfg(feature = "host")]
 pub mod eval;
+#[cfg(feature = "host")]
 pub mod explore;
+#[cfg(feature = "host")]
 pub mod interop;
 pub mod io;
 pub mod kernels;
+#[cfg(feature = "host")]
 pub mod latent;
 pub mod model;
+#[cfg(feature = "host")]
 pub mod optim;
+#[cfg(feature = "host")]
 pub mod progress;
 pub mod rng;
+#[cfg(feature = "host")]
 pub mod sample;
+#[cfg(feature = "host")]
 pub mod stats;
+#[cfg(feature = "host")]
 pub mod tasks;
+#[cfg(feature = "host")]
 pub mod train;
+#[cfg(feature = "host")]
 pub mod viz;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -55,7 +55,7 @@ fn idx_files_plain_and_gzip_with_labels() {
         );
         // By folder and by file.
         for spec in [dir.path().to_str().unwrap(), img.to_str().unwrap()] {
-            let ds = data::open(spec).unwrap();
+            let ds = data::open(spec, Default::default()).unwrap();
             assert_eq!(ds.len(), 3);
             assert_eq!(
                 (ds.label(0), ds.label(1), ds.label(2)),
@@ -80,7 +80,10 @@ fn truncated_idx_is_an_error_naming_the_file() {
     write_idx_images(&img, &[[1, 2, 3, 4], [5, 6, 7, 8]], false);
     let bytes = std::fs::read(&img).unwrap();
     std::fs::write(&img, &bytes[..bytes.len() - 3]).unwrap();
-    let err = data::open(img.to_str().unwrap()).err().unwrap().to_string();
+    let err = data::open(img.to_str().unwrap(), Default::default())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         err.starts_with(&format!(
             "{}: IDX data is 5 bytes, the header promises 8",
@@ -89,7 +92,10 @@ fn truncated_idx_is_an_error_naming_the_file() {
         "{err}"
     );
     std::fs::write(&img, b"PK\x03\x04 a zip").unwrap();
-    let err = data::open(img.to_str().unwrap()).err().unwrap().to_string();
+    let err = data::open(img.to_str().unwrap(), Default::default())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("not an IDX file"), "{err}");
 }
 
@@ -105,7 +111,7 @@ fn cifar_binary_batches() {
     }
     std::fs::write(dir.path().join("data_batch_1.bin"), &batch).unwrap();
     std::fs::write(dir.path().join("data_batch_2.bin"), &batch[..3073]).unwrap();
-    let ds = data::open(dir.path().to_str().unwrap()).unwrap();
+    let ds = data::open(dir.path().to_str().unwrap(), Default::default()).unwrap();
     assert_eq!(ds.len(), 3);
     assert_eq!(ds.label(1), Some(9));
     assert_eq!(ds.classes()[3], "cat");
@@ -113,7 +119,7 @@ fn cifar_binary_batches() {
     assert_eq!(img.get_pixel(5, 7).0, [200, 100, 9]);
     // A torn batch file is refused.
     std::fs::write(dir.path().join("data_batch_2.bin"), &batch[..3000]).unwrap();
-    let err = data::open(dir.path().to_str().unwrap())
+    let err = data::open(dir.path().to_str().unwrap(), Default::default())
         .err()
         .unwrap()
         .to_string();
@@ -140,7 +146,7 @@ fn cifar_test_batch_file() {
     let test = dir.path().join("test_batch.bin");
     std::fs::write(&test, &batch).unwrap();
     for spec in [&test, dir.path()] {
-        let ds = data::open(spec.to_str().unwrap()).unwrap();
+        let ds = data::open(spec.to_str().unwrap(), Default::default()).unwrap();
         assert_eq!(ds.len(), 3, "{}", spec.display());
         assert_eq!(
             (0..3).map(|i| ds.label(i)).collect::<Vec<_>>(),
@@ -156,10 +162,15 @@ fn cifar_test_batch_file() {
     }
     // With training batches beside it, the folder is the training set.
     std::fs::write(dir.path().join("data_batch_1.bin"), &batch[..3073]).unwrap();
-    assert_eq!(data::open(dir.path().to_str().unwrap()).unwrap().len(), 1);
+    assert_eq!(
+        data::open(dir.path().to_str().unwrap(), Default::default())
+            .unwrap()
+            .len(),
+        1
+    );
     batch[2 * 3073] = 42;
     std::fs::write(&test, &batch).unwrap();
-    let err = data::open(test.to_str().unwrap())
+    let err = data::open(test.to_str().unwrap(), Default::default())
         .err()
         .unwrap()
         .to_string();
@@ -193,7 +204,7 @@ fn image_folder_is_recursive_and_labels_by_first_level_folder() {
     save("dogs/b.bmp", false);
     save("dogs/puppies/c.PNG", true);
     std::fs::write(root.join("readme.txt"), "x").unwrap();
-    let ds = data::open(root.to_str().unwrap()).unwrap();
+    let ds = data::open(root.to_str().unwrap(), Default::default()).unwrap();
     assert_eq!(ds.len(), 3);
     assert_eq!(ds.classes(), vec!["cats".to_string(), "dogs".to_string()]);
     let labels: Vec<_> = (0..3).map(|i| ds.label(i)).collect();
@@ -218,7 +229,8 @@ fn loader_yields_the_epoch_in_order_and_skips_bad_items() {
             .unwrap();
     }
     std::fs::write(dir.path().join("07.png"), b"broken").unwrap();
-    let ds: Arc<dyn Dataset> = Arc::from(data::open(dir.path().to_str().unwrap()).unwrap());
+    let ds: Arc<dyn Dataset> =
+        Arc::from(data::open(dir.path().to_str().unwrap(), Default::default()).unwrap());
     let order = dcgan::rng::permutation(11, 0, 20);
     let t = Transform {
         size: 4,
@@ -333,7 +345,7 @@ fn svhn_mat_files_read_with_column_major_pixels_and_label_10_as_digit_0() {
             ],
             compressed,
         );
-        let ds = data::open(path.to_str().unwrap()).unwrap();
+        let ds = data::open(path.to_str().unwrap(), Default::default()).unwrap();
         assert_eq!(ds.len(), 3);
         assert_eq!(ds.classes().len(), 10);
         assert_eq!(
@@ -393,7 +405,7 @@ fn svhn_mat_files_with_wrong_contents_are_refused_by_name() {
     for (name, vars, want) in cases {
         let path = dir.path().join(name);
         write_mat(&path, &vars, false);
-        let err = data::open(path.to_str().unwrap())
+        let err = data::open(path.to_str().unwrap(), Default::default())
             .err()
             .expect(name)
             .to_string();
@@ -401,7 +413,7 @@ fn svhn_mat_files_with_wrong_contents_are_refused_by_name() {
     }
     let garbage = dir.path().join("garbage.mat");
     std::fs::write(&garbage, b"not a mat file at all").unwrap();
-    let err = data::open(garbage.to_str().unwrap())
+    let err = data::open(garbage.to_str().unwrap(), Default::default())
         .err()
         .unwrap()
         .to_string();
@@ -457,4 +469,113 @@ fn a_reader_that_panics_ends_the_pass_with_an_error_not_a_short_epoch() {
         err.contains("a reader with a bug: reading batch 2 failed: decoder bug on item 25"),
         "{err}"
     );
+}
+
+/// Emoji-like images with transparency, whose transparent pixels hold colours: RGBA glyphs (a
+/// dark-blue disc) over orange, brown or grey hidden under alpha 0, and grey + alpha ones (a
+/// grey-60 disc over hidden grey-200). Returns the folder.
+fn transparent_folder(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("glyphs");
+    std::fs::create_dir_all(&root).unwrap();
+    let hidden = [[255u8, 140, 0], [120, 70, 20], [128, 128, 128]];
+    let inside = |x: u32, y: u32| (x as i32 - 8).pow(2) + (y as i32 - 8).pow(2) <= 25;
+    for (i, h) in hidden.iter().enumerate() {
+        image::RgbaImage::from_fn(16, 16, |x, y| {
+            if inside(x, y) {
+                image::Rgba([20, 30, 160, 255])
+            } else {
+                image::Rgba([h[0], h[1], h[2], 0])
+            }
+        })
+        .save(root.join(format!("rgba{i}.png")))
+        .unwrap();
+    }
+    image::GrayAlphaImage::from_fn(16, 16, |x, y| {
+        if inside(x, y) {
+            image::LumaA([60, 255])
+        } else {
+            image::LumaA([200, 0])
+        }
+    })
+    .save(root.join("la.png"))
+    .unwrap();
+    root
+}
+
+#[test]
+fn transparency_is_composited_over_the_background_wherever_images_are_read() {
+    use dcgan::config::{Background, DataConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let root = transparent_folder(dir.path());
+    let spec = root.to_str().unwrap();
+    for bg in [
+        Background::WHITE,
+        Background::BLACK,
+        Background([10, 200, 30]),
+    ] {
+        let ds = data::open(spec, bg).unwrap();
+        assert_eq!(ds.background(), Some(bg));
+        for i in 0..ds.len() {
+            let img = ds.get(i).unwrap();
+            assert!(!img.color().has_alpha(), "{}", ds.name(i));
+            let corner = img.to_rgb8().get_pixel(0, 0).0;
+            let centre = img.to_rgb8().get_pixel(8, 8).0;
+            let grey = ds.name(i).ends_with("la.png");
+            // The hidden colours are gone: the corner is the background (grey images over a
+            // coloured background become RGB).
+            assert_eq!(corner, bg.0, "{} over {bg}", ds.name(i));
+            assert_eq!(
+                centre,
+                if grey { [60; 3] } else { [20, 30, 160] },
+                "{}",
+                ds.name(i)
+            );
+            assert_eq!(img.color() == image::ColorType::L8, grey && bg.is_grey());
+            // As stored: the alpha channel is still there.
+            assert!(ds.get_as_stored(i).unwrap().color().has_alpha());
+        }
+        // The prepared tensor: the corner of every image is the background in [-1, 1].
+        let t = Transform {
+            size: 16,
+            channels: 3,
+        };
+        let x = t.apply(&ds.get(0).unwrap());
+        for c in 0..3 {
+            assert_eq!(x[c * 256], bg.0[c] as f32 / 127.5 - 1.0);
+        }
+        // Training reads the same through its config.
+        let config = DataConfig {
+            source: spec.to_string(),
+            background: bg,
+            ..DataConfig::default()
+        };
+        let ds = data::open_config(&config).unwrap();
+        assert_eq!(ds.get(0).unwrap().to_rgb8().get_pixel(0, 0).0, bg.0);
+    }
+    let info = data::tools::info(&*data::open(spec, Background::BLACK).unwrap(), usize::MAX);
+    assert_eq!(info.transparent, 4);
+    assert_eq!(info.background.as_deref(), Some("black"));
+    assert_eq!(info.channels["rgba8"], 3);
+    assert_eq!(info.channels["la8"], 1);
+    // The data's fingerprint is of the images as stored: the same over any background.
+    assert_eq!(
+        data::Fingerprint::of(&*data::open(spec, Background::WHITE).unwrap()),
+        data::Fingerprint::of(&*data::open(spec, Background::BLACK).unwrap())
+    );
+}
+
+#[test]
+fn the_fid_cache_key_tells_backgrounds_apart() {
+    use dcgan::config::Background;
+    let dir = tempfile::tempdir().unwrap();
+    let root = transparent_folder(dir.path());
+    let weights = dir.path().join("w.bin");
+    std::fs::write(&weights, b"weights").unwrap();
+    let key = |bg| {
+        let ds = data::open(root.to_str().unwrap(), bg).unwrap();
+        dcgan::eval::fid_cache::cache_key(&*ds, 16, 4, 0, &weights).unwrap()
+    };
+    assert_eq!(key(Background::WHITE), key(Background::WHITE));
+    assert_ne!(key(Background::WHITE), key(Background::BLACK));
+    assert_ne!(key(Background::BLACK), key(Background([0, 0, 1])));
 }

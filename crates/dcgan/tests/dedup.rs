@@ -209,14 +209,8 @@ fn planted_copies_follow_the_four_alterations() {
     assert_eq!(again.pairs(), pairs);
 }
 
-/// The whole search on 6,000 CIFAR-10 training images with 400 planted copies (100 of each
-/// alteration): every alteration found at least 90 % of the time at the threshold chosen for
-/// 0.99 precision, where the exact-collision perceptual hash finds no cropped copy.
-#[test]
-fn near_search_finds_planted_copies_in_cifar10() {
-    let Some(shared) = common::shared_dir() else {
-        return common::skip("near_search_finds_planted_copies_in_cifar10", "CIFAR-10");
-    };
+/// The first `n` CIFAR-10 training JPEGs of the shared archive in a folder of their own.
+fn cifar_folder(shared: &std::path::Path, n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let gz = flate2::read::GzDecoder::new(
         std::fs::File::open(shared.join("data/cifar10-jpg.tar.gz")).unwrap(),
@@ -233,11 +227,23 @@ fn near_search_finds_planted_copies_in_cifar10() {
         entry.read_to_end(&mut bytes).unwrap();
         std::fs::write(dir.path().join(format!("{written:05}.jpg")), bytes).unwrap();
         written += 1;
-        if written == 6000 {
+        if written == n {
             break;
         }
     }
-    assert_eq!(written, 6000);
+    assert_eq!(written, n);
+    dir
+}
+
+/// The whole search on 6,000 CIFAR-10 training images with 400 planted copies (100 of each
+/// alteration): every alteration found at least 90 % of the time at the threshold chosen for
+/// 0.99 precision, where the exact-collision perceptual hash finds no cropped copy.
+#[test]
+fn near_search_finds_planted_copies_in_cifar10() {
+    let Some(shared) = common::shared_dir() else {
+        return common::skip("near_search_finds_planted_copies_in_cifar10", "CIFAR-10");
+    };
+    let dir = cifar_folder(&shared, 6000);
     let r = dedup_eval(
         DedupEvalConfig {
             data: dir.path().to_string_lossy().into_owned(),
@@ -271,4 +277,117 @@ fn near_search_finds_planted_copies_in_cifar10() {
     for f in ["report.json", "unplanted.png", "missed.png"] {
         assert!(dir.path().join("eval").join(f).is_file(), "{f}");
     }
+}
+
+/// Data that already holds near-duplicates: 6,000 CIFAR-10 images with a copy planted for 30 %
+/// of them, which the calibration is not told about. Validation copies of an image with a
+/// planted copy also match that copy; those pairs must not push the threshold up. Measured:
+/// threshold 0.9879, recall 0.978 (resized copies 0.929), copy precision 0.997; when those
+/// pairs counted as false, no threshold reached the precision (1.0, recall 0.35, resized
+/// copies 0).
+#[test]
+fn duplicates_already_in_the_data_do_not_raise_the_threshold() {
+    let Some(shared) = common::shared_dir() else {
+        return common::skip(
+            "duplicates_already_in_the_data_do_not_raise_the_threshold",
+            "CIFAR-10",
+        );
+    };
+    let dir = cifar_folder(&shared, 6000);
+    let r = dedup_eval(
+        DedupEvalConfig {
+            data: dir.path().to_string_lossy().into_owned(),
+            plant: 1800,
+            mode: Mode::Near,
+            near: NearSearch {
+                validation: 400,
+                ..NearSearch::default()
+            },
+            ..DedupEvalConfig::default()
+        },
+        &mut Quiet,
+    )
+    .unwrap();
+    let c = r.calibration.as_ref().unwrap();
+    eprintln!("{c:?}\n{:?}", r.method);
+    assert!(c.originals_with_duplicates >= 80, "{c:?}");
+    assert!(c.with_duplicates_of_original >= 80, "{c:?}");
+    assert!(c.threshold < 0.99, "{c:?}");
+    for (k, recall) in r.method.recall_by_alteration.iter().enumerate() {
+        assert!(
+            *recall >= 0.9,
+            "{}: recall {recall}; {:?}",
+            dedup::ALTERATIONS[k],
+            r.method
+        );
+    }
+    assert!(r.method.copy_precision >= 0.98, "{:?}", r.method);
+}
+
+#[test]
+fn a_copy_matching_a_near_duplicate_of_its_original_is_no_false_pair() {
+    let p = |a, b, s| Pair {
+        a,
+        b,
+        similarity: s,
+    };
+    // Item 1 is a near-duplicate of item 0 already in the data (0.97). Copy 10 of item 0 also
+    // matches item 1 (0.975); copy 11 of item 2 (an image without near-duplicates) is 0.96
+    // from it.
+    let original = |i: usize| match i {
+        10 => 0,
+        11 => 2,
+        i => i,
+    };
+    let pairs = [
+        p(0, 1, 0.97),
+        p(0, 10, 0.99),
+        p(1, 10, 0.975),
+        p(2, 11, 0.96),
+    ];
+    let c = neardup::calibrate(&pairs, 10..12, original, 10, 0.99, None);
+    // At 0.975 the pair (1, 10) is false (0 and 1 are not flagged there); at 0.96 item 1 is a
+    // near-duplicate of 0, so finding the copy with it is neither right nor wrong.
+    assert_eq!(
+        (
+            c.threshold,
+            c.found,
+            c.false_pairs,
+            c.with_duplicates_of_original
+        ),
+        (0.96, 2, 0, 1)
+    );
+    assert_eq!(c.originals_with_duplicates, 1);
+    assert_eq!(c.duplicate_free_threshold, Some(0.96));
+    assert_eq!(c.warning(), None);
+
+    // A near-duplicate of the original less similar to it than the copy is, and than the
+    // copies are to their originals (0.98 here): the pair counts as false, as it must for an
+    // unrelated image.
+    let pairs = [
+        p(0, 1, 0.97),
+        p(0, 10, 0.99),
+        p(1, 10, 0.985),
+        p(2, 11, 0.98),
+    ];
+    let c = neardup::calibrate(&pairs, 10..12, original, 10, 0.99, None);
+    assert_eq!((c.threshold, c.found, c.false_pairs), (0.99, 1, 0));
+    // The warning: when the threshold finds 2 % of the validation copies fewer than the one a
+    // duplicate-free sample gives.
+    let mut w = c.clone();
+    (w.threshold, w.recall) = (0.9902, 0.967);
+    (w.duplicate_free_threshold, w.duplicate_free_recall) = (Some(0.9861), Some(0.993));
+    assert_eq!(
+        w.warning().unwrap(),
+        "the threshold 0.9902 finds 96.7 % of the validation copies; the 0.9861 that copies of images without near-duplicates give would find 99.3 %: the data's own duplicates pushed it up (a fixed --threshold 0.9861 finds more, at a lower precision)"
+    );
+    w.duplicate_free_recall = Some(0.986);
+    assert_eq!(w.warning(), None);
+    // A fixed threshold counts by the same rule, and has no duplicate-free comparison.
+    let c = neardup::calibrate(&pairs, 10..12, original, 10, 0.99, Some(0.95));
+    assert_eq!(c.duplicate_free_threshold, None);
+    assert_eq!(
+        (c.found, c.false_pairs, c.with_duplicates_of_original),
+        (2, 1, 0)
+    );
 }

@@ -72,7 +72,7 @@ fn download_verifies_content_checksums() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("ok");
     download::ensure_from(set, &target, &[format!("{}fm", serve(real.clone(), 2))]).unwrap();
-    let ds = dcgan::data::open(target.to_str().unwrap()).unwrap();
+    let ds = dcgan::data::open(target.to_str().unwrap(), Default::default()).unwrap();
     assert_eq!(ds.len(), 60_000);
     assert_eq!(ds.label(0), Some(9)); // the first Fashion-MNIST training image is an ankle boot
 
@@ -149,7 +149,7 @@ fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
     assert!(notes.is_empty(), "{notes:?}");
 
     // The library's opener takes paths only: a bare name says how it is resolved.
-    let err = dcgan::data::open("fashion-mnist")
+    let err = dcgan::data::open("fashion-mnist", Default::default())
         .err()
         .unwrap()
         .to_string();
@@ -195,7 +195,10 @@ fn named_sets_resolve_at_the_boundary_and_say_when_they_download() {
         notes[0].contains("downloading into") && notes[0].contains("/m"),
         "{notes:?}"
     );
-    assert_eq!(dcgan::data::open(&got).unwrap().len(), 60_000);
+    assert_eq!(
+        dcgan::data::open(&got, Default::default()).unwrap().len(),
+        60_000
+    );
     // Found in the cache the second time: no download, no note.
     resolve("fashion-mnist", &at, &mut |e: Event| {
         if let Event::Info(t) = e {

@@ -20,7 +20,7 @@ fn folder(dir: &std::path::Path, n: u32) -> Arc<dyn Dataset> {
         .save(dir.join(class).join(format!("{i:03}.png")))
         .unwrap();
     }
-    Arc::from(dcgan::data::open(dir.to_str().unwrap()).unwrap())
+    Arc::from(dcgan::data::open(dir.to_str().unwrap(), Default::default()).unwrap())
 }
 
 fn model() -> ModelConfig {

@@ -287,7 +287,8 @@ fn nearest_neighbours_of_training_images_are_themselves() {
         .save(dir.path().join(format!("{i:02}.png")))
         .unwrap();
     }
-    let ds: Arc<dyn Dataset> = Arc::from(dcgan::data::open(dir.path().to_str().unwrap()).unwrap());
+    let ds: Arc<dyn Dataset> =
+        Arc::from(dcgan::data::open(dir.path().to_str().unwrap(), Default::default()).unwrap());
     let t = Transform {
         size: 16,
         channels: 1,

@@ -163,6 +163,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
             let r = data::info(
                 InfoConfig {
                     data: ui.data(&a.data)?,
+                    background: ui.background(),
                     limit: a.limit,
                 },
                 ui,
@@ -172,6 +173,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         DataCommand::Preview(a) => {
             let config = PreviewConfig {
                 data: ui.data(&a.data)?,
+                background: ui.background(),
                 out: a.out,
                 n: a.n,
                 size: a.size,
@@ -211,6 +213,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         DataCommand::Dedup(a) => {
             let config = DedupConfig {
                 data: ui.data(&a.data)?,
+                background: ui.background(),
                 out: a.out,
                 mode: a.mode.mode,
                 near: a.autoencoder.near(&a.mode),
@@ -239,6 +242,7 @@ pub fn run(cmd: DataCommand, ui: &mut Ui) -> Result<()> {
         DataCommand::DedupEval(a) => {
             let config = DedupEvalConfig {
                 data: ui.data(&a.data)?,
+                background: ui.background(),
                 plant: a.plant,
                 limit: a.limit,
                 mode: a.mode.mode,
@@ -312,6 +316,14 @@ fn info_lines(info: &dcgan::data::tools::Info) -> Vec<String> {
         ),
         format!("channels: {}", top(&info.channels)),
     ];
+    if info.transparent > 0 {
+        lines.push(format!(
+            "transparency: {} of {} images; composited over {} before use (--background)",
+            info.transparent,
+            info.examined - info.unreadable,
+            info.background.as_deref().unwrap_or("white")
+        ));
+    }
     if !info.classes.is_empty() {
         lines.push(format!(
             "classes ({}): {}",

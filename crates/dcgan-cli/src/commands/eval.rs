@@ -107,6 +107,7 @@ fn run_svm(a: SvmArgs, ui: &mut Ui) -> Result<()> {
     let config = SvmConfig {
         train_data: ui.data(&a.train_data)?,
         test_data: ui.data(&a.test_data)?,
+        background: ui.background(),
         checkpoint: a.checkpoint,
         methods: a
             .methods

@@ -196,6 +196,7 @@ pub fn run_visualize_d(a: VisualizeDArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = VisualizeDConfig {
         input: a.model.input(),
         data: ui.data(&a.data)?,
+        background: ui.background(),
         out: a.out,
         features: a.features,
         top: a.top,
@@ -294,6 +295,7 @@ pub fn run_neighbours(a: NeighboursArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = NeighboursConfig {
         input: a.model.input(),
         data: ui.data(&a.data)?,
+        background: ui.background(),
         out: a.out,
         n: a.n,
         k: a.k,

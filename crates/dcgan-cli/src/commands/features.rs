@@ -32,6 +32,7 @@ pub fn run(a: FeaturesArgs, ui: &mut Ui) -> dcgan::Result<()> {
     let config = FeaturesConfig {
         checkpoint: a.model.checkpoint,
         data: ui.data(&a.data)?,
+        background: ui.background(),
         out: a.out,
         batch_size: a.batch_size,
         reestimate_batches: a.reestimate_batches,

@@ -96,6 +96,7 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         batch_size: a.batch_size,
         seed: a.seed,
         device: a.device.device,
+        background: ui.background(),
     };
     let r = fid::run(config, ui)?;
     ui.report(&r, a.json.json, |r| {

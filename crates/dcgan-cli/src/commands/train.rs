@@ -152,6 +152,13 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
         }),
     };
     if let Some(run) = a.resume {
+        if let Some(b) = ui.background_arg {
+            return Err(dcgan::Error::config(
+                "background",
+                b,
+                "a resumed run keeps the background it started with (data.background in its config.json)",
+            ));
+        }
         let options = ResumeOptions {
             epochs: a.epochs,
             max_steps: a.max_steps,
@@ -200,6 +207,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             workers: a.workers,
             max_bad_fraction: a.max_bad_fraction,
             exclude: a.exclude,
+            background: ui.background(),
             ..defaults.data
         },
         train: TrainConfig {
@@ -238,7 +246,7 @@ pub fn run(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<()> {
             if stop.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ndcgan: stopping after this step (Ctrl-C again to quit at once)");
+            crate::errln!("\ndcgan: stopping after this step (Ctrl-C again to quit at once)");
         });
     }
     let json = a.json.json;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use dcgan::tasks::web::{self, ExportWebConfig, Precision};
+use dcgan::tasks::web::{self, ExportWebConfig};
+use dcgan::web::Precision;
 
 use super::common::JsonArg;
 use crate::ui::Ui;

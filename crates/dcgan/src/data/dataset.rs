@@ -27,8 +27,19 @@ pub trait Dataset: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Decode item `i`.
+    /// Decode item `i`: what every consumer sees (transparency composited over the data set's
+    /// background, see [`super::alpha`]).
     fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError>;
+    /// Item `i` as stored, alpha channel included: what `data info` counts transparency in,
+    /// and what a data set's fingerprint hashes. The same as [`Dataset::get`] unless the data
+    /// set composites transparency.
+    fn get_as_stored(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
+        self.get(i)
+    }
+    /// The background transparent images are composited over, for data sets that do it.
+    fn background(&self) -> Option<crate::config::Background> {
+        None
+    }
     /// The class label of item `i`, if the data set has labels.
     fn label(&self, i: usize) -> Option<usize>;
     /// Class names, index = label.
@@ -202,6 +213,12 @@ impl Dataset for Subset {
     fn get(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
         self.inner.get(self.keep[i])
     }
+    fn get_as_stored(&self, i: usize) -> std::result::Result<DynamicImage, ItemError> {
+        self.inner.get_as_stored(self.keep[i])
+    }
+    fn background(&self) -> Option<crate::config::Background> {
+        self.inner.background()
+    }
     fn label(&self, i: usize) -> Option<usize> {
         self.inner.label(self.keep[i])
     }
@@ -244,7 +261,7 @@ impl Fingerprint {
             .map(|j| {
                 let i = j * n / k;
                 let mut h = Sha256::new();
-                match ds.get(i) {
+                match ds.get_as_stored(i) {
                     Ok(img) => {
                         h.update(img.width().to_le_bytes());
                         h.update(img.height().to_le_bytes());

@@ -2,6 +2,7 @@
 //!
 //! The modules form layers, each using only those above it in this list:
 //! - [`dataset`]: the [`Dataset`] trait, [`Subset`], image decoding with size limits;
+//! - [`alpha`]: images with transparency composited over a [`Background`];
 //! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
 //!   [−1, 1] (paper §4);
 //! - readers: [`source`] (image folders, MNIST-style IDX files, CIFAR-10 binaries), [`lmdb`]
@@ -11,6 +12,7 @@
 //! - [`open`](mod@open): a `--data` value to a reader, and a run's data without the items a
 //!   de-duplication report ([`crate::dedup`]) excludes.
 
+pub mod alpha;
 pub mod dataset;
 pub mod download;
 pub mod lmdb;
@@ -21,6 +23,7 @@ pub mod svhn;
 pub mod tools;
 pub mod transform;
 
+pub use alpha::Background;
 pub use dataset::{Dataset, Fingerprint, ItemError, Subset, natural_channels};
 pub use loader::{Batch, Loader};
 pub use open::{Exclusions, open, open_config};

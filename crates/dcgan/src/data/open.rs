@@ -11,12 +11,19 @@
 
 use std::path::Path;
 
+use super::alpha::{Background, Flattened};
 use super::dataset::{Dataset, Subset};
 use super::source::{Cifar, Idx, ImageFolder};
 use crate::error::{Error, IoContext, Result};
 
-/// Open a data source by the rules in the module docs.
-pub fn open(spec: &str) -> Result<Box<dyn Dataset>> {
+/// Open a data source by the rules in the module docs, its images with transparency
+/// composited over `background`.
+pub fn open(spec: &str, background: Background) -> Result<Box<dyn Dataset>> {
+    Ok(Box::new(Flattened::new(open_source(spec)?, background)))
+}
+
+/// The reader of a data source, its images as stored.
+fn open_source(spec: &str) -> Result<Box<dyn Dataset>> {
     let path = Path::new(spec);
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && super::download::set(spec).is_some() {
@@ -76,7 +83,7 @@ pub struct Exclusions {
 
 /// The training data a config names: its source, without a de-duplication report's duplicates.
 pub fn open_config(data: &crate::config::DataConfig) -> Result<Box<dyn Dataset>> {
-    let ds = open(&data.source)?;
+    let ds = open(&data.source, data.background)?;
     let Some(report_path) = &data.exclude else {
         return Ok(ds);
     };

@@ -18,8 +18,13 @@ pub struct Info {
     pub examined: usize,
     /// (width × height) → count, of the readable items examined.
     pub sizes: BTreeMap<String, usize>,
-    /// Channel layout (grey, grey+alpha, rgb, rgba, ...) → count.
+    /// Channel layout (grey, grey+alpha, rgb, rgba, ...) → count, as stored.
     pub channels: BTreeMap<String, usize>,
+    /// Readable items examined with transparency (an alpha channel with a pixel that is not
+    /// fully opaque).
+    pub transparent: usize,
+    /// What those are composited over before use (`--background`), when the data set does it.
+    pub background: Option<String>,
     /// Class name → items, if the data set has labels.
     pub classes: BTreeMap<String, usize>,
     pub unreadable: usize,
@@ -30,14 +35,16 @@ pub struct Info {
 /// Decode every item (or the first `limit`) in parallel and count what is there.
 pub fn info(ds: &dyn Dataset, limit: usize) -> Info {
     let n = ds.len().min(limit);
-    let results: Vec<std::result::Result<(u32, u32, String), ItemError>> = (0..n)
+    type Seen = (u32, u32, String, bool);
+    let results: Vec<std::result::Result<Seen, ItemError>> = (0..n)
         .into_par_iter()
         .map(|i| {
-            ds.get(i).map(|img| {
+            ds.get_as_stored(i).map(|img| {
                 (
                     img.width(),
                     img.height(),
                     format!("{:?}", img.color()).to_lowercase(),
+                    super::alpha::has_transparency(&img),
                 )
             })
         })
@@ -45,11 +52,13 @@ pub fn info(ds: &dyn Dataset, limit: usize) -> Info {
     let mut sizes = BTreeMap::new();
     let mut channels = BTreeMap::new();
     let mut bad = Vec::new();
+    let mut transparent = 0;
     for r in results {
         match r {
-            Ok((w, h, c)) => {
+            Ok((w, h, c, t)) => {
                 *sizes.entry(format!("{w}x{h}")).or_insert(0) += 1;
                 *channels.entry(c).or_insert(0) += 1;
+                transparent += t as usize;
             }
             Err(e) => bad.push(e.to_string()),
         }
@@ -71,6 +80,8 @@ pub fn info(ds: &dyn Dataset, limit: usize) -> Info {
         examined: n,
         sizes,
         channels,
+        transparent,
+        background: ds.background().map(|b| b.to_string()),
         classes,
         unreadable: bad.len(),
         unreadable_examples: bad.into_iter().take(20).collect(),
@@ -131,7 +142,10 @@ pub fn export(
                 std::fs::write(&path, bytes).at(&path)?;
                 return Ok(true);
             }
-            let Ok(img) = ds.get(i) else { return Ok(false) };
+            // As stored: the alpha channel is kept (PNG has one).
+            let Ok(img) = ds.get_as_stored(i) else {
+                return Ok(false);
+            };
             let path = out.join(format!("{i:08}.png"));
             img.save(&path)
                 .map_err(|e| Error::format(&path, e.to_string()))?;

@@ -171,12 +171,11 @@ pub struct Searched {
 }
 
 /// Search `val` (its first `items` the data, perhaps with evaluation copies, the rest validation
-/// copies) and choose the threshold; `root(item)` is the image an item below `items` copies
-/// (itself for the data's own).
+/// copies) and choose the threshold. Nothing tells the calibration which of the first `items`
+/// copy which: it sees them as a data set's own images.
 pub fn near_search(
     val: &Planted,
     items: usize,
-    root: impl Fn(usize) -> usize,
     s: &NearSearch,
     events: &mut dyn Events,
 ) -> Result<Searched> {
@@ -185,13 +184,7 @@ pub fn near_search(
     let calibration = near::calibrate(
         &pairs,
         items..val.len(),
-        |i| {
-            if i < items {
-                root(i)
-            } else {
-                root(val.original(i))
-            }
-        },
+        |i| if i < items { i } else { val.original(i) },
         items,
         s.precision,
         s.threshold,
@@ -204,13 +197,18 @@ pub fn near_search(
         ));
     }
     events.info(format!(
-        "threshold {:.4}: {} of {} validation copies found, {} false pairs with them (precision {:.3})",
+        "threshold {:.4}: {} of {} validation copies found, {} false pairs with them (precision {:.3}); {} copies' originals have near-duplicates in the data, {} pairs with those counted neither way",
         calibration.threshold,
         calibration.found,
         calibration.copies,
         calibration.false_pairs,
-        calibration.precision
+        calibration.precision,
+        calibration.originals_with_duplicates,
+        calibration.with_duplicates_of_original,
     ));
+    if let Some(w) = calibration.warning() {
+        events.emit(crate::progress::Event::Warning(w));
+    }
     Ok(Searched {
         index,
         pairs,

@@ -446,6 +446,12 @@ impl Index {
     }
 }
 
+/// A copy of `x` that also matches `y` is no false pair when `y` is a near-duplicate of `x`
+/// already in the data: when `x` is at least as similar to `y` as to the copy, or as this share
+/// of the validation copies are to their originals (on CIFAR-10 about 0.992: unrelated images
+/// are rarely that close, so few false pairs are excused). See [`calibrate`].
+pub const DUPLICATE_QUANTILE: f64 = 0.95;
+
 /// How the threshold was chosen.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Calibration {
@@ -458,22 +464,82 @@ pub struct Calibration {
     pub found: usize,
     /// Share of validation copies found.
     pub recall: f64,
-    /// Flagged pairs with a validation copy that are not the copy and its original.
+    /// Flagged pairs with a validation copy that are not the copy and its original, nor the
+    /// copy and a near-duplicate of its original.
     pub false_pairs: usize,
-    /// Right pairs / all flagged pairs with a validation copy.
+    /// Right pairs / (right + false pairs).
     pub precision: f64,
     /// False pairs a validation copy gets, scaled to the data: an estimate of the false pairs
-    /// among the data's own (the data's real duplicates of a copy's original count as false
-    /// here, so this errs high).
+    /// among the data's own.
     pub expected_false_pairs: f64,
+    /// Flagged pairs of a validation copy with a near-duplicate of its original already in the
+    /// data (see [`calibrate`]): neither right nor false.
+    #[serde(default)]
+    pub with_duplicates_of_original: usize,
+    /// Validation copies whose original is flagged with another image of the data at the
+    /// threshold.
+    #[serde(default)]
+    pub originals_with_duplicates: usize,
+    /// The threshold the copies of originals without a near-duplicate in the data at the chosen
+    /// threshold give on their own, for the same precision: what a sample cleaned of the data's
+    /// own duplicates gives. `None` when there are none, or with a fixed threshold.
+    #[serde(default)]
+    pub duplicate_free_threshold: Option<f32>,
+    /// The share of validation copies that threshold finds.
+    #[serde(default)]
+    pub duplicate_free_recall: Option<f64>,
+}
+
+impl Calibration {
+    /// A warning when the threshold had to go so far above what a duplicate-free sample gives
+    /// that it finds noticeably fewer of the validation copies (2 % of them or more).
+    pub fn warning(&self) -> Option<String> {
+        let (free, free_recall) = (self.duplicate_free_threshold?, self.duplicate_free_recall?);
+        (free_recall - self.recall >= 0.02).then(|| {
+            format!(
+                "the threshold {:.4} finds {:.1} % of the validation copies; the {free:.4} that copies of images without near-duplicates give would find {:.1} %: the data's own duplicates pushed it up (a fixed --threshold {free:.4} finds more, at a lower precision)",
+                self.threshold,
+                100.0 * self.recall,
+                100.0 * free_recall
+            )
+        })
+    }
+}
+
+/// One flagged pair with a validation copy, as the calibration sees it.
+#[derive(Clone, Copy)]
+struct Scored {
+    similarity: f32,
+    /// The copy's own original (or another copy of it).
+    right: bool,
+    /// Not right, but the copy's original is a near-duplicate of the other image.
+    excused: bool,
+    copy: usize,
+}
+
+/// What one threshold flags among the scored pairs.
+#[derive(Clone, Copy)]
+struct Count {
+    threshold: f32,
+    found: usize,
+    right: usize,
+    wrong: usize,
+    excused: usize,
 }
 
 /// The lowest threshold at which the flagged pairs involving a validation copy (items
 /// `copies.start..`) are still at least `target` right, or the `fixed` one, with what it finds
-/// among them. `root(item)` is the image an item is a copy of (itself for the data's own): a
-/// pair is right when both have the same root, or when the copy's original is at least as
-/// similar to the other image as to the copy itself (the data's own duplicates: an image
-/// identical to the original is as right a match for its copy as the original).
+/// among them. `root(item)` is the image an item is a copy of (itself for the data's own); a
+/// pair is right when both have the same root.
+///
+/// The data's own near-duplicates: a copy of `x` also matches `y` when `y` is a near-copy of
+/// `x` already in the data, and counting that as a false pair would push the threshold up the
+/// more duplicates the data holds (to 1 on data in which one image in ten has a copy). Such a
+/// pair counts neither way when `x` is at least as similar to `y` as to the copy itself, or as
+/// similar as [`DUPLICATE_QUANTILE`] of the validation copies are to their originals. The bar
+/// does not depend on the threshold being tried: "any `y` flagged with `x` at that threshold"
+/// would let every lower threshold excuse more false pairs (those are exactly the pairs a copy
+/// gets wrong), and the choice would slide down. A fixed threshold counts with the same rule.
 pub fn calibrate(
     pairs: &[Pair],
     copies: std::ops::Range<usize>,
@@ -483,77 +549,182 @@ pub fn calibrate(
     fixed: Option<f32>,
 ) -> Calibration {
     use std::collections::HashMap;
-    // Pairs among the data, and each copy's similarity to its own original.
+    // Pairs among the data.
     let among_roots: HashMap<(usize, usize), f32> = pairs
         .iter()
         .filter(|p| p.b < copies.start)
         .map(|p| ((p.a, p.b), p.similarity))
         .collect();
+    // Each copy's similarity to its own original.
     let to_original: HashMap<usize, f32> = pairs
         .iter()
         .filter(|p| copies.contains(&p.b) && root(p.a) == root(p.b))
         .map(|p| (p.b, p.similarity))
         .collect();
-    let mut scored: Vec<(f32, bool, usize)> = pairs
+    // How similar a duplicate is: the similarity that DUPLICATE_QUANTILE of the copies the
+    // search found keep to their originals, or more.
+    let mut own: Vec<f32> = to_original.values().copied().collect();
+    own.sort_by(|x, y| x.total_cmp(y));
+    let duplicate_level = own
+        .get(((own.len() as f64 - 1.0) * (1.0 - DUPLICATE_QUANTILE)).round() as usize)
+        .copied()
+        .unwrap_or(1.0);
+    let mut scored: Vec<Scored> = pairs
         .iter()
         .filter(|p| copies.contains(&p.b))
         .map(|p| {
             let (x, o) = (root(p.a), root(p.b));
-            // x is the copy's original, or at least as close to it as the copy itself is.
-            let right = x == o
-                || match (
-                    among_roots.get(&(x.min(o), x.max(o))),
-                    to_original.get(&p.b),
-                ) {
-                    (Some(xo), Some(co)) => xo >= co,
-                    _ => false,
-                };
-            (p.similarity, right, p.b)
+            let xy = *among_roots.get(&(x.min(o), x.max(o))).unwrap_or(&0.0);
+            let co = *to_original.get(&p.b).unwrap_or(&1.0);
+            Scored {
+                similarity: p.similarity,
+                right: x == o,
+                excused: x != o && xy >= co.min(duplicate_level),
+                copy: p.b,
+            }
         })
         .collect();
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0));
-    let (mut tp, mut fp) = (0usize, 0usize);
-    // Copies found so far (a copy can be right twice: with its original and another copy).
-    let mut seen = vec![false; copies.len()];
-    let mut copies_found = 0;
-    let mut chosen: Option<(f32, usize, usize, usize)> = None;
-    for (k, &(s, right, copy)) in scored.iter().enumerate() {
-        if right {
-            tp += 1;
-            if !std::mem::replace(&mut seen[copy - copies.start], true) {
-                copies_found += 1;
-            }
-        } else {
-            fp += 1;
-        }
-        let tie_next = scored.get(k + 1).is_some_and(|n| n.0 == s);
-        let keep = match fixed {
-            Some(t) => s >= t,
-            None => tp as f64 >= target * (tp + fp) as f64,
-        };
-        if !tie_next && keep {
-            chosen = Some((s, copies_found, tp, fp));
+    scored.sort_by(|x, y| y.similarity.total_cmp(&x.similarity));
+    // Each original's most similar image among the data.
+    let mut partnered: HashMap<usize, f32> = HashMap::new();
+    for (&(a, b), &s) in &among_roots {
+        for i in [a, b] {
+            let e = partnered.entry(i).or_insert(0.0);
+            *e = e.max(s);
         }
     }
+    let all: Vec<&Scored> = scored.iter().collect();
+    let none = Count {
+        threshold: 1.0,
+        found: 0,
+        right: 0,
+        wrong: 0,
+        excused: 0,
+    };
+    let (count, duplicate_free_threshold) = match fixed {
+        Some(t) => (count_at(&scored, copies.clone(), t), None),
+        None => {
+            let count = sweep(&all, copies.clone(), target).unwrap_or(none);
+            // The same choice on the copies of images without a near-duplicate in the data
+            // (nothing at or above that threshold, or the duplicate level when that is lower),
+            // nothing excused: a sample cleaned of the data's own duplicates.
+            let bar = count.threshold.min(duplicate_level);
+            let clean: Vec<Scored> = scored
+                .iter()
+                .filter(|s| partnered.get(&root(s.copy)).is_none_or(|&p| p < bar))
+                .map(|s| Scored {
+                    excused: false,
+                    ..*s
+                })
+                .collect();
+            let free = (!clean.is_empty()).then(|| {
+                let refs: Vec<&Scored> = clean.iter().collect();
+                sweep(&refs, copies.clone(), target)
+                    .unwrap_or(none)
+                    .threshold
+            });
+            (count, free)
+        }
+    };
+    let mut c = finish(count, &copies, &root, &partnered, data_items, target);
+    c.duplicate_free_recall = duplicate_free_threshold
+        .map(|t| count_at(&scored, copies.clone(), t).found as f64 / copies.len().max(1) as f64);
+    c.duplicate_free_threshold = duplicate_free_threshold;
+    c
+}
+
+/// The calibration of `count`.
+fn finish(
+    count: Count,
+    copies: &std::ops::Range<usize>,
+    root: &impl Fn(usize) -> usize,
+    partnered: &std::collections::HashMap<usize, f32>,
+    data_items: usize,
+    target: f64,
+) -> Calibration {
+    let Count {
+        threshold,
+        found,
+        right,
+        wrong,
+        excused,
+    } = count;
     let m = copies.len();
-    let (mut threshold, found, right, false_pairs) = chosen.unwrap_or((1.0, 0, 0, 0));
-    if let Some(t) = fixed {
-        threshold = t;
-    }
+    let originals_with_duplicates = copies
+        .clone()
+        .filter(|&c| partnered.get(&root(c)).is_some_and(|&s| s >= threshold))
+        .count();
     Calibration {
         copies: m,
         target_precision: target,
         threshold,
         found,
         recall: found as f64 / m.max(1) as f64,
-        false_pairs,
-        precision: if right + false_pairs == 0 {
+        false_pairs: wrong,
+        precision: if right + wrong == 0 {
             1.0
         } else {
-            right as f64 / (right + false_pairs) as f64
+            right as f64 / (right + wrong) as f64
         },
-        expected_false_pairs: false_pairs as f64 / m.max(1) as f64 * data_items as f64 / 2.0,
+        expected_false_pairs: wrong as f64 / m.max(1) as f64 * data_items as f64 / 2.0,
+        with_duplicates_of_original: excused,
+        originals_with_duplicates,
+        duplicate_free_threshold: None,
+        duplicate_free_recall: None,
     }
+}
+
+/// What `threshold` flags among `scored`, excused pairs counted neither way.
+fn count_at(scored: &[Scored], copies: std::ops::Range<usize>, threshold: f32) -> Count {
+    let flagged = || scored.iter().filter(|s| s.similarity >= threshold);
+    let found: std::collections::HashSet<usize> =
+        flagged().filter(|s| s.right).map(|s| s.copy).collect();
+    debug_assert!(found.iter().all(|c| copies.contains(c)));
+    let excused = flagged().filter(|s| s.excused).count();
+    Count {
+        threshold,
+        found: found.len(),
+        right: flagged().filter(|s| s.right).count(),
+        wrong: flagged().filter(|s| !s.right).count() - excused,
+        excused,
+    }
+}
+
+/// The lowest threshold among `scored` (most similar first) whose right pairs are at least
+/// `target` of the right and false ones, excused pairs counted neither way. `None` when no
+/// threshold qualifies.
+fn sweep(scored: &[&Scored], copies: std::ops::Range<usize>, target: f64) -> Option<Count> {
+    let (mut right, mut wrong, mut excused) = (0usize, 0usize, 0usize);
+    // Copies found so far (a copy can be right twice: with its original and another copy).
+    let mut seen = vec![false; copies.len()];
+    let mut found = 0;
+    let mut chosen = None;
+    for (k, s) in scored.iter().enumerate() {
+        if s.right {
+            right += 1;
+            if !std::mem::replace(&mut seen[s.copy - copies.start], true) {
+                found += 1;
+            }
+        } else if s.excused {
+            excused += 1;
+        } else {
+            wrong += 1;
+        }
+        let t = s.similarity;
+        if scored.get(k + 1).is_some_and(|n| n.similarity == t) {
+            continue;
+        }
+        if right as f64 >= target * (right + wrong) as f64 {
+            chosen = Some(Count {
+                threshold: t,
+                found,
+                right,
+                wrong,
+                excused,
+            });
+        }
+    }
+    chosen
 }
 
 /// Groups from the pairs at or above `threshold` (pairs with an item ≥ `items` ignored): in item

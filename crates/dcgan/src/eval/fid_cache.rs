@@ -14,8 +14,8 @@ use crate::{Error, Result};
 /// The data: its fingerprint (item count and the pixels of 64 items spread over it) and every
 /// item's name, so an added, removed, renamed or re-ordered image, or an edit to a sampled one,
 /// gives another key (an image edited in place under the same name, outside the sample, does
-/// not: `--no-stats-cache`). The preparation: the side the images are prepared at, how many
-/// are drawn and from which seed. The network: the weight file's length and first MiB. And a
+/// not: `--no-stats-cache`). The preparation: the side the images are prepared at, the
+/// background transparency is composited over, how many are drawn and from which seed. The network: the weight file's length and first MiB. And a
 /// version of this pipeline, raised whenever preprocessing or the network's port changes.
 pub fn cache_key(
     ds: &dyn Dataset,
@@ -34,6 +34,10 @@ pub fn cache_key(
         h.update(b"\n");
     }
     h.update(format!("size {size}, n {n}, seed {seed}\n").as_bytes());
+    // Transparency composited over another background is another set of images.
+    if let Some(b) = ds.background() {
+        h.update(format!("background {b}\n").as_bytes());
+    }
     let mut head = Vec::new();
     let file = std::fs::File::open(weights).map_err(|e| Error::io(weights, e))?;
     let len = file.metadata().map_err(|e| Error::io(weights, e))?.len();

@@ -29,6 +29,8 @@ pub struct Protocol {
     pub kid_subset_size: usize,
     pub weights: PathBuf,
     pub stats_cache: Option<PathBuf>,
+    /// What images with transparency are composited over (part of the cache key).
+    pub background: crate::config::Background,
 }
 
 impl Default for Protocol {
@@ -42,6 +44,7 @@ impl Default for Protocol {
             kid_subset_size: 1000,
             weights: PathBuf::new(),
             stats_cache: None,
+            background: crate::config::Background::WHITE,
         }
     }
 }
@@ -96,7 +99,7 @@ pub fn images_side(
     device: &Device,
     events: &mut dyn Events,
 ) -> Result<Side> {
-    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source)?);
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source, c.background)?);
     let size = match size {
         Some(s) => s,
         None => super::fid::natural_size(ds.as_ref())?,

@@ -24,17 +24,20 @@ pub struct TrainingEvaluator {
 }
 
 impl TrainingEvaluator {
-    /// `data`: the real images (the training data unless `eval.data` names others);
-    /// `weights` and `stats_cache` as for `dcgan fid` ([`Protocol`]).
+    /// The real images: the training data unless `eval.data` names others, composited over the
+    /// training data's background; `weights` and `stats_cache` as for `dcgan fid` ([`Protocol`]).
     pub fn new(
         eval: &crate::config::EvalConfig,
-        train_data: &str,
+        train_data: &crate::config::DataConfig,
         model: &crate::config::ModelConfig,
         device: &str,
         weights: PathBuf,
         stats_cache: Option<PathBuf>,
     ) -> Self {
-        let data = eval.data.clone().unwrap_or_else(|| train_data.to_string());
+        let data = eval
+            .data
+            .clone()
+            .unwrap_or_else(|| train_data.source.clone());
         Self {
             // `dcgan fid`'s settings, so a logged score equals that command's on the same
             // checkpoint.
@@ -42,6 +45,7 @@ impl TrainingEvaluator {
                 n: eval.samples,
                 weights,
                 stats_cache,
+                background: train_data.background,
                 ..Protocol::default()
             },
             device: device.to_string(),

@@ -1,14 +1,21 @@
 //! Files: named tensors in safetensors, PyTorch state dicts, `.npy` latents, atomic writes.
 
+#[cfg(feature = "host")]
 pub mod atomic;
 pub mod named;
+#[cfg(feature = "host")]
 pub mod npy;
 pub mod safetensors_file;
+#[cfg(feature = "host")]
 pub mod torch;
+#[cfg(feature = "host")]
 pub mod torchscript;
 
+#[cfg(feature = "host")]
 pub use atomic::atomic_write;
-pub use named::{HostTensor, TensorMap, load_named, named_grads, named_tensors};
+#[cfg(feature = "host")]
+pub use named::named_grads;
+pub use named::{HostTensor, TensorMap, load_named, named_tensors};
 
 /// Lower-case hex of `bytes`: digests as they appear in file names, checkpoints and reports.
 pub fn hex(bytes: &[u8]) -> String {

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+#[cfg(feature = "host")]
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 
@@ -69,12 +70,14 @@ pub fn named_tensors<M: Module>(module: &M) -> TensorMap {
     c.out
 }
 
+#[cfg(feature = "host")]
 struct CollectGrads<'a> {
     path: Vec<String>,
     grads: &'a GradientsParams,
     out: TensorMap,
 }
 
+#[cfg(feature = "host")]
 impl ModuleVisitor for CollectGrads<'_> {
     fn enter_module(&mut self, name: &str, _: &str) {
         self.path.push(name.to_string());
@@ -90,6 +93,7 @@ impl ModuleVisitor for CollectGrads<'_> {
     }
 }
 
+#[cfg(feature = "host")]
 /// The gradient of every parameter of `module` that has one in `grads`, by the same paths as
 /// [`named_tensors`] (running statistics have none).
 pub fn named_grads<M: Module>(module: &M, grads: &GradientsParams) -> TensorMap {

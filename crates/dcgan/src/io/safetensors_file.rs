@@ -43,11 +43,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<SafetensorsContent> {
                 .collect(),
             Dtype::F16 => raw
                 .chunks_exact(2)
-                .map(|c| half_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
             Dtype::BF16 => raw
                 .chunks_exact(2)
-                .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
             Dtype::I64 => {
                 let v = raw
@@ -71,29 +71,6 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<SafetensorsContent> {
         integers,
         metadata: meta.metadata().clone().unwrap_or_default(),
     })
-}
-
-/// IEEE half → f32 (PyTorch checkpoints are sometimes saved in float16).
-fn half_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, f) => {
-            // subnormal: normalise
-            let mut e = 127 - 15 + 1;
-            let mut f = f;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | ((e as u32) << 23) | ((f & 0x3ff) << 13)
-        }
-        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
-        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// Serialise float tensors (and optional int64 tensors) with metadata.
@@ -142,12 +119,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn half_conversion_matches_known_values() {
-        assert_eq!(half_to_f32(0x3c00), 1.0);
-        assert_eq!(half_to_f32(0xc000), -2.0);
-        assert_eq!(half_to_f32(0x3555), 0.333_251_95);
-        assert_eq!(half_to_f32(0x0001), 5.960_464_5e-8);
-        assert!(half_to_f32(0x7c00).is_infinite());
+    fn half_and_bfloat_tensors_read_as_their_f32_values() {
+        // 1, −2, 1/3 rounded, the smallest subnormal, +∞ as float16; 1 and −2 as bfloat16.
+        let h: Vec<u8> = [0x3c00u16, 0xc000, 0x3555, 0x0001, 0x7c00]
+            .iter()
+            .flat_map(|b| b.to_le_bytes())
+            .collect();
+        let bf: Vec<u8> = [0x3f80u16, 0xc000]
+            .iter()
+            .flat_map(|b| b.to_le_bytes())
+            .collect();
+        let views = vec![
+            ("h", TensorView::new(Dtype::F16, vec![5], &h).unwrap()),
+            ("bf", TensorView::new(Dtype::BF16, vec![2], &bf).unwrap()),
+        ];
+        let bytes = safetensors::serialize(views, None).unwrap();
+        let t = parse(&bytes, Path::new("mem")).unwrap().tensors;
+        let v = &t["h"].data;
+        assert_eq!(&v[..4], &[1.0, -2.0, 0.333_251_95, 5.960_464_5e-8]);
+        assert!(v[4].is_infinite() && v[4] > 0.0);
+        assert_eq!(t["bf"].data, vec![1.0, -2.0]);
     }
 
     #[test]

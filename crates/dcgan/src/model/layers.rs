@@ -182,9 +182,21 @@ impl BatchNorm {
     /// `act(self.forward(x))` with `act(z) = z` for z > 0 and `slope·z` otherwise (ReLU: slope
     /// 0), fused into one kernel on Flex.
     pub fn forward_act<const D: usize>(&self, x: Tensor<D>, mode: BnMode, slope: f64) -> Tensor<D> {
-        if !kernels::runs_on_flex(&x.device()) {
-            return kernels::activation(self.forward(x, mode), slope);
+        #[cfg(feature = "host")]
+        if kernels::runs_on_flex(&x.device()) {
+            return self.forward_act_fused(x, mode, slope);
         }
+        kernels::activation(self.forward(x, mode), slope)
+    }
+
+    /// [`BatchNorm::forward_act`] as one of our kernels (Flex only).
+    #[cfg(feature = "host")]
+    fn forward_act_fused<const D: usize>(
+        &self,
+        x: Tensor<D>,
+        mode: BnMode,
+        slope: f64,
+    ) -> Tensor<D> {
         if mode == BnMode::Eval {
             let device = x.device();
             let var = self.running_var.value().to_device(&device);

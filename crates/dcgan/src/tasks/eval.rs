@@ -54,6 +54,8 @@ pub struct SvmConfig {
     /// Labelled training images (class folders, IDX with labels, CIFAR binaries, SVHN `.mat`).
     pub train_data: String,
     pub test_data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// The trained DCGAN whose D gives the features.
     pub checkpoint: Option<PathBuf>,
     /// Empty: dcgan, random-d and kmeans with a checkpoint, else kmeans.
@@ -96,6 +98,7 @@ impl Default for SvmConfig {
         Self {
             train_data: String::new(),
             test_data: String::new(),
+            background: crate::config::Background::WHITE,
             checkpoint: None,
             methods: Vec::new(),
             protocol: Protocol::Full,
@@ -291,8 +294,16 @@ pub fn svm(c: SvmConfig, events: &mut dyn Events) -> Result<SvmReport> {
     c.validate()?;
     let started = std::time::Instant::now();
     let device = crate::device::by_name(&c.device)?;
-    let train = limited(crate::data::open(&c.train_data)?, c.train_limit, c.seed);
-    let test = limited(crate::data::open(&c.test_data)?, c.test_limit, c.seed ^ 1);
+    let train = limited(
+        crate::data::open(&c.train_data, c.background)?,
+        c.train_limit,
+        c.seed,
+    );
+    let test = limited(
+        crate::data::open(&c.test_data, c.background)?,
+        c.test_limit,
+        c.seed ^ 1,
+    );
     let ckpt = c.checkpoint.as_deref().map(Checkpoint::load).transpose()?;
     let methods = match (c.methods.is_empty(), ckpt.is_some()) {
         (false, _) => c.methods.clone(),

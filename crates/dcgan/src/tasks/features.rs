@@ -17,6 +17,8 @@ pub struct FeaturesConfig {
     pub checkpoint: PathBuf,
     /// The images to describe (labels come from the data set).
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// `FILE.npy`: float32 (N, 16·Σ channels); labels go to `FILE.labels.npy` (int64, −1: none).
     pub out: PathBuf,
     /// 256 images per batch.
@@ -32,6 +34,7 @@ impl Default for FeaturesConfig {
         Self {
             checkpoint: PathBuf::new(),
             data: String::new(),
+            background: crate::config::Background::WHITE,
             out: PathBuf::new(),
             batch_size: 256,
             reestimate_batches: 50,
@@ -79,7 +82,7 @@ pub fn run(c: FeaturesConfig, events: &mut dyn Events) -> Result<FeaturesReport>
     let ckpt = Checkpoint::load(&c.checkpoint)?;
     let m = ckpt.model().clone();
     let d = ckpt.discriminator(&device)?;
-    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data)?);
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data, c.background)?);
     let t = Transform {
         size: m.image_size,
         channels: m.channels,

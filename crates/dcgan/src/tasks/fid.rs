@@ -48,6 +48,8 @@ pub struct FidConfig {
     /// Seed of the generated latents, the subsets of large sets and the KID subsets.
     pub seed: u64,
     pub device: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
 }
 
 impl Default for FidConfig {
@@ -68,6 +70,7 @@ impl Default for FidConfig {
             batch_size: p.batch_size,
             seed: p.seed,
             device: "flex".into(),
+            background: p.background,
         }
     }
 }
@@ -83,6 +86,7 @@ impl FidConfig {
             kid_subset_size: self.kid_subset_size,
             weights: self.weights.clone(),
             stats_cache: self.stats_cache.clone(),
+            background: self.background,
         }
     }
 

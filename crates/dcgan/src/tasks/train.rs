@@ -50,7 +50,7 @@ fn evaluator(config: &RunConfig, files: &EvalFiles) -> Option<TrainingEvaluator>
     (config.eval.every > 0).then(|| {
         TrainingEvaluator::new(
             &config.eval,
-            &config.data.source,
+            &config.data,
             &config.model,
             &config.device,
             files.weights.clone(),
@@ -76,7 +76,7 @@ pub struct TrainReport {
 
 /// The channels of the data a config names (grey data → 1, otherwise 3).
 pub fn resolve_channels(config: &mut RunConfig) -> Result<()> {
-    let ds = crate::data::open(&config.data.source)?;
+    let ds = crate::data::open(&config.data.source, config.data.background)?;
     config.model.channels = crate::data::natural_channels(&*ds);
     Ok(())
 }

@@ -4,44 +4,22 @@
 //! OUT/index.html, OUT/app.js         the page (from the web bundle)
 //! OUT/dcgan_web.js, dcgan_web_bg.wasm G in WebAssembly (crates/dcgan-web, built by
 //!                                     scripts/build-web.sh)
-//! OUT/model.json                      the architecture (crates/dcgan-web's WebModel)
+//! OUT/model.json                      the architecture (crate::web::WebModel)
 //! OUT/generator.safetensors           G's tensors, float32 or float16
 //! ```
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use safetensors::{Dtype, tensor::TensorView};
 use serde::Serialize;
 
 use super::Events;
 use crate::checkpoint::Checkpoint;
 use crate::error::IoContext;
-use crate::io::named_tensors;
+use crate::web::{Precision, WebModel, generator_weights};
 use crate::{Error, Result};
 
 /// The files of the web bundle that `scripts/build-web.sh` writes and every export copies.
 pub const BUNDLE_FILES: [&str; 4] = ["index.html", "app.js", "dcgan_web.js", "dcgan_web_bg.wasm"];
-
-/// How the weights are stored.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// Exactly the checkpoint's numbers.
-    #[default]
-    F32,
-    /// Half the download; G still computes in float32 from the rounded weights.
-    F16,
-}
-
-impl Precision {
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F16 => "f16",
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ExportWebConfig {
@@ -98,13 +76,14 @@ pub fn export_web(c: ExportWebConfig, events: &mut dyn Events) -> Result<ExportW
         crate::io::atomic_write(&to, &bytes)?;
         written.push(to);
     }
-    let weights = c.out.join("generator.safetensors");
-    let bytes = generator_weights(&ckpt, c.precision)?;
+    let model = web_model(&ckpt, c.precision);
+    let weights = c.out.join(&model.weights);
+    let bytes = checkpoint_weights(&ckpt, c.precision)?;
     crate::io::atomic_write(&weights, &bytes)?;
     written.push(weights);
-    let model = c.out.join("model.json");
-    crate::io::atomic_write(&model, model_json(&ckpt, c.precision).as_bytes())?;
-    written.push(model);
+    let json = c.out.join("model.json");
+    crate::io::atomic_write(&json, model.to_json().as_bytes())?;
+    written.push(json);
     events.info(format!(
         "exported step {} of {} ({}) to {}",
         ckpt.state.step,
@@ -123,56 +102,15 @@ pub fn export_web(c: ExportWebConfig, events: &mut dyn Events) -> Result<ExportW
     })
 }
 
-/// `model.json` for `ckpt` (the fields of `dcgan_web::WebModel`).
-pub fn model_json(ckpt: &Checkpoint, precision: Precision) -> String {
-    let m = &ckpt.config.model;
-    serde_json::to_string_pretty(&serde_json::json!({
-        "format": "dcgan-web 1",
-        "latent_dim": m.latent_dim,
-        "channels": m.channels,
-        "image_size": m.image_size,
-        "kernel_size": m.kernel_size,
-        "generator_width": m.generator_width,
-        "batch_norm_eps": m.batch_norm_eps,
-        "weights": "generator.safetensors",
-        "precision": precision.name(),
-        "step": ckpt.state.step,
-    }))
-    .expect("a JSON value serialises")
+/// `model.json` for `ckpt`.
+pub fn web_model(ckpt: &Checkpoint, precision: Precision) -> WebModel {
+    WebModel::new(&ckpt.config.model, precision, ckpt.state.step)
 }
 
-/// G's tensors under their own names, as a safetensors file in `precision`.
-pub fn generator_weights(ckpt: &Checkpoint, precision: Precision) -> Result<Vec<u8>> {
+/// G's tensors of `ckpt` under their own names, as a safetensors file in `precision`.
+pub fn checkpoint_weights(ckpt: &Checkpoint, precision: Precision) -> Result<Vec<u8>> {
     let g = ckpt.generator(&burn::tensor::Device::flex())?;
-    let tensors = named_tensors(&g);
-    let encoded: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
-        .into_iter()
-        .map(|(name, t)| {
-            let bytes = match precision {
-                Precision::F32 => t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                Precision::F16 => t
-                    .data
-                    .iter()
-                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
-                    .collect(),
-            };
-            (name, t.shape, bytes)
-        })
-        .collect();
-    let dtype = match precision {
-        Precision::F32 => Dtype::F32,
-        Precision::F16 => Dtype::F16,
-    };
-    let views = encoded
-        .iter()
-        .map(|(name, shape, bytes)| {
-            (
-                name.as_str(),
-                TensorView::new(dtype, shape.clone(), bytes).expect("sized to its shape"),
-            )
-        })
-        .collect::<Vec<_>>();
-    Ok(safetensors::serialize(views, Some(HashMap::new())).expect("float tensors serialise"))
+    Ok(generator_weights(&g, precision))
 }
 
 /// The bundle's folder when none is given: `DCGAN_WEB_BUNDLE`; else `web/` beside the target

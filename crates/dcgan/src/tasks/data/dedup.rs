@@ -16,6 +16,8 @@ use crate::tasks::{Events, at_most};
 #[derive(Clone, Debug)]
 pub struct DedupConfig {
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// Folder for `report.json`, `groups.png` and `kept.txt`.
     pub out: PathBuf,
     pub mode: Mode,
@@ -29,6 +31,7 @@ impl Default for DedupConfig {
     fn default() -> Self {
         Self {
             data: String::new(),
+            background: crate::config::Background::WHITE,
             out: PathBuf::new(),
             mode: Mode::Near,
             near: NearSearch::default(),
@@ -56,7 +59,7 @@ pub fn dedup(c: DedupConfig, events: &mut dyn Events) -> Result<DedupReport> {
     c.autoencoder.validate()?;
     c.near.validate()?;
     at_most("show", c.show, 10_000, "rows of one figure")?;
-    let ds: Arc<dyn Dataset> = Arc::from(data::open(&c.data)?);
+    let ds: Arc<dyn Dataset> = Arc::from(data::open(&c.data, c.background)?);
     crate::tasks::make_dir(&c.out)?;
     let n = ds.len();
     let (report, similarity): (dedup::Report, Option<Vec<Vec<f32>>>) = match c.mode {
@@ -72,7 +75,7 @@ pub fn dedup(c: DedupConfig, events: &mut dyn Events) -> Result<DedupReport> {
         Mode::Near => {
             let val =
                 dedup::Planted::validation(ds.clone(), n, c.near.validation.min(n), c.near.seed);
-            let found = near_search(&val, n, |i| i, &c.near, events)?;
+            let found = near_search(&val, n, &c.near, events)?;
             let groups = near::groups(&found.pairs, n, found.calibration.threshold);
             let sim = |a: usize, b: usize| found.index.similarity(a, b);
             let mut r = dedup::report(&c.data, &*ds, &groups, Some(&sim));

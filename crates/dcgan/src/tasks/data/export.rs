@@ -41,7 +41,12 @@ pub fn export(c: DataExportConfig, _events: &mut dyn Events) -> Result<DataExpor
         let db = data::lmdb::Lmdb::open(path)?;
         tools::export(&db, Some(&db), &c.out, c.limit)?
     } else {
-        tools::export(&*data::open(&c.data)?, None, &c.out, c.limit)?
+        tools::export(
+            &*data::open(&c.data, crate::config::Background::WHITE)?,
+            None,
+            &c.out,
+            c.limit,
+        )?
     };
     Ok(DataExportReport {
         out: c.out,

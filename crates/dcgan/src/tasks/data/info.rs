@@ -8,6 +8,8 @@ use crate::tasks::{Events, at_least_one};
 #[derive(Clone, Debug)]
 pub struct InfoConfig {
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// Examine only the first N items; all by default.
     pub limit: usize,
 }
@@ -16,6 +18,7 @@ impl Default for InfoConfig {
     fn default() -> Self {
         Self {
             data: String::new(),
+            background: crate::config::Background::WHITE,
             limit: usize::MAX,
         }
     }
@@ -23,6 +26,6 @@ impl Default for InfoConfig {
 
 pub fn info(c: InfoConfig, _events: &mut dyn Events) -> Result<tools::Info> {
     at_least_one("limit", c.limit)?;
-    let ds = data::open(&c.data)?;
+    let ds = data::open(&c.data, c.background)?;
     Ok(tools::info(&*ds, c.limit))
 }

@@ -12,6 +12,8 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct PreviewConfig {
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     pub out: PathBuf,
     /// 64 items: an 8×8 grid.
     pub n: usize,
@@ -26,6 +28,7 @@ impl Default for PreviewConfig {
     fn default() -> Self {
         Self {
             data: String::new(),
+            background: crate::config::Background::WHITE,
             out: PathBuf::new(),
             n: 64,
             size: 64,
@@ -57,7 +60,7 @@ pub struct PreviewReport {
 
 pub fn preview(c: PreviewConfig, _events: &mut dyn Events) -> Result<PreviewReport> {
     c.validate()?;
-    let ds = data::open(&c.data)?;
+    let ds = data::open(&c.data, c.background)?;
     let channels = c.channels.unwrap_or_else(|| data::natural_channels(&*ds));
     let t = Transform {
         size: c.size,

@@ -19,6 +19,8 @@ pub struct NeighboursConfig {
     pub input: Input,
     /// The training data.
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// The grid: a row per sample (the sample, its nearest images in pixels, then in D features).
     pub out: PathBuf,
     /// 8 samples: one screenful of rows.
@@ -35,6 +37,7 @@ impl Default for NeighboursConfig {
         Self {
             input: Input::default(),
             data: String::new(),
+            background: crate::config::Background::WHITE,
             out: PathBuf::new(),
             n: 8,
             k: 4,
@@ -70,7 +73,7 @@ pub fn neighbours(c: NeighboursConfig, events: &mut dyn Events) -> Result<Neighb
     c.validate()?;
     let (ckpt, device) = c.input.open()?;
     let m = ckpt.model().clone();
-    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data)?);
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data, c.background)?);
     let t = Transform {
         size: m.image_size,
         channels: m.channels,

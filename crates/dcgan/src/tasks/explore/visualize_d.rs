@@ -21,6 +21,8 @@ pub struct VisualizeDConfig {
     pub input: Input,
     /// The data searched for the images that activate each feature most.
     pub data: String,
+    /// What images with transparency are composited over.
+    pub background: crate::config::Background,
     /// Folder for `guided.png` (trained D) and `guided-random.png` (random-weight D).
     pub out: PathBuf,
     /// The first 6 features of D's last convolutional layer: the paper's Fig. 5 shows 6 rows.
@@ -38,6 +40,7 @@ impl Default for VisualizeDConfig {
         Self {
             input: Input::default(),
             data: String::new(),
+            background: crate::config::Background::WHITE,
             out: PathBuf::new(),
             features: 6,
             top: 6,
@@ -115,7 +118,7 @@ pub fn visualize_d(c: VisualizeDConfig, _events: &mut dyn Events) -> Result<Visu
     c.validate()?;
     let (ckpt, device) = c.input.open()?;
     let m = ckpt.model().clone();
-    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data)?);
+    let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(&c.data, c.background)?);
     let t = Transform {
         size: m.image_size,
         channels: m.channels,
