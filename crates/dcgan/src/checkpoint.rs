@@ -225,11 +225,11 @@ impl Checkpoint {
         })
     }
 
-    pub fn has_discriminator(&self) -> bool {
+    pub(crate) fn has_discriminator(&self) -> bool {
         self.tensors.keys().any(|k| k.starts_with("discriminator."))
     }
 
-    pub fn has_optimizers(&self) -> bool {
+    pub(crate) fn has_optimizers(&self) -> bool {
         self.tensors.keys().any(|k| k.starts_with("optimizer."))
     }
 
@@ -256,7 +256,7 @@ impl Checkpoint {
 
     /// G's and D's optimisers, to continue training on `device` (an autodiff device) with the
     /// optimiser settings `optim` (the run's config.json, which a user may have changed).
-    pub fn optimizers(
+    pub(crate) fn optimizers(
         &self,
         device: &Device,
         optim: &crate::config::OptimConfig,

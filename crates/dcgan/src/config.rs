@@ -450,7 +450,7 @@ impl Default for DataConfig {
 
 impl DataConfig {
     /// The largest `prefetch`: batches held decoded ahead, each up to batch × 3 × side² floats.
-    pub const MAX_PREFETCH: usize = 64;
+    pub(crate) const MAX_PREFETCH: usize = 64;
 
     pub fn validate(&self) -> Result<()> {
         if self.workers > 1024 {

@@ -62,7 +62,7 @@ pub fn import_torch(
 
 /// Write the checkpoint's G (and D, if it has one) as pytorch/examples state dicts:
 /// `out_dir/netG.safetensors`, `out_dir/netD.safetensors`. Returns the files written.
-pub fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+pub(crate) fn export_torch(ckpt: &Checkpoint, out_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let m = ckpt.model();
     require_torch_layout(ckpt, "PyTorch export")?;
     let device = Device::flex();
@@ -117,7 +117,7 @@ fn require_torch_layout(ckpt: &Checkpoint, what: &str) -> Result<()> {
 }
 
 /// What [`torch_gradients`] measured and wrote.
-pub struct GradientFiles {
+pub(crate) struct GradientFiles {
     pub written: Vec<PathBuf>,
     pub stats: StepStats,
 }
@@ -128,7 +128,7 @@ pub struct GradientFiles {
 /// `out_dir/grads_d.safetensors` = ∂/∂θ_D [BCE(D(x), 1) + BCE(D(G(z)), 0)],
 /// `out_dir/grads_g.safetensors` = ∂/∂θ_G BCE(D(G(z)), 1), keys `main.N.weight` / `main.N.bias`;
 /// and `out_dir/losses.json` with the three losses (`err_d_real`, `err_d_fake`, `err_g`).
-pub fn torch_gradients(
+pub(crate) fn torch_gradients(
     ckpt: &Checkpoint,
     real: &HostTensor,
     z: &[f32],
@@ -195,7 +195,7 @@ struct ReplayLine {
 }
 
 /// What [`torch_replay`] measured and wrote.
-pub struct ReplayFiles {
+pub(crate) struct ReplayFiles {
     pub written: Vec<PathBuf>,
     /// One entry per iteration, in order.
     pub steps: Vec<StepStats>,
@@ -208,7 +208,7 @@ pub struct ReplayFiles {
 /// random, so the same inputs given to another implementation must give the same trajectory up
 /// to rounding. Writes `out_dir/steps.jsonl` (one `StepStats` a line, with `step` from 1) and
 /// the final weights as pytorch/examples state dicts (`netG.safetensors`, `netD.safetensors`).
-pub fn torch_replay(
+pub(crate) fn torch_replay(
     ckpt: &Checkpoint,
     real: &HostTensor,
     z: &[f32],

@@ -64,7 +64,7 @@ impl Adam {
     }
 
     /// The moments as named host tensors: `m.<path>` and `v.<path>`.
-    pub fn state_tensors(&self) -> TensorMap {
+    pub(crate) fn state_tensors(&self) -> TensorMap {
         let mut out = TensorMap::new();
         for (name, mo) in &self.moments {
             out.insert(format!("m.{name}"), HostTensor::from_tensor(&mo.m));
@@ -74,7 +74,7 @@ impl Adam {
     }
 
     /// Restore from [`Adam::state_tensors`] output.
-    pub fn load_state(
+    pub(crate) fn load_state(
         config: OptimConfig,
         step: u64,
         tensors: &TensorMap,

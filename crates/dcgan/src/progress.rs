@@ -79,7 +79,7 @@ impl Events for Quiet {
 
 /// Passes events on with `prefix` before every `Info` and `Warning` text (which method or which
 /// set a message is about).
-pub struct Prefixed<'a> {
+pub(crate) struct Prefixed<'a> {
     pub inner: &'a mut dyn Events,
     pub prefix: String,
 }
@@ -96,13 +96,13 @@ impl Events for Prefixed<'_> {
 
 /// A pass over `total` units: `Begin` when made, `Progress` on [`Pass::advance`], `End` when
 /// dropped (also when the pass fails half-way, so a bar never outlives its pass).
-pub struct Pass<'a> {
+pub(crate) struct Pass<'a> {
     events: &'a mut dyn Events,
     total: u64,
 }
 
 impl<'a> Pass<'a> {
-    pub fn begin(events: &'a mut dyn Events, what: &str, total: usize) -> Self {
+    pub(crate) fn begin(events: &'a mut dyn Events, what: &str, total: usize) -> Self {
         events.emit(Event::Begin {
             what: what.to_string(),
             total: total as u64,
@@ -113,7 +113,7 @@ impl<'a> Pass<'a> {
         }
     }
 
-    pub fn advance(&mut self, done: usize) {
+    pub(crate) fn advance(&mut self, done: usize) {
         self.events.emit(Event::Progress {
             done: done as u64,
             total: self.total,

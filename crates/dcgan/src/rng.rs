@@ -38,7 +38,7 @@ const INDEX_LIMIT: u64 = 1 << 56;
 /// variants' blocks meet, so two uses can never draw the same numbers from one seed. The
 /// `(purpose, index)` values of the variants that existed before the registry are kept, so runs,
 /// samples and figures made earlier are reproduced bit for bit. Add a variant here (and to
-/// [`Stream::every`]) for a new use; never reuse another's.
+/// `Stream::every`, which its test checks) for a new use; never reuse another's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stream {
     /// G's initial weights (model/generator.rs).
@@ -166,7 +166,8 @@ impl Stream {
     }
 
     /// One instance of every variant (for the registry's own test).
-    pub fn every() -> Vec<Stream> {
+    #[cfg(test)]
+    fn every() -> Vec<Stream> {
         use Stream::*;
         vec![
             GeneratorInit,
@@ -236,7 +237,7 @@ pub fn permutation(seed: u64, epoch: u64, n: usize) -> Vec<usize> {
 }
 
 /// `0..n` shuffled by `stream` of `seed`.
-pub fn shuffled(stream: Stream, seed: u64, n: usize) -> Vec<usize> {
+pub(crate) fn shuffled(stream: Stream, seed: u64, n: usize) -> Vec<usize> {
     use rand::seq::SliceRandom;
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut stream.rng(seed));

@@ -35,7 +35,7 @@ pub fn sample(
 }
 
 /// G's raw output for latents read from a `.npy` file: (count, images `[n, c, s, s]`).
-pub fn generate_from_file(
+pub(crate) fn generate_from_file(
     ckpt: &Checkpoint,
     latents: &Path,
     mode: BnMode,
@@ -65,7 +65,13 @@ fn generate_batched(
 }
 
 /// Save images `[n, c, s, s]` as a `.npy` array.
-pub fn save_npy(path: &Path, images: &[f32], n: usize, channels: usize, size: usize) -> Result<()> {
+pub(crate) fn save_npy(
+    path: &Path,
+    images: &[f32],
+    n: usize,
+    channels: usize,
+    size: usize,
+) -> Result<()> {
     npy::write(
         path,
         &HostTensor::new(vec![n, channels, size, size], images.to_vec()),
@@ -73,7 +79,13 @@ pub fn save_npy(path: &Path, images: &[f32], n: usize, channels: usize, size: us
 }
 
 /// Save each image as `dir/000000.png`, ...
-pub fn save_pngs(dir: &Path, images: &[f32], n: usize, channels: usize, size: usize) -> Result<()> {
+pub(crate) fn save_pngs(
+    dir: &Path,
+    images: &[f32],
+    n: usize,
+    channels: usize,
+    size: usize,
+) -> Result<()> {
     use crate::error::IoContext;
     std::fs::create_dir_all(dir).at(dir)?;
     let per = channels * size * size;

@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub const FORMAT: &str = "dcgan-web 1";
 
 /// The name `model.json` gives the weights file.
-pub const WEIGHTS_FILE: &str = "generator.safetensors";
+pub(crate) const WEIGHTS_FILE: &str = "generator.safetensors";
 
 /// How the weights are stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use super::dataset::{Dataset, ItemError};
 pub use crate::config::Background;
 
 /// Whether `img` has an alpha channel with at least one pixel that is not fully opaque.
-pub fn has_transparency(img: &DynamicImage) -> bool {
+pub(crate) fn has_transparency(img: &DynamicImage) -> bool {
     if !img.color().has_alpha() {
         return false;
     }
@@ -53,7 +53,7 @@ pub fn flatten(img: DynamicImage, background: Background) -> DynamicImage {
 
 /// A data set whose images are composited over a background ([`flatten`]); everything else is
 /// the inner data set's.
-pub struct Flattened {
+pub(crate) struct Flattened {
     inner: Box<dyn Dataset>,
     background: Background,
 }

@@ -53,7 +53,7 @@ pub trait Dataset: Send + Sync {
 }
 
 /// Image file extensions an image folder takes (lower case).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
+pub(crate) const IMAGE_EXTENSIONS: &[&str] = &[
     "png", "jpg", "jpeg", "pgm", "ppm", "pbm", "pnm", "bmp", "webp",
 ];
 
@@ -62,7 +62,7 @@ pub const IMAGE_EXTENSIONS: &[&str] = &[
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
 
 /// Decode one image file, refusing enormous dimensions before allocating for them.
-pub fn decode_file(path: &Path) -> std::result::Result<DynamicImage, ItemError> {
+pub(crate) fn decode_file(path: &Path) -> std::result::Result<DynamicImage, ItemError> {
     let name = path.display().to_string();
     let reader = ImageReader::open(path).map_err(|e| ItemError {
         item: name.clone(),
@@ -194,7 +194,7 @@ pub struct Subset {
 }
 
 impl Subset {
-    pub fn excluding(inner: Box<dyn Dataset>, excluded: &[usize], why: String) -> Self {
+    pub(crate) fn excluding(inner: Box<dyn Dataset>, excluded: &[usize], why: String) -> Self {
         let mut drop = vec![false; inner.len()];
         for &i in excluded {
             if i < drop.len() {

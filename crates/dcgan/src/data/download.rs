@@ -25,7 +25,7 @@ pub struct RemoteSet {
 }
 
 /// The training files of the data sets `data::open` knows by name.
-pub const SETS: &[RemoteSet] = &[
+pub(crate) const SETS: &[RemoteSet] = &[
     RemoteSet {
         name: "fashion-mnist",
         base_urls: &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
@@ -148,7 +148,7 @@ pub fn resolve(spec: &str, at: &Locations, events: &mut dyn Events) -> Result<St
 }
 
 /// SHA-256 (hex) of the file's bytes after gzip decompression (or as they are, if not gzip).
-pub fn content_sha256(bytes: &[u8]) -> std::io::Result<String> {
+pub(crate) fn content_sha256(bytes: &[u8]) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut d = flate2::read::MultiGzDecoder::new(bytes);

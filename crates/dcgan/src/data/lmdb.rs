@@ -63,7 +63,7 @@ pub struct Lmdb {
 }
 
 /// Whether `dir` looks like an LMDB environment.
-pub fn is_lmdb(dir: &Path) -> bool {
+pub(crate) fn is_lmdb(dir: &Path) -> bool {
     dir.join("data.mdb").is_file()
 }
 

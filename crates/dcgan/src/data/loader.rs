@@ -74,7 +74,7 @@ impl Loader {
 
     /// The first `limit` items, each once and in order, the last batch possibly smaller: for
     /// passes over a data set that are not training (features, codes, searches).
-    pub fn sequential(
+    pub(crate) fn sequential(
         dataset: Arc<dyn Dataset>,
         limit: usize,
         batch_size: usize,

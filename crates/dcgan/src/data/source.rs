@@ -66,7 +66,7 @@ fn parse_idx(bytes: &[u8], path: &Path, want_dims: usize) -> Result<(Vec<usize>,
 }
 
 /// MNIST-style IDX images (N × H × W unsigned bytes) with optional labels.
-pub struct Idx {
+pub(crate) struct Idx {
     path: PathBuf,
     pixels: Vec<u8>,
     height: usize,
@@ -158,7 +158,7 @@ impl Dataset for Idx {
 }
 
 /// CIFAR-10 binary batches: records of 1 label byte + 3072 bytes (R, G, B planes of 32×32).
-pub struct Cifar {
+pub(crate) struct Cifar {
     dir: PathBuf,
     records: Vec<u8>,
 }
@@ -194,7 +194,7 @@ impl Cifar {
     }
 
     /// A single batch file (for example `test_batch.bin`).
-    pub fn open_file(path: &Path) -> Result<Self> {
+    pub(crate) fn open_file(path: &Path) -> Result<Self> {
         Ok(Self {
             dir: path.to_path_buf(),
             records: read_cifar_records(path)?,
@@ -262,7 +262,7 @@ impl Dataset for Cifar {
 
 /// A folder of image files, searched recursively. Files in a first-level sub-folder get that
 /// folder's class (sorted names, as torchvision's ImageFolder); files at the top level get none.
-pub struct ImageFolder {
+pub(crate) struct ImageFolder {
     root: PathBuf,
     files: Vec<PathBuf>,
     labels: Vec<Option<usize>>,
@@ -324,10 +324,6 @@ impl ImageFolder {
             labels,
             classes,
         })
-    }
-
-    pub fn path(&self, i: usize) -> &Path {
-        &self.files[i]
     }
 }
 

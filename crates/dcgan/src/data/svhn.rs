@@ -11,7 +11,7 @@ use super::dataset::{Dataset, ItemError};
 use crate::error::{Error, IoContext, Result};
 
 /// An SVHN-style `.mat` file held in memory (the training file is 225 MB of pixels).
-pub struct SvhnMat {
+pub(crate) struct SvhnMat {
     path: PathBuf,
     /// `X` as MATLAB stores it.
     x: Vec<u8>,

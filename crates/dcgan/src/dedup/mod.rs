@@ -69,7 +69,7 @@ impl AutoencoderSettings {
 
 /// Train the autoencoder on `ds` (on Flex) and return the codes and the last reconstruction
 /// error.
-pub fn paper_codes(
+pub(crate) fn paper_codes(
     ds: Arc<dyn Dataset>,
     cfg: &paper::Training,
     events: &mut dyn Events,
@@ -163,7 +163,7 @@ impl NearSearch {
 
 /// What the near-duplicate search found in `planted` (the data, perhaps evaluation copies, then
 /// validation copies): the index, its pairs, and the threshold.
-pub struct Searched {
+pub(crate) struct Searched {
     pub index: near::Index,
     pub pairs: Vec<near::Pair>,
     pub compared: u64,
@@ -173,7 +173,7 @@ pub struct Searched {
 /// Search `val` (its first `items` the data, perhaps with evaluation copies, the rest validation
 /// copies) and choose the threshold. Nothing tells the calibration which of the first `items`
 /// copy which: it sees them as a data set's own images.
-pub fn near_search(
+pub(crate) fn near_search(
     val: &Planted,
     items: usize,
     s: &NearSearch,

@@ -41,11 +41,11 @@ use crate::rng::Stream;
 use crate::{Error, Result};
 
 /// Thumbnail side.
-pub const SIDE: usize = 8;
+pub(crate) const SIDE: usize = 8;
 /// Values in a signature: 8 × 8 × RGB.
-pub const DIM: usize = 3 * SIDE * SIDE;
+pub(crate) const DIM: usize = 3 * SIDE * SIDE;
 /// Pixels cropped from each side (at 32×32) for the four signatures.
-pub const CROPS: [u32; 4] = [0, 1, 2, 3];
+pub(crate) const CROPS: [u32; 4] = [0, 1, 2, 3];
 const VARIANTS: usize = CROPS.len();
 /// Images are compared at 32×32.
 const WORK: u32 = 32;

@@ -23,7 +23,7 @@ use crate::{Error, Result};
 const INPUT: usize = 3 * 32 * 32;
 
 #[derive(Module, Debug)]
-pub struct Autoencoder {
+pub(crate) struct Autoencoder {
     pub w_enc: Param<Tensor<2>>,
     pub b_enc: Param<Tensor<1>>,
     pub w_dec: Param<Tensor<2>>,
@@ -60,7 +60,7 @@ impl Autoencoder {
         )
     }
 
-    pub fn decode(&self, h: Tensor<2>) -> Tensor<2> {
+    pub(crate) fn decode(&self, h: Tensor<2>) -> Tensor<2> {
         let [b, _] = h.dims();
         h.matmul(self.w_dec.val())
             .add(self.b_dec.val().reshape([1, INPUT]).expand([b, INPUT]))

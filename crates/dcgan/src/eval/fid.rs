@@ -256,7 +256,7 @@ pub fn kid(
 
 /// The side of images a data set is measured at by default: the shorter side of its first
 /// readable image (CIFAR-10: 32), so small images are not resampled twice.
-pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
+pub(crate) fn natural_size(ds: &dyn Dataset) -> Result<usize> {
     (0..ds.len().min(16))
         .find_map(|i| ds.get(i).ok())
         .map(|img| img.width().min(img.height()) as usize)
@@ -270,7 +270,7 @@ pub fn natural_size(ds: &dyn Dataset) -> Result<usize> {
 
 /// The Inception network and how it runs: `batch` images at a time on `device`.
 #[derive(Clone, Copy)]
-pub struct Extractor<'a> {
+pub(crate) struct Extractor<'a> {
     pub net: &'a Inception,
     pub batch: usize,
     pub device: &'a Device,
@@ -282,7 +282,7 @@ pub struct Extractor<'a> {
 /// each prepared at `size`×`size` (shorter side resized, centre crop) and then resampled to
 /// the network's 299×299. Unreadable images are skipped (the count returned says how many
 /// were used), reported as a pass over `what`.
-pub fn dataset_features(
+pub(crate) fn dataset_features(
     x: &Extractor,
     ds: Arc<dyn Dataset>,
     size: usize,
@@ -322,7 +322,7 @@ pub fn dataset_features(
 /// Inception pool features of `n` images from G (BatchNorm in inference mode), latents from
 /// the evaluation stream of `seed`. Images are rounded to 8 bits first, as saved PNGs are, so
 /// this equals measuring `dcgan generate`'s PNG output.
-pub fn generator_features(
+pub(crate) fn generator_features(
     x: &Extractor,
     g: &Generator,
     model: &ModelConfig,

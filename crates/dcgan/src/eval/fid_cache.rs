@@ -51,7 +51,7 @@ pub fn cache_key(
 
 /// A cached set: `KEY.npz` (μ, Σ, n, the layout `--save-stats` writes) and
 /// `KEY.features.npy` (n × 2048 float32, for KID).
-pub struct CacheEntry {
+pub(crate) struct CacheEntry {
     pub stats: PathBuf,
     pub features: PathBuf,
 }

@@ -23,11 +23,11 @@ use crate::progress::{Events, Pass};
 use crate::rng;
 
 /// Patch side (Coates & Ng's best receptive field).
-pub const PATCH: usize = 6;
+pub(crate) const PATCH: usize = 6;
 
 /// A fitted dictionary: whitening and centroids.
 #[derive(Clone, Debug)]
-pub struct KMeansFeatures {
+pub(crate) struct KMeansFeatures {
     pub channels: usize,
     pub k: usize,
     /// Patch mean (after normalisation), `PATCH²·channels`.

@@ -73,7 +73,7 @@ fn is_stats(s: &str) -> bool {
 
 /// The statistics of a set given as `.npz`, read before any network runs (a bad file is reported
 /// at once).
-pub fn stats_side(source: &str) -> Result<Option<Side>> {
+pub(crate) fn stats_side(source: &str) -> Result<Option<Side>> {
     if !is_stats(source) {
         return Ok(None);
     }
@@ -91,7 +91,7 @@ pub fn stats_side(source: &str) -> Result<Option<Side>> {
 
 /// A set of images (a folder or data set) measured by Inception at `size` (`None`: its first
 /// image's shorter side), through the statistics cache when the protocol has one.
-pub fn images_side(
+pub(crate) fn images_side(
     net: &Inception,
     source: &str,
     size: Option<usize>,

@@ -107,7 +107,7 @@ fn standardise(train: &Labelled, test: &Labelled) -> (Labelled, Labelled) {
 }
 
 /// Table 1's protocol. `validation` training items are held out to choose C.
-pub fn full_labels(
+pub(crate) fn full_labels(
     train: &Labelled,
     test: &Labelled,
     validation: usize,
@@ -184,7 +184,7 @@ pub struct FewResult {
 /// How Table 2's protocol draws: `validation` training items choose C; then `per_class` labels
 /// of each class from the rest, `draws` times; every split from `seed`.
 #[derive(Clone, Copy, Debug)]
-pub struct FewLabelsPlan {
+pub(crate) struct FewLabelsPlan {
     pub validation: usize,
     pub per_class: usize,
     pub draws: usize,
@@ -192,7 +192,7 @@ pub struct FewLabelsPlan {
 }
 
 /// Table 2's protocol, C from `grid` (see [`FewLabelsPlan`]).
-pub fn few_labels(
+pub(crate) fn few_labels(
     train: &Labelled,
     test: &Labelled,
     plan: &FewLabelsPlan,

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 /// Standardisation fitted on training features: each dimension to zero mean, unit variance.
 #[derive(Clone, Debug)]
-pub struct Scaler {
+pub(crate) struct Scaler {
     mean: Vec<f32>,
     inv_std: Vec<f32>,
 }
@@ -62,7 +62,7 @@ impl Scaler {
 
 /// Solver settings (LIBLINEAR's defaults: ε 0.1, at most 1000 passes).
 #[derive(Clone, Copy, Debug)]
-pub struct SvmOptions {
+pub(crate) struct SvmOptions {
     pub c: f64,
     /// Stop when the projected gradient's spread over a pass is below this.
     pub eps: f64,
@@ -83,12 +83,10 @@ impl Default for SvmOptions {
 
 /// A trained one-vs-rest linear classifier: `classes × (dim + 1)` weights (bias last).
 #[derive(Clone, Debug)]
-pub struct LinearSvm {
+pub(crate) struct LinearSvm {
     pub dim: usize,
     pub classes: usize,
     pub weights: Vec<f32>,
-    /// Passes each binary problem took.
-    pub passes: Vec<usize>,
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -242,16 +240,14 @@ impl LinearSvm {
             })
             .collect();
         let mut weights = Vec::with_capacity(classes * (dim + 1));
-        let mut passes = Vec::new();
-        for (w, p) in results {
+        // (The passes each problem took are not reported.)
+        for (w, _passes) in results {
             weights.extend(w);
-            passes.push(p);
         }
         LinearSvm {
             dim,
             classes,
             weights,
-            passes,
         }
     }
 
@@ -265,7 +261,7 @@ impl LinearSvm {
             .collect()
     }
 
-    pub fn predict(&self, x: &[f32]) -> Vec<usize> {
+    pub(crate) fn predict(&self, x: &[f32]) -> Vec<usize> {
         x.par_chunks_exact(self.dim)
             .map(|row| {
                 let s = self.scores(row);
@@ -284,7 +280,8 @@ impl LinearSvm {
     }
 
     /// The primal objective of class `k`'s binary problem (for checking the solver).
-    pub fn primal_objective(&self, x: &[f32], labels: &[usize], k: usize, c: f64) -> f64 {
+    #[cfg(test)]
+    fn primal_objective(&self, x: &[f32], labels: &[usize], k: usize, c: f64) -> f64 {
         let w = &self.weights[k * (self.dim + 1)..(k + 1) * (self.dim + 1)];
         let reg: f64 = w.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() * 0.5;
         let loss: f64 = x
@@ -302,7 +299,7 @@ impl LinearSvm {
 
 /// Pick C from `grid` by accuracy on a validation set; returns (C, validation accuracy) of the
 /// best, the smallest C on ties.
-pub fn choose_c(
+pub(crate) fn choose_c(
     train: (&[f32], &[usize]),
     val: (&[f32], &[usize]),
     dim: usize,

@@ -15,7 +15,7 @@ use crate::{Error, Result};
 /// then costs only the generated side. An evaluation equals `dcgan fid --checkpoint C --data D
 /// --n N` on the same generator: the same real subset and cache entry, the same latents
 /// (seed 0), the same KID subsets.
-pub struct TrainingEvaluator {
+pub(crate) struct TrainingEvaluator {
     protocol: Protocol,
     device: String,
     data: String,

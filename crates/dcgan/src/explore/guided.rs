@@ -114,7 +114,7 @@ pub struct TopImages {
 
 /// For features `0..features` of D's last block, the `top` items of `dataset` (its first `limit`)
 /// with the largest activation.
-pub fn top_images(
+pub(crate) fn top_images(
     d: &Discriminator,
     dataset: Arc<dyn Dataset>,
     transform: Transform,

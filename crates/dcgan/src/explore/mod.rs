@@ -22,7 +22,11 @@ pub fn render(g: &Generator, z: &[f32], latent_dim: usize, device: &Device) -> V
 }
 
 /// Parse "3,7,12" into indices, checking them against `count`.
-pub fn parse_indices(text: &str, count: usize, what: &'static str) -> crate::Result<Vec<usize>> {
+pub(crate) fn parse_indices(
+    text: &str,
+    count: usize,
+    what: &'static str,
+) -> crate::Result<Vec<usize>> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let i: usize = part

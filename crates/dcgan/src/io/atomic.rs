@@ -15,7 +15,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// [`atomic_write`] with the byte-writing step given, so tests can make it fail as a full disk
 /// does, part-way through.
-pub fn atomic_write_with(
+pub(crate) fn atomic_write_with(
     path: &Path,
     bytes: &[u8],
     write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,

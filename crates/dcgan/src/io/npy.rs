@@ -12,7 +12,7 @@ use crate::error::{Error, IoContext, Result};
 /// scalars and one shape tuple. Found by fuzzing: a header of nested braces sent npyz's parser
 /// into exponential backtracking (minutes for 400 bytes). A real header has two brackets
 /// (`{...(3, 16)...}`); structured dtypes, which this project does not read, have a few more.
-pub fn check_header(bytes: &[u8], path: &Path) -> Result<()> {
+pub(crate) fn check_header(bytes: &[u8], path: &Path) -> Result<()> {
     let bad = |m: &str| Err(Error::format(path, format!("not a .npy file ({m})")));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return bad("no NUMPY magic");
@@ -148,7 +148,7 @@ pub fn read_latents(path: &Path, latent_dim: usize) -> Result<(usize, Vec<f32>)>
 }
 
 /// Write an int64 array (labels) in C order, atomically.
-pub fn write_i64(path: &Path, shape: &[usize], data: &[i64]) -> Result<()> {
+pub(crate) fn write_i64(path: &Path, shape: &[usize], data: &[i64]) -> Result<()> {
     let mut buf = Vec::new();
     {
         let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();

@@ -50,7 +50,7 @@ const NORM_FIELDS: [(&str, &str); 4] = [
 
 /// Our names → PyTorch names. `num_batches_tracked` is written for every BatchNorm with the given
 /// count (PyTorch only reads it when momentum is None, which DCGAN does not use).
-pub fn to_torch(
+pub(crate) fn to_torch(
     net: Net,
     model: &ModelConfig,
     ours: &TensorMap,

@@ -64,7 +64,7 @@ impl Plan {
     }
 
     /// The plan of a transposed convolution of `x: [B, Cin, H, W]` to `cout` channels.
-    pub fn conv_transpose(
+    pub(crate) fn conv_transpose(
         x: [usize; 4],
         cout: usize,
         kernel: usize,

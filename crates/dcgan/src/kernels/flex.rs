@@ -119,7 +119,7 @@ pub fn batch_norm_act(
 /// `(dx, dgamma, dbeta)` of [`batch_norm_act`], from its input `x`, output `y`, the output's
 /// gradient and what the forward pass kept: γ, the batch `stats` (mean, biased variance), and
 /// `(epsilon, slope)`.
-pub fn batch_norm_act_backward(
+pub(crate) fn batch_norm_act_backward(
     [x, y, grad]: [&FlexTensor; 3],
     gamma: &FlexTensor,
     (mean, var): (&FlexTensor, &FlexTensor),
@@ -154,7 +154,7 @@ pub fn scale_shift_act(
 }
 
 /// `(dx, dscale, dshift)` of [`scale_shift_act`].
-pub fn scale_shift_act_backward(
+pub(crate) fn scale_shift_act_backward(
     x: &FlexTensor,
     y: &FlexTensor,
     grad: &FlexTensor,
@@ -177,7 +177,7 @@ pub fn activation(x: &FlexTensor, slope: f64) -> FlexTensor {
     like(pointwise::activation(&values(x), slope as f32), x)
 }
 
-pub fn activation_backward(y: &FlexTensor, grad: &FlexTensor, slope: f64) -> FlexTensor {
+pub(crate) fn activation_backward(y: &FlexTensor, grad: &FlexTensor, slope: f64) -> FlexTensor {
     like(
         pointwise::activation_backward(&values(y), &values(grad), slope as f32),
         y,
@@ -188,12 +188,12 @@ pub fn tanh(x: &FlexTensor) -> FlexTensor {
     like(pointwise::tanh(&values(x)), x)
 }
 
-pub fn tanh_backward(y: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
+pub(crate) fn tanh_backward(y: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
     like(pointwise::tanh_backward(&values(y), &values(grad)), y)
 }
 
 /// One Adam update of a parameter: `(p, m, v)` after it (see [`pointwise::adam`]).
-pub fn adam(
+pub(crate) fn adam(
     p: &FlexTensor,
     g: &FlexTensor,
     m: &FlexTensor,

@@ -74,7 +74,7 @@ fn channel_sums(
 }
 
 /// Per-channel batch mean and biased variance of `x`, two passes (mean, then squared deviations).
-pub fn channel_stats(x: &[f32], channels: usize, pixels: usize) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn channel_stats(x: &[f32], channels: usize, pixels: usize) -> (Vec<f32>, Vec<f32>) {
     let image = channels * pixels;
     let batch = x.len() / image;
     let n = (batch * pixels) as f64;
@@ -117,7 +117,7 @@ pub fn scale_shift_act(
 }
 
 /// The per-channel scale and shift of BatchNorm with statistics `mean`, `var`.
-pub fn batch_norm_affine(
+pub(crate) fn batch_norm_affine(
     gamma: &[f32],
     beta: &[f32],
     mean: &[f32],
@@ -146,7 +146,7 @@ pub fn batch_norm_affine(
 
 /// Gradients of `y = act(x·scale[c] + shift[c])` with fixed `scale` and `shift` tensors:
 /// `(dx, dscale, dshift)`.
-pub fn scale_shift_act_backward(
+pub(crate) fn scale_shift_act_backward(
     x: &[f32],
     y: &[f32],
     grad: &[f32],
@@ -183,7 +183,7 @@ pub fn scale_shift_act_backward(
 /// What training-mode BatchNorm + activation keeps for its backward pass, per channel: the scale
 /// γ, the batch mean and biased variance, ε, and the activation's negative slope.
 #[derive(Clone, Copy, Debug)]
-pub struct BnSaved<'a> {
+pub(crate) struct BnSaved<'a> {
     pub gamma: &'a [f32],
     pub mean: &'a [f32],
     pub var: &'a [f32],
@@ -194,7 +194,7 @@ pub struct BnSaved<'a> {
 /// Gradients of training-mode BatchNorm (batch statistics `mean`, biased `var`) followed by the
 /// activation: `(dx, dgamma, dbeta)`. With dz = dy·act'(z), x̂ = (x − μ)·r, r = 1/√(var + ε),
 /// N = B·P: dβ = Σ dz, dγ = Σ dz·x̂, dx = γ·r·(dz − dβ/N − x̂·dγ/N).
-pub fn batch_norm_act_backward(
+pub(crate) fn batch_norm_act_backward(
     x: &[f32],
     y: &[f32],
     grad: &[f32],
@@ -273,7 +273,7 @@ pub struct AdamStep {
 
 /// One Adam update (PyTorch's formula) in place: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
 /// p ← p − step_size · m / (√v / bias2_sqrt + ε). On the first step m and v are zeros.
-pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: AdamStep) {
+pub(crate) fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: AdamStep) {
     assert!(
         g.len() == p.len() && m.len() == p.len() && v.len() == p.len(),
         "adam: lengths"
@@ -323,7 +323,7 @@ pub fn activation(x: &[f32], slope: f32) -> Vec<f32> {
 }
 
 /// Its gradient, from the output.
-pub fn activation_backward(y: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
+pub(crate) fn activation_backward(y: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
     zip_map(y, grad, |y, g| g * act_grad(y, slope))
 }
 
@@ -349,7 +349,7 @@ fn exp_nonpositive(x: f32) -> f32 {
 
 /// tanh with an absolute error below 3·10⁻⁷: sign(x)·(1 − e)/(1 + e) with e = e^(−2|x|), and
 /// x − x³/3 + 2x⁵/15 near 0 where the quotient would lose relative precision.
-pub fn fast_tanh(x: f32) -> f32 {
+pub(crate) fn fast_tanh(x: f32) -> f32 {
     let a = x.abs();
     let e = exp_nonpositive(-2.0 * a);
     let far = ((1.0 - e) / (1.0 + e)).copysign(x);
@@ -360,7 +360,7 @@ pub fn fast_tanh(x: f32) -> f32 {
 }
 
 /// dx = dy·(1 − y²).
-pub fn tanh_backward(y: &[f32], grad: &[f32]) -> Vec<f32> {
+pub(crate) fn tanh_backward(y: &[f32], grad: &[f32]) -> Vec<f32> {
     zip_map(y, grad, |y, g| g * (1.0 - y * y))
 }
 

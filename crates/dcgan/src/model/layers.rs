@@ -40,7 +40,7 @@ fn normal_param<const D: usize>(
 }
 
 /// Conv weights ~ N(0, 0.02) (paper §4).
-pub const WEIGHT_STD: f32 = 0.02;
+pub(crate) const WEIGHT_STD: f32 = 0.02;
 
 /// A bias-free 2-D convolution. Weight `[out, in, k, k]` (PyTorch's layout).
 #[derive(Module, Debug)]
@@ -181,7 +181,12 @@ impl BatchNorm {
 
     /// `act(self.forward(x))` with `act(z) = z` for z > 0 and `slope·z` otherwise (ReLU: slope
     /// 0), fused into one kernel on Flex.
-    pub fn forward_act<const D: usize>(&self, x: Tensor<D>, mode: BnMode, slope: f64) -> Tensor<D> {
+    pub(crate) fn forward_act<const D: usize>(
+        &self,
+        x: Tensor<D>,
+        mode: BnMode,
+        slope: f64,
+    ) -> Tensor<D> {
         #[cfg(feature = "host")]
         if kernels::runs_on_flex(&x.device()) {
             return self.forward_act_fused(x, mode, slope);

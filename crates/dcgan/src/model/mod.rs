@@ -34,7 +34,7 @@ pub fn random_discriminator(
 }
 
 /// A tensor's values on the host, as f32 (whatever the backend's float type).
-pub fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+pub(crate) fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()

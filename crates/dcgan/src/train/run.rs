@@ -225,7 +225,7 @@ pub fn resume(
 /// optimiser's settings (after a divergence), how often to write, how to decode, and where the
 /// data now is. Everything else decides the data order or the networks, so a resume with it
 /// changed would not continue the same run.
-pub const RESUME_EDITABLE: &[&str] = &[
+pub(crate) const RESUME_EDITABLE: &[&str] = &[
     "optim.learning_rate",
     "optim.beta1",
     "optim.beta2",
@@ -379,7 +379,7 @@ fn score(
 }
 
 /// The fixed latents of the run's sample grids.
-pub fn fixed_noise(config: &RunConfig) -> Vec<f32> {
+pub(crate) fn fixed_noise(config: &RunConfig) -> Vec<f32> {
     let m = &config.model;
     rng::latents(
         &mut Stream::FixedNoise.rng(config.train.seed),

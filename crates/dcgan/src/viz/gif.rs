@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// Write `frames` as a looping GIF, each shown `delay_ms`, scaled up `scale`× (nearest neighbour,
 /// so small samples stay sharp), atomically.
-pub fn save_gif(path: &Path, frames: &[RgbImage], delay_ms: u32, scale: u32) -> Result<()> {
+pub(crate) fn save_gif(path: &Path, frames: &[RgbImage], delay_ms: u32, scale: u32) -> Result<()> {
     let mut bytes = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut bytes, 10);

@@ -102,7 +102,7 @@ pub fn save_labelled_rows(path: &Path, rows: &[Vec<(RgbImage, String)>], scale: 
 }
 
 /// Encode a PNG in memory and replace `path` with it.
-pub fn save_png(path: &Path, img: &DynamicImage) -> Result<()> {
+pub(crate) fn save_png(path: &Path, img: &DynamicImage) -> Result<()> {
     let mut bytes = Vec::new();
     img.write_to(
         &mut std::io::Cursor::new(&mut bytes),

@@ -123,7 +123,7 @@ impl NhwcConv {
         }
     }
 
-    pub fn out_dims(&self, h: usize, w: usize) -> (usize, usize) {
+    pub(crate) fn out_dims(&self, h: usize, w: usize) -> (usize, usize) {
         let out = |n: usize, k: usize, p: usize| {
             assert!(
                 n + 2 * p >= k,
@@ -779,7 +779,7 @@ simd_fn! {
 
 simd_fn! {
 /// 3×3 max pooling with stride 2 and no padding into channels `offset..offset + C` of `out`.
-pub fn max_pool3_stride2_into(x: &Map, out: &mut Map, offset: usize) {
+pub(crate) fn max_pool3_stride2_into(x: &Map, out: &mut Map, offset: usize) {
     let (ho, wo) = ((x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1);
     assert_eq!(
         (out.n, out.h, out.w),
@@ -810,7 +810,7 @@ fn pixels(n: usize, h: usize, w: usize) -> impl Iterator<Item = (usize, usize, u
     (0..n).flat_map(move |i| (0..h).flat_map(move |y| (0..w).map(move |x| (i, y, x))))
 }
 
-pub fn max_pool3_stride2(x: &Map) -> Map {
+pub(crate) fn max_pool3_stride2(x: &Map) -> Map {
     let mut out = Map::zeros(x.n, (x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1, x.c);
     max_pool3_stride2_into(x, &mut out, 0);
     out
@@ -866,7 +866,7 @@ fn pool3_same_into(
 
 simd_fn! {
 /// The mean of each channel over each map: `[N, C]`.
-pub fn global_mean(x: &Map) -> Vec<f32> {
+pub(crate) fn global_mean(x: &Map) -> Vec<f32> {
     let mut out = Vec::with_capacity(x.n * x.c);
     for image in x.data.chunks_exact(x.h * x.w * x.c) {
         let mut sum = vec![0.0f64; x.c];
