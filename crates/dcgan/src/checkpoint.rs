@@ -20,6 +20,7 @@ use crate::io::{TensorMap, load_named, named_tensors};
 use crate::model::{Discriminator, Generator};
 use crate::optim::Adam;
 
+/// The `format` entry of a checkpoint's metadata.
 pub const FORMAT: &str = "dcgan-checkpoint-v1";
 const META_KEY: &str = "dcgan";
 
@@ -40,9 +41,11 @@ struct Header {
 pub struct Provenance {
     /// dcgan's version and the git commit it was built from.
     pub version: String,
+    /// The git commit (or `unknown`).
     pub commit: String,
     /// Rayon's threads, and the compute device of the run.
     pub threads: usize,
+    /// The compute device.
     pub device: String,
 }
 
@@ -67,6 +70,7 @@ pub struct TrainState {
     pub epoch: u64,
     /// The next batch of `epoch` to train on. The epoch's order is `rng::permutation(seed, epoch)`.
     pub batch_in_epoch: u64,
+    /// Training images taken so far.
     pub images_seen: u64,
     /// Unreadable images skipped so far.
     pub bad_images: u64,
@@ -86,15 +90,21 @@ pub struct TrainState {
 /// A run's best evaluation so far.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Best {
+    /// FID or KID.
     pub metric: crate::config::Metric,
+    /// The step it was measured at.
     pub step: u64,
+    /// Its value.
     pub value: f64,
 }
 
 /// A checkpoint as read from disk.
 pub struct Checkpoint {
+    /// The file it was read from.
     pub path: PathBuf,
+    /// The run's configuration, as saved with it.
     pub config: RunConfig,
+    /// Where training was.
     pub state: TrainState,
     /// What wrote it (None for checkpoints from before this was recorded).
     pub written_by: Option<Provenance>,
@@ -233,15 +243,18 @@ impl Checkpoint {
         self.tensors.keys().any(|k| k.starts_with("optimizer."))
     }
 
+    /// G's and D's architecture.
     pub fn model(&self) -> &ModelConfig {
         &self.config.model
     }
 
+    /// G with the saved weights, on `device`.
     pub fn generator(&self, device: &Device) -> Result<Generator> {
         let g = Generator::new(&self.config.model, 0, device);
         load_named(g, &section(&self.tensors, "generator."), &self.path)
     }
 
+    /// D with the saved weights, on `device` (an error for checkpoints without D).
     pub fn discriminator(&self, device: &Device) -> Result<Discriminator> {
         let d = Discriminator::new(&self.config.model, 0, device);
         let t = section(&self.tensors, "discriminator.");

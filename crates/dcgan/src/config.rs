@@ -69,6 +69,7 @@ impl ModelConfig {
         (self.image_size / 4).trailing_zeros() as usize
     }
 
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         let s = self.image_size;
         if s < 16 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
@@ -332,20 +333,28 @@ pub struct Layer {
     /// The module path of its weight's owner (`project_conv`, `blocks.0.conv`, `output`, ...):
     /// checkpoint tensors are `<name>.weight`.
     pub name: String,
+    /// What the layer does.
     pub kind: LayerKind,
     /// Input and output channels; for a dense layer, input and output features.
     pub in_channels: usize,
+    /// Output channels (features, for a dense layer).
     pub out_channels: usize,
     /// Sides of the square input and output maps (a dense projection reads a vector, side 1,
     /// and its output is reshaped to 4×4; D's dense output reads the flattened 4×4 map).
     pub in_side: usize,
+    /// Side of the square output map.
     pub out_side: usize,
+    /// Kernel side (1 for a dense layer).
     pub kernel: usize,
+    /// Convolution stride.
     pub stride: usize,
+    /// Padding on each side.
     pub padding: usize,
+    /// A transposed convolution's extra output rows and columns (the authors' kernel-5 layout).
     pub output_padding: usize,
     /// The BatchNorm after it: its module path and number of features.
     pub norm: Option<(String, usize)>,
+    /// What follows the layer (after its BatchNorm, if any).
     pub activation: Activation,
 }
 
@@ -392,6 +401,7 @@ impl Default for OptimConfig {
 }
 
 impl OptimConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(Error::config(
@@ -452,6 +462,7 @@ impl DataConfig {
     /// The largest `prefetch`: batches held decoded ahead, each up to batch × 3 × side² floats.
     pub(crate) const MAX_PREFETCH: usize = 64;
 
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         if self.workers > 1024 {
             return Err(Error::config(
@@ -519,6 +530,7 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
             return Err(Error::config("epochs", 0, "must be at least 1"));
@@ -566,6 +578,7 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The name the command line and the reports use.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Fid => "fid",
@@ -606,13 +619,18 @@ impl Default for EvalConfig {
 /// Changes to a run's [`EvalConfig`] given with `--resume` (what is `None` stays).
 #[derive(Clone, Debug, Default)]
 pub struct EvalEdits {
+    /// A new `eval.every`.
     pub every: Option<u64>,
+    /// A new `eval.samples`.
     pub samples: Option<usize>,
+    /// A new `eval.data`.
     pub data: Option<String>,
+    /// A new `eval.keep_best`.
     pub keep_best: Option<Metric>,
 }
 
 impl EvalEdits {
+    /// The edits made to `e`.
     pub fn apply(&self, e: &mut EvalConfig) {
         if let Some(v) = self.every {
             e.every = v;
@@ -630,6 +648,7 @@ impl EvalEdits {
 }
 
 impl EvalConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         if self.every > 0 && self.samples < 2 {
             return Err(Error::config(
@@ -662,9 +681,13 @@ impl EvalConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
+    /// G's and D's architecture.
     pub model: ModelConfig,
+    /// Adam's settings, one for each network.
     pub optim: OptimConfig,
+    /// Where the images come from and how they are read.
     pub data: DataConfig,
+    /// Batch size, length, seed and what is written when.
     pub train: TrainConfig,
     /// FID/KID while training (off by default; runs from before it have none).
     #[serde(default)]
@@ -692,6 +715,7 @@ impl RunConfig {
         }
     }
 
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         self.optim.validate()?;
@@ -700,10 +724,12 @@ impl RunConfig {
         self.data.validate()
     }
 
+    /// `config.json` as written.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("config serialises")
     }
 
+    /// `config.json` read back; `path` names it in errors.
     pub fn from_json(text: &str, path: &std::path::Path) -> Result<Self> {
         let c: RunConfig = serde_json::from_str(text)
             .map_err(|e| Error::format(path, format!("not a dcgan run config: {e}")))?;
@@ -711,6 +737,7 @@ impl RunConfig {
         Ok(c)
     }
 
+    /// `config.json` read from `path`.
     pub fn load(path: &std::path::Path) -> Result<Self> {
         use crate::error::IoContext;
         let text = std::fs::read_to_string(path).at(path)?;
@@ -721,25 +748,32 @@ impl RunConfig {
 /// The folder layout of a run.
 #[derive(Clone, Debug)]
 pub struct RunDir {
+    /// The run directory (`--out`).
     pub root: PathBuf,
 }
 
 impl RunDir {
+    /// The layout of the run directory `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
+    /// `config.json`: the run configuration.
     pub fn config(&self) -> PathBuf {
         self.root.join("config.json")
     }
+    /// `checkpoints/`: `step-NNNNNNNN.safetensors`, and the best by a metric.
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join("checkpoints")
     }
+    /// `samples/`: the fixed-noise grids.
     pub fn samples(&self) -> PathBuf {
         self.root.join("samples")
     }
+    /// `log.jsonl`: one record a step.
     pub fn log(&self) -> PathBuf {
         self.root.join("log.jsonl")
     }
+    /// `loss.png`: the curves of `log.jsonl`.
     pub fn loss_plot(&self) -> PathBuf {
         self.root.join("loss.png")
     }
@@ -752,7 +786,9 @@ impl RunDir {
 pub struct Background(pub [u8; 3]);
 
 impl Background {
+    /// White (the default).
     pub const WHITE: Background = Background([255; 3]);
+    /// Black.
     pub const BLACK: Background = Background([0; 3]);
 
     /// Whether the background is a grey level (grey images with alpha stay grey over it).

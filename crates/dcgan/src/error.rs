@@ -49,6 +49,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// Reading or writing `path` failed.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
@@ -56,6 +57,7 @@ impl Error {
         }
     }
 
+    /// `path` exists but does not hold what its reader expects.
     pub fn format(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         Error::Format {
             path: path.as_ref().to_path_buf(),
@@ -63,6 +65,7 @@ impl Error {
         }
     }
 
+    /// `path` does not fit the configured architecture.
     pub fn mismatch(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         Error::Mismatch {
             path: path.as_ref().to_path_buf(),
@@ -70,6 +73,7 @@ impl Error {
         }
     }
 
+    /// The configuration value `name` = `value` is out of range, and why.
     pub fn config(name: &'static str, value: impl ToString, reason: impl Into<String>) -> Self {
         Error::Config {
             name,

@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 /// One line of `log.jsonl`: a training step's losses and D's outputs.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LogRecord {
+    /// The training step (1-based).
     pub step: u64,
+    /// The epoch it belongs to (0-based).
     pub epoch: u64,
+    /// D's loss: BCE on the real batch plus BCE on G's batch.
     pub loss_d: f32,
+    /// G's loss: BCE of D's output on G's batch against the label real.
     pub loss_g: f32,
     /// Mean D(x).
     pub d_real: f32,
@@ -16,6 +20,7 @@ pub struct LogRecord {
     pub d_fake: f32,
     /// Mean D(G(z)) in the G step.
     pub d_fake_after: f32,
+    /// Training speed over this step.
     pub images_per_second: f32,
     /// FID of G after this step (`--eval-every`; BatchNorm in inference mode, the fixed latent
     /// set of `dcgan fid --seed 0`), absent on steps without an evaluation.
@@ -80,7 +85,9 @@ impl Events for Quiet {
 /// Passes events on with `prefix` before every `Info` and `Warning` text (which method or which
 /// set a message is about).
 pub(crate) struct Prefixed<'a> {
+    /// Where the events go.
     pub inner: &'a mut dyn Events,
+    /// What is put before each text.
     pub prefix: String,
 }
 

@@ -11,7 +11,9 @@ use image::{DynamicImage, GrayImage, ImageReader, RgbImage};
 /// Why one item could not be read. The loader skips it and counts it.
 #[derive(Clone, Debug)]
 pub struct ItemError {
+    /// The item's name (path, key or index).
     pub item: String,
+    /// What was wrong.
     pub message: String,
 }
 
@@ -243,6 +245,7 @@ impl Dataset for Subset {
 /// its fingerprint; an edited, replaced or re-ordered one does not.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Fingerprint {
+    /// Items in the data set.
     pub items: usize,
     /// (item index, first 16 hex digits of the SHA-256 of its size, layout and pixels, or of
     /// why it could not be read).
@@ -253,6 +256,7 @@ impl Fingerprint {
     /// Items sampled: enough to notice a changed data set, few enough to cost nothing.
     const SAMPLES: usize = 64;
 
+    /// The fingerprint of `ds` now.
     pub fn of(ds: &dyn Dataset) -> Self {
         use sha2::{Digest, Sha256};
         let n = ds.len();

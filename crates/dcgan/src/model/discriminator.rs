@@ -11,19 +11,25 @@ use super::leaky_relu;
 use crate::config::{LayerKind, ModelConfig};
 use crate::rng::Stream;
 
+/// One layer of D: a stride-2 convolution, BatchNorm (not on the first), LeakyReLU.
 #[derive(Module, Debug)]
 pub struct DownBlock {
+    /// The convolution.
     pub conv: Conv,
+    /// Its BatchNorm (none on the input layer).
     pub norm: Option<BatchNorm>,
 }
 
+/// D: image → logit (paper §3: strided convolutions, BatchNorm, LeakyReLU).
 #[derive(Module, Debug)]
 pub struct Discriminator {
+    /// The layers, input first.
     pub blocks: Vec<DownBlock>,
     /// Kernel-4 layout.
     pub output_conv: Option<Conv>,
     /// Kernel-5 layout.
     pub output_dense: Option<Dense>,
+    /// Negative slope of the LeakyReLU.
     pub leaky_slope: f64,
 }
 

@@ -9,22 +9,31 @@ use crate::config::{Layer, LayerKind, ModelConfig};
 use crate::kernels;
 use crate::rng::Stream;
 
+/// One hidden layer of G: a stride-2 transposed convolution, BatchNorm, ReLU.
 #[derive(Module, Debug)]
 pub struct UpBlock {
+    /// The transposed convolution.
     pub conv: ConvT,
+    /// Its BatchNorm.
     pub norm: BatchNorm,
 }
 
+/// G: z → image in [−1, 1] (paper §3: no pooling, no hidden dense layers, BatchNorm, ReLU, tanh).
 #[derive(Module, Debug)]
 pub struct Generator {
     /// Kernel-4 layout: z as a 1×1 map through a transposed convolution.
     pub project_conv: Option<ConvT>,
     /// Kernel-5 layout: a dense projection of z.
     pub project_dense: Option<Dense>,
+    /// The projection's BatchNorm.
     pub project_norm: BatchNorm,
+    /// The hidden layers, widest first.
     pub blocks: Vec<UpBlock>,
+    /// The output layer (tanh follows, no BatchNorm).
     pub output: ConvT,
+    /// Size of z.
     pub latent_dim: usize,
+    /// Channels of the 4×4 map the projection makes.
     pub base_channels: usize,
 }
 

@@ -45,8 +45,11 @@ pub(crate) const WEIGHT_STD: f32 = 0.02;
 /// A bias-free 2-D convolution. Weight `[out, in, k, k]` (PyTorch's layout).
 #[derive(Module, Debug)]
 pub struct Conv {
+    /// The kernel (PyTorch layout).
     pub weight: Param<Tensor<4>>,
+    /// Stride.
     pub stride: usize,
+    /// Padding on each side.
     pub padding: usize,
 }
 
@@ -62,6 +65,7 @@ impl Conv {
         }
     }
 
+    /// `x`: `[batch, in, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         kernels::conv2d(x, self.weight.val(), self.stride, self.padding)
     }
@@ -70,9 +74,13 @@ impl Conv {
 /// A bias-free transposed convolution. Weight `[in, out, k, k]` (PyTorch's layout).
 #[derive(Module, Debug)]
 pub struct ConvT {
+    /// The kernel (PyTorch layout).
     pub weight: Param<Tensor<4>>,
+    /// Stride.
     pub stride: usize,
+    /// Padding on each side.
     pub padding: usize,
+    /// Extra output rows and columns.
     pub output_padding: usize,
 }
 
@@ -89,6 +97,7 @@ impl ConvT {
         }
     }
 
+    /// `x`: `[batch, in, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         kernels::conv_transpose2d(
             x,
@@ -104,6 +113,7 @@ impl ConvT {
 /// stores the transpose).
 #[derive(Module, Debug)]
 pub struct Dense {
+    /// The weight, `[in, out]`.
     pub weight: Param<Tensor<2>>,
 }
 
@@ -122,6 +132,7 @@ impl Dense {
         }
     }
 
+    /// `x`: `[batch, in]` → `[batch, out]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         x.matmul(self.weight.val())
     }
@@ -131,11 +142,17 @@ impl Dense {
 /// update `running_var` with the unbiased one, `running = (1 − momentum)·running + momentum·batch`.
 #[derive(Module, Debug)]
 pub struct BatchNorm {
+    /// Scale γ.
     pub gamma: Param<Tensor<1>>,
+    /// Shift β.
     pub beta: Param<Tensor<1>>,
+    /// Running mean (inference mode normalises with it).
     pub running_mean: RunningState<Tensor<1>>,
+    /// Running variance, updated with the unbiased batch variance.
     pub running_var: RunningState<Tensor<1>>,
+    /// ε added to the variance.
     pub eps: f64,
+    /// Weight of a new batch in the running statistics.
     pub momentum: f64,
 }
 

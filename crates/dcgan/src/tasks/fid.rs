@@ -21,8 +21,10 @@ pub enum Comparison {
     Sets { a: String, b: String },
 }
 
+/// `dcgan fid`: what is compared, and how each side is measured.
 #[derive(Clone, Debug)]
 pub struct FidConfig {
+    /// A generator against data, or two sets.
     pub comparison: Comparison,
     /// 10,000 images per set: the common FID-10k (FID's bias falls with N; compare only equal N).
     pub n: usize,
@@ -42,11 +44,13 @@ pub struct FidConfig {
     pub stats_cache: Option<PathBuf>,
     /// 100 KID subsets of 1000: the protocol of Bińkowski et al.; 0 subsets: no KID.
     pub kid_subsets: usize,
+    /// Images in each KID subset.
     pub kid_subset_size: usize,
     /// 50 images per Inception batch: bounded memory (299×299×3 floats each) on a CPU.
     pub batch_size: usize,
     /// Seed of the generated latents, the subsets of large sets and the KID subsets.
     pub seed: u64,
+    /// The compute device of the generator's side.
     pub device: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
@@ -90,6 +94,7 @@ impl FidConfig {
         }
     }
 
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         if self.n < 2 {
             return Err(Error::config(
@@ -123,21 +128,27 @@ impl FidConfig {
     }
 }
 
+/// What `fid` measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct FidReport {
+    /// The Fréchet distance of the two sets' Inception statistics.
     pub fid: f64,
     /// None when a side was given as statistics (KID needs features).
     pub kid: Option<Kid>,
+    /// The first set (the real images, for a generator).
     pub a: SetReport,
+    /// The second set (the generated images, for a generator).
     pub b: SetReport,
     /// The Inception weights used (none when both sides were statistics).
     pub weights: Option<String>,
     /// Where the first set's statistics were written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_stats: Option<PathBuf>,
+    /// Wall time.
     pub seconds: f64,
 }
 
+/// FID (and KID) of `c`'s comparison.
 pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
     c.validate()?;
     let p = c.protocol();

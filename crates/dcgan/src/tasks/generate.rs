@@ -13,12 +13,15 @@ use crate::model::BnMode;
 /// G's output for latents from a `.npy` file.
 #[derive(Clone, Debug)]
 pub struct GenerateConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
     pub checkpoint: PathBuf,
     /// `.npy` of shape (N, nz) or (N, nz, 1, 1), float32 or float64.
     pub latents: PathBuf,
     /// `out.npy`: float32 (N, nc, H, W) in [−1, 1]; a folder (ends in `/` or exists): PNGs.
     pub out: PathBuf,
+    /// Which statistics BatchNorm uses (running ones by default).
     pub batch_norm: BnMode,
+    /// The compute device.
     pub device: String,
 }
 
@@ -34,14 +37,18 @@ impl Default for GenerateConfig {
     }
 }
 
+/// What `generate` wrote.
 #[derive(Clone, Debug, Serialize)]
 pub struct GenerateReport {
+    /// Images made.
     pub n: usize,
+    /// Where they went.
     pub out: PathBuf,
     /// `npy` or `png`.
     pub format: &'static str,
 }
 
+/// G's images of given latents, as `.npy` or PNGs.
 pub fn generate(c: GenerateConfig, _events: &mut dyn Events) -> Result<GenerateReport> {
     let device = crate::device::by_name(&c.device)?;
     let ckpt = Checkpoint::load(&c.checkpoint)?;

@@ -27,6 +27,7 @@ pub struct SampleConfig {
     pub per_row: usize,
     /// Running statistics (inference mode): each image depends on its own latent only.
     pub batch_norm: BnMode,
+    /// The compute device.
     pub device: String,
 }
 
@@ -46,6 +47,7 @@ impl Default for SampleConfig {
 }
 
 impl SampleConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
         at_least_one("sample count", self.n)?;
         at_most("sample count", self.n, MAX_IMAGES, "one grid")?;
@@ -57,14 +59,20 @@ impl SampleConfig {
     }
 }
 
+/// What `sample` wrote.
 #[derive(Clone, Debug, Serialize)]
 pub struct SampleReport {
+    /// The checkpoint file G came from.
     pub checkpoint: PathBuf,
+    /// Images drawn.
     pub n: usize,
+    /// The grid written.
     pub grid: PathBuf,
+    /// The latents written, when asked for.
     pub latents: Option<PathBuf>,
 }
 
+/// A grid of G's images from a checkpoint.
 pub fn sample(c: SampleConfig, _events: &mut dyn Events) -> Result<SampleReport> {
     c.validate()?;
     let device = crate::device::by_name(&c.device)?;

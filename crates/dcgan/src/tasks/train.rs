@@ -59,15 +59,24 @@ fn evaluator(config: &RunConfig, files: &EvalFiles) -> Option<TrainingEvaluator>
     })
 }
 
+/// What `train` did.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainReport {
+    /// The run directory.
     pub run: PathBuf,
+    /// Steps taken by this call.
     pub steps: u64,
+    /// Epochs completed in all.
     pub epochs_completed: u64,
+    /// Wall time of this call.
     pub seconds: f64,
+    /// The last step's record.
     pub last: Option<LogRecord>,
+    /// The newest sample grid.
     pub last_samples: Option<PathBuf>,
+    /// The newest checkpoint.
     pub last_checkpoint: Option<PathBuf>,
+    /// Unreadable images skipped so far.
     pub bad_images: u64,
     /// The best evaluation of `--keep-best` and its step.
     #[serde(skip_serializing_if = "Option::is_none")]
