@@ -235,6 +235,31 @@ fn cifar_folder(shared: &std::path::Path, n: usize) -> tempfile::TempDir {
     dir
 }
 
+/// `dedup-eval` in near mode on the images in `data` with `plant` planted copies and 400
+/// validation copies, its pictures in `out` (5 rows) when given.
+fn near_eval(
+    data: &std::path::Path,
+    plant: usize,
+    out: Option<std::path::PathBuf>,
+) -> dcgan::tasks::data::DedupEvalReport {
+    dedup_eval(
+        DedupEvalConfig {
+            data: data.to_string_lossy().into_owned(),
+            plant,
+            mode: Mode::Near,
+            near: NearSearch {
+                validation: 400,
+                ..NearSearch::default()
+            },
+            out,
+            show: 5,
+            ..DedupEvalConfig::default()
+        },
+        &mut Quiet,
+    )
+    .unwrap()
+}
+
 /// The whole search on 6,000 CIFAR-10 training images with 400 planted copies (100 of each
 /// alteration): every alteration found at least 90 % of the time at the threshold chosen for
 /// 0.99 precision, where the exact-collision perceptual hash finds no cropped copy.
@@ -244,22 +269,7 @@ fn near_search_finds_planted_copies_in_cifar10() {
         return common::skip("near_search_finds_planted_copies_in_cifar10", "CIFAR-10");
     };
     let dir = cifar_folder(&shared, 6000);
-    let r = dedup_eval(
-        DedupEvalConfig {
-            data: dir.path().to_string_lossy().into_owned(),
-            plant: 400,
-            mode: Mode::Near,
-            near: NearSearch {
-                validation: 400,
-                ..NearSearch::default()
-            },
-            out: Some(dir.path().join("eval")),
-            show: 5,
-            ..DedupEvalConfig::default()
-        },
-        &mut Quiet,
-    )
-    .unwrap();
+    let r = near_eval(dir.path(), 400, Some(dir.path().join("eval")));
     assert_eq!(r.images, 6400);
     let c = r.calibration.as_ref().unwrap();
     assert!(c.precision >= 0.99, "{c:?}");
@@ -294,20 +304,7 @@ fn duplicates_already_in_the_data_do_not_raise_the_threshold() {
         );
     };
     let dir = cifar_folder(&shared, 6000);
-    let r = dedup_eval(
-        DedupEvalConfig {
-            data: dir.path().to_string_lossy().into_owned(),
-            plant: 1800,
-            mode: Mode::Near,
-            near: NearSearch {
-                validation: 400,
-                ..NearSearch::default()
-            },
-            ..DedupEvalConfig::default()
-        },
-        &mut Quiet,
-    )
-    .unwrap();
+    let r = near_eval(dir.path(), 1800, None);
     let c = r.calibration.as_ref().unwrap();
     eprintln!("{c:?}\n{:?}", r.method);
     assert!(c.originals_with_duplicates >= 80, "{c:?}");
