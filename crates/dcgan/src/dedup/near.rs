@@ -593,7 +593,6 @@ pub fn calibrate(
             *e = e.max(s);
         }
     }
-    let all: Vec<&Scored> = scored.iter().collect();
     let none = Count {
         threshold: 1.0,
         found: 0,
@@ -602,9 +601,9 @@ pub fn calibrate(
         excused: 0,
     };
     let (count, duplicate_free_threshold) = match fixed {
-        Some(t) => (count_at(&scored, copies.clone(), t), None),
+        Some(t) => (count_at(&scored, t), None),
         None => {
-            let count = sweep(&all, copies.clone(), target).unwrap_or(none);
+            let count = sweep(&scored, copies.clone(), target).unwrap_or(none);
             // The same choice on the copies of images without a near-duplicate in the data
             // (nothing at or above that threshold, or the duplicate level when that is lower),
             // nothing excused: a sample cleaned of the data's own duplicates.
@@ -618,30 +617,13 @@ pub fn calibrate(
                 })
                 .collect();
             let free = (!clean.is_empty()).then(|| {
-                let refs: Vec<&Scored> = clean.iter().collect();
-                sweep(&refs, copies.clone(), target)
+                sweep(&clean, copies.clone(), target)
                     .unwrap_or(none)
                     .threshold
             });
             (count, free)
         }
     };
-    let mut c = finish(count, &copies, &root, &partnered, data_items, target);
-    c.duplicate_free_recall = duplicate_free_threshold
-        .map(|t| count_at(&scored, copies.clone(), t).found as f64 / copies.len().max(1) as f64);
-    c.duplicate_free_threshold = duplicate_free_threshold;
-    c
-}
-
-/// The calibration of `count`.
-fn finish(
-    count: Count,
-    copies: &std::ops::Range<usize>,
-    root: &impl Fn(usize) -> usize,
-    partnered: &std::collections::HashMap<usize, f32>,
-    data_items: usize,
-    target: f64,
-) -> Calibration {
     let Count {
         threshold,
         found,
@@ -650,10 +632,6 @@ fn finish(
         excused,
     } = count;
     let m = copies.len();
-    let originals_with_duplicates = copies
-        .clone()
-        .filter(|&c| partnered.get(&root(c)).is_some_and(|&s| s >= threshold))
-        .count();
     Calibration {
         copies: m,
         target_precision: target,
@@ -668,18 +646,21 @@ fn finish(
         },
         expected_false_pairs: wrong as f64 / m.max(1) as f64 * data_items as f64 / 2.0,
         with_duplicates_of_original: excused,
-        originals_with_duplicates,
-        duplicate_free_threshold: None,
-        duplicate_free_recall: None,
+        originals_with_duplicates: copies
+            .clone()
+            .filter(|&c| partnered.get(&root(c)).is_some_and(|&s| s >= threshold))
+            .count(),
+        duplicate_free_recall: duplicate_free_threshold
+            .map(|t| count_at(&scored, t).found as f64 / m.max(1) as f64),
+        duplicate_free_threshold,
     }
 }
 
 /// What `threshold` flags among `scored`, excused pairs counted neither way.
-fn count_at(scored: &[Scored], copies: std::ops::Range<usize>, threshold: f32) -> Count {
+fn count_at(scored: &[Scored], threshold: f32) -> Count {
     let flagged = || scored.iter().filter(|s| s.similarity >= threshold);
     let found: std::collections::HashSet<usize> =
         flagged().filter(|s| s.right).map(|s| s.copy).collect();
-    debug_assert!(found.iter().all(|c| copies.contains(c)));
     let excused = flagged().filter(|s| s.excused).count();
     Count {
         threshold,
@@ -693,7 +674,7 @@ fn count_at(scored: &[Scored], copies: std::ops::Range<usize>, threshold: f32) -
 /// The lowest threshold among `scored` (most similar first) whose right pairs are at least
 /// `target` of the right and false ones, excused pairs counted neither way. `None` when no
 /// threshold qualifies.
-fn sweep(scored: &[&Scored], copies: std::ops::Range<usize>, target: f64) -> Option<Count> {
+fn sweep(scored: &[Scored], copies: std::ops::Range<usize>, target: f64) -> Option<Count> {
     let (mut right, mut wrong, mut excused) = (0usize, 0usize, 0usize);
     // Copies found so far (a copy can be right twice: with its original and another copy).
     let mut seen = vec![false; copies.len()];
