@@ -6,6 +6,8 @@
 //!   fuzzed: `fuzz/fuzz_targets/bodies.rs`), with the page built in (`assets/`);
 //! - [`http`]: the HTTP server that carries requests to it (feature `http`, on by default).
 
+#![warn(missing_docs)]
+
 #[cfg(feature = "http")]
 pub mod http;
 pub mod site;

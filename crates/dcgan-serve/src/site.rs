@@ -43,8 +43,11 @@ const LOG_CHUNK: u64 = 4 << 20;
 /// One HTTP answer.
 #[derive(Debug)]
 pub struct Reply {
+    /// HTTP status code.
     pub status: u16,
+    /// `Content-Type` of the body.
     pub content_type: &'static str,
+    /// The body's bytes.
     pub body: Vec<u8>,
     /// `Location` of a redirect.
     pub location: Option<String>,
@@ -81,7 +84,9 @@ impl Reply {
 /// A served run: its name in URLs and its directory (canonical).
 #[derive(Clone, Debug, Serialize)]
 pub struct ServedRun {
+    /// Its name in URLs (unique among the runs served).
     pub name: String,
+    /// Its directory.
     pub dir: PathBuf,
 }
 
@@ -198,6 +203,7 @@ impl Site {
         })
     }
 
+    /// The runs served.
     pub fn runs(&self) -> &[ServedRun] {
         &self.runs
     }

@@ -7,6 +7,8 @@
 //! of the library's CPU kernels. `web/test/check-page.mjs` checks the page's images against
 //! `dcgan generate` on the same latents.
 
+#![warn(missing_docs)]
+
 use burn::tensor::Device;
 use dcgan::model::{BnMode, Generator, inference};
 use dcgan::web::WebModel;
@@ -56,6 +58,8 @@ impl WebGenerator {
 /// The generator as JavaScript sees it (`new WebGenerator(modelJson, weightsBytes)`).
 #[wasm_bindgen]
 impl WebGenerator {
+    /// Load G from `model.json`'s text and the weights file's bytes; the error says what is
+    /// wrong with either.
     #[wasm_bindgen(constructor)]
     pub fn new(model_json: &str, weights: &[u8]) -> Result<WebGenerator, JsError> {
         Self::load(model_json, weights).map_err(|e| JsError::new(&e.to_string()))

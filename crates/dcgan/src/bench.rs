@@ -19,8 +19,11 @@ use crate::{Error, Result};
 /// Median and minimum of a set of timings, in seconds, and what they mean per item.
 #[derive(Serialize, Clone, Debug)]
 pub struct Timing {
+    /// Timed runs.
     pub runs: usize,
+    /// Median seconds of a run.
     pub median_s: f64,
+    /// Fastest run, in seconds.
     pub min_s: f64,
     /// Items (images) per timed run.
     pub items: usize,
@@ -31,6 +34,7 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// The timing of runs that took `secs` seconds each, `items` items a run.
     pub fn from(mut secs: Vec<f64>, items: usize) -> Self {
         secs.sort_by(|a, b| a.total_cmp(b));
         let n = secs.len();

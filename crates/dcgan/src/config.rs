@@ -318,9 +318,11 @@ pub enum LayerKind {
 /// The activation after a layer (and its BatchNorm).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
+    /// ReLU (G's hidden layers, paper §3).
     Relu,
     /// With [`ModelConfig::leaky_slope`].
     LeakyRelu,
+    /// tanh (G's output layer).
     Tanh,
     /// None: D's logit (the sigmoid is part of the loss).
     Logit,
@@ -573,7 +575,9 @@ impl TrainConfig {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
+    /// Fréchet Inception Distance (lower is better).
     Fid,
+    /// Kernel Inception Distance (lower is better).
     Kid,
 }
 

@@ -8,21 +8,36 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
     /// A file exists but its contents are not what the reader expects.
     #[error("{}: {message}", path.display())]
-    Format { path: PathBuf, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A checkpoint or weight file does not fit the configured architecture.
     #[error("{}: does not match the model: {message}", path.display())]
-    Mismatch { path: PathBuf, message: String },
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
+    },
     /// A configuration value is out of range.
     #[error("invalid {name} {value}: {reason}")]
     Config {
+        /// The setting.
         name: &'static str,
+        /// The value given.
         value: String,
+        /// What it must be.
         reason: String,
     },
     /// The data set cannot be used (empty, too many unreadable images, ...).
@@ -33,9 +48,13 @@ pub enum Error {
         "training diverged at step {step}: {what} = {value}; stopped, {last_checkpoint} (lower the learning rate in config.json and resume)"
     )]
     Diverged {
+        /// The step whose loss was not finite.
         step: u64,
+        /// Which loss.
         what: &'static str,
+        /// Its value.
         value: f32,
+        /// What the last checkpoint was, to resume from.
         last_checkpoint: String,
     },
     /// A job that started on good input could not finish: a server that stopped, a thread
@@ -111,6 +130,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Attach a path to an `io::Result`.
 pub trait IoContext<T> {
+    /// Attach `path` to an I/O error.
     fn at(self, path: impl AsRef<Path>) -> Result<T>;
 }
 

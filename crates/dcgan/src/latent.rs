@@ -13,6 +13,7 @@ pub enum Interpolation {
     Spherical,
 }
 
+/// Linear interpolation: (1 − t)·a + t·b.
 pub fn lerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     a.iter()
         .zip(b)
@@ -20,6 +21,8 @@ pub fn lerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
         .collect()
 }
 
+/// Spherical interpolation along the great circle through `a` and `b` (linear when they are
+/// (anti)parallel).
 pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let dot: f64 = a
         .iter()
@@ -42,6 +45,7 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
         .collect()
 }
 
+/// `a` → `b` at `t` in [0, 1], linearly or spherically.
 pub fn interpolate(a: &[f32], b: &[f32], t: f32, how: Interpolation) -> Vec<f32> {
     match how {
         Interpolation::Linear => lerp(a, b, t),
@@ -83,6 +87,7 @@ pub fn mean_of(latents: &[f32], dim: usize, indices: &[usize]) -> Vec<f32> {
 /// A parsed expression `A - B + C`: signed concept names, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expression {
+    /// (sign, concept name) of each term, in order.
     pub terms: Vec<(f32, String)>,
 }
 

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # dcgan
 //!
 //! A Rust implementation of *Unsupervised Representation Learning with Deep Convolutional

@@ -29,7 +29,9 @@ struct Moments {
 }
 
 #[derive(Clone, Debug)]
+/// Adam with PyTorch's update, keeping a moment pair per named parameter.
 pub struct Adam {
+    /// Learning rate, betas and ε.
     pub config: OptimConfig,
     /// Updates applied so far (PyTorch's per-parameter `step`, equal for all parameters here).
     pub step: u64,
@@ -37,6 +39,7 @@ pub struct Adam {
 }
 
 impl Adam {
+    /// Adam with no updates made yet.
     pub fn new(config: OptimConfig) -> Self {
         Self {
             config,

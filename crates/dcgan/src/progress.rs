@@ -39,16 +39,30 @@ pub struct LogRecord {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// A pass over `total` units (images, batches) starts; `what` names them.
-    Begin { what: String, total: u64 },
+    Begin {
+        /// What the units are.
+        what: String,
+        /// Units in the pass.
+        total: u64,
+    },
     /// `done` of the current pass's `total` units are done.
-    Progress { done: u64, total: u64 },
+    Progress {
+        /// Units done.
+        done: u64,
+        /// Units in the pass.
+        total: u64,
+    },
     /// The current pass ended.
     End,
     /// Training starts or resumes: the data, steps per epoch, the first and the last step.
     TrainStart {
+        /// The data set's description.
         data: String,
+        /// Steps in an epoch.
         steps_per_epoch: u64,
+        /// The first step of this invocation.
         first_step: u64,
+        /// The step training ends at.
         last_step: u64,
     },
     /// One training step, as written to `log.jsonl`.
@@ -61,6 +75,7 @@ pub enum Event {
 
 /// Receives events. Closures `FnMut(Event)` are receivers.
 pub trait Events {
+    /// Receive one event.
     fn emit(&mut self, event: Event);
 
     /// Shorthand for [`Event::Info`].

@@ -15,10 +15,15 @@ use crate::config::LatentDistribution;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u64)]
 pub enum Purpose {
+    /// Initial weights.
     Init = 1,
+    /// The order of the training data.
     DataOrder = 2,
+    /// Training latents.
     Latent = 3,
+    /// A run's fixed noise.
     FixedNoise = 4,
+    /// Latents of samples drawn after training.
     Sample = 5,
     /// Latents and subsets drawn by evaluation (FID, KID, classifier splits).
     Evaluation = 6,
@@ -46,9 +51,15 @@ pub enum Stream {
     /// D's initial weights; a stream of its own, so G's and D's do not depend on each other's sizes.
     DiscriminatorInit,
     /// The order of the training data in `epoch`.
-    DataOrder { epoch: u64 },
+    DataOrder {
+        /// The epoch.
+        epoch: u64,
+    },
     /// The latents of training step `step` (steps count from 0 over the whole run).
-    TrainLatents { step: u64 },
+    TrainLatents {
+        /// The step.
+        step: u64,
+    },
     /// The fixed noise of a run's sample grids.
     FixedNoise,
     /// `dcgan sample`'s latents (and the samples of `neighbours`).
@@ -60,7 +71,10 @@ pub enum Stream {
     /// `forget`: the random negative positions of the logistic regression.
     ForgetNegatives,
     /// `interpolate`: the random points of walk `walk`.
-    WalkPoints { walk: u64 },
+    WalkPoints {
+        /// The walk.
+        walk: u64,
+    },
     /// FID: the latents of the generated images.
     FidLatents,
     /// FID: the random subset of a data set larger than the asked count.
@@ -74,19 +88,31 @@ pub enum Stream {
     /// `eval svm --train-limit/--test-limit`: the random subset kept of a data set.
     EvalSubset,
     /// The SVM's coordinate order for class `class` (one-vs-rest).
-    SvmOrder { class: u64 },
+    SvmOrder {
+        /// The class.
+        class: u64,
+    },
     /// Full-label protocol: the validation split.
     ValidationSplit,
     /// Few-label protocol: the validation split.
     FewLabelsSplit,
     /// Few-label protocol: the labelled examples of draw `draw`.
-    FewLabelsDraw { draw: u64 },
+    FewLabelsDraw {
+        /// The draw.
+        draw: u64,
+    },
     /// De-duplication: the autoencoder's initial weights.
     DedupInit,
     /// De-duplication: the autoencoder's data order in `epoch`.
-    DedupOrder { epoch: u64 },
+    DedupOrder {
+        /// The epoch.
+        epoch: u64,
+    },
     /// De-duplication: the corruption noise and dropout of batch `batch` (counted over all epochs).
-    DedupNoise { batch: u64 },
+    DedupNoise {
+        /// The batch.
+        batch: u64,
+    },
     /// De-duplication evaluation: which images are copied and how.
     DedupPlant,
     /// Near-duplicate search: the validation copies its threshold is chosen on.
@@ -96,7 +122,10 @@ pub enum Stream {
     /// `dcgan data preview`: the items shown.
     PreviewOrder,
     /// `dcgan bench`: the synthetic images and latents of step `step`.
-    BenchInputs { step: u64 },
+    BenchInputs {
+        /// The step.
+        step: u64,
+    },
 }
 
 impl Stream {

@@ -50,12 +50,17 @@ impl Precision {
 pub struct WebModel {
     /// Always [`FORMAT`].
     pub format: String,
+    /// Latent dimension (nz).
     pub latent_dim: usize,
+    /// Image channels.
     pub channels: usize,
+    /// Image side, in pixels.
     pub image_size: usize,
     /// 4 (pytorch/examples layout) or 5 (the authors' Theano layout).
     pub kernel_size: usize,
+    /// Width of G's last hidden layer (ngf).
     pub generator_width: usize,
+    /// BatchNorm's ε.
     pub batch_norm_eps: f64,
     /// The weights' file beside `model.json`.
     pub weights: String,

@@ -25,7 +25,9 @@ impl std::fmt::Display for ItemError {
 
 /// A data set of images with optional class labels.
 pub trait Dataset: Send + Sync {
+    /// Number of items.
     fn len(&self) -> usize;
+    /// Whether the data set has no items.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }

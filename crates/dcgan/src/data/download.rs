@@ -12,15 +12,21 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, IoContext, Result};
 use crate::progress::Events;
 
+/// One file of a downloadable data set.
 pub struct RemoteFile {
+    /// File name, as on the server and on disk.
     pub name: &'static str,
     /// SHA-256 of the decompressed content.
     pub sha256: &'static str,
 }
 
+/// A data set `dcgan data download` can fetch: its files and the servers that hold them.
 pub struct RemoteSet {
+    /// Name given on the command line (`mnist`, `fashion-mnist`, ...).
     pub name: &'static str,
+    /// Servers tried in order; a file's URL is a base URL followed by its name.
     pub base_urls: &'static [&'static str],
+    /// The files that make up the set.
     pub files: &'static [RemoteFile],
 }
 
@@ -59,6 +65,7 @@ pub(crate) const SETS: &[RemoteSet] = &[
     },
 ];
 
+/// The downloadable set called `name`, if there is one.
 pub fn set(name: &str) -> Option<&'static RemoteSet> {
     SETS.iter().find(|s| s.name == name)
 }

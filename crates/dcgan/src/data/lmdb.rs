@@ -51,6 +51,8 @@ enum Value {
     Overflow { page: u64, len: u32 },
 }
 
+/// A read-only LSUN LMDB database (the `data.mdb` of a category), read without the C library: its
+/// records' keys and values.
 pub struct Lmdb {
     dir: PathBuf,
     data: PathBuf,
@@ -108,6 +110,7 @@ fn parse_meta(page: &[u8]) -> Option<Meta> {
 }
 
 impl Lmdb {
+    /// Open the `data.mdb` in folder `dir` and index its records.
     pub fn open(dir: &Path) -> Result<Self> {
         let data = dir.join("data.mdb");
         let file = File::open(&data).map_err(|e| Error::io(&data, e))?;
@@ -264,6 +267,7 @@ impl Lmdb {
         Ok(())
     }
 
+    /// Key of record `i`.
     pub fn key(&self, i: usize) -> &[u8] {
         &self.keys[self.key_ends[i]..self.key_ends[i + 1]]
     }

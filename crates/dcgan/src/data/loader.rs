@@ -26,6 +26,7 @@ pub struct Batch {
     pub images: Vec<f32>,
     /// Images that decoded (batch size minus `bad.len()`).
     pub count: usize,
+    /// Each image's class, for data sets with labels.
     pub labels: Vec<Option<usize>>,
     /// The data set indices of the decoded images, in order.
     pub items: Vec<usize>,
@@ -33,6 +34,7 @@ pub struct Batch {
     pub bad: Vec<ItemError>,
 }
 
+/// Batches from a data set in a seeded order, decoded by a pool of threads ahead of use.
 pub struct Loader {
     rx: Option<Receiver<Result<Batch>>>,
     worker: Option<JoinHandle<()>>,

@@ -77,7 +77,9 @@ fn has_extension(path: &Path, ext: &str) -> bool {
 /// fields and more): how many items it covered and which of them to leave out.
 #[derive(serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Exclusions {
+    /// Items in the data set the report was made for (checked against the data set given).
     pub images: usize,
+    /// Indices of the items to leave out.
     pub excluded: Vec<usize>,
 }
 

@@ -11,8 +11,11 @@ use super::transform::Transform;
 use crate::error::{Error, IoContext, Result};
 
 #[derive(Serialize, Debug)]
+/// What `dcgan data info` reports about a data set.
 pub struct Info {
+    /// The data set's own description (kind and source).
     pub description: String,
+    /// Items in the data set.
     pub items: usize,
     /// Items examined (all, or the first `limit`).
     pub examined: usize,
@@ -27,6 +30,7 @@ pub struct Info {
     pub background: Option<String>,
     /// Class name → items, if the data set has labels.
     pub classes: BTreeMap<String, usize>,
+    /// Items examined that could not be read.
     pub unreadable: usize,
     /// The first unreadable items, with why.
     pub unreadable_examples: Vec<String>,

@@ -4,8 +4,12 @@
 use image::{DynamicImage, imageops::FilterType};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How an item becomes a training image: shorter side resized to `size` (bilinear), centre-cropped
+/// square, converted to `channels` channels, pixels in [−1, 1].
 pub struct Transform {
+    /// Side of the square image, in pixels.
     pub size: usize,
+    /// 1 (grey) or 3 (RGB).
     pub channels: usize,
 }
 

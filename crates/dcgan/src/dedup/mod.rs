@@ -34,6 +34,7 @@ pub struct AutoencoderSettings {
     pub epochs: usize,
     /// 128 code bits: the paper's (§4.1.1).
     pub bits: usize,
+    /// Seed of the autoencoder's initialisation, noise and data order.
     pub seed: u64,
 }
 
@@ -48,6 +49,7 @@ impl Default for AutoencoderSettings {
 }
 
 impl AutoencoderSettings {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         if self.bits == 0 || self.bits > 128 {
             return Err(Error::config("code bits", self.bits, "must be 1 to 128"));
@@ -57,6 +59,7 @@ impl AutoencoderSettings {
         Ok(())
     }
 
+    /// The autoencoder training these settings describe (the rest at the paper's values).
     pub fn training(&self) -> paper::Training {
         paper::Training {
             epochs: self.epochs,
@@ -117,6 +120,7 @@ pub struct NearSearch {
     pub validation: usize,
     /// A fixed threshold instead of one chosen on validation copies.
     pub threshold: Option<f32>,
+    /// Seed of the validation copies (which images, which alterations).
     pub seed: u64,
 }
 
@@ -133,6 +137,7 @@ impl Default for NearSearch {
 }
 
 impl NearSearch {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         if !(self.precision > 0.0 && self.precision <= 1.0) {
             return Err(Error::config(

@@ -125,15 +125,20 @@ pub struct Index {
     /// Per block, in bucket order: a signature's id (`item × 4 + variant`, low 32 bits) and its
     /// fingerprint for that block (high 32 bits).
     ids: Vec<u64>,
+    /// Items that could not be read (left out of the search).
     pub unreadable: usize,
+    /// Items too flat to compare (a thumbnail with almost no variation), left out of the search.
     pub flat: usize,
 }
 
 /// A pair of items (`a < b`) and their similarity.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pair {
+    /// Index of the first item.
     pub a: usize,
+    /// Index of the second item.
     pub b: usize,
+    /// Cosine similarity of their signatures (1: the same picture).
     pub similarity: f32,
 }
 
@@ -330,10 +335,12 @@ impl Index {
         &self.ids[block * per + off[key] as usize..block * per + off[key + 1] as usize]
     }
 
+    /// Number of items indexed.
     pub fn len(&self) -> usize {
         self.n
     }
 
+    /// Whether no item was indexed.
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -457,6 +464,7 @@ pub const DUPLICATE_QUANTILE: f64 = 0.95;
 pub struct Calibration {
     /// Validation copies searched with the data.
     pub copies: usize,
+    /// Share of flagged validation pairs that had to be right (`--precision`).
     pub target_precision: f64,
     /// Pairs at or above this similarity are duplicates.
     pub threshold: f32,

@@ -70,14 +70,19 @@ impl Autoencoder {
 /// How the autoencoder is trained (paper §4.1.1: denoising, dropout on the code layer).
 #[derive(Clone, Debug, Serialize)]
 pub struct Training {
+    /// Bits of the code layer (128 in the paper).
     pub code_bits: usize,
+    /// Passes over the data.
     pub epochs: usize,
+    /// Images a training step.
     pub batch_size: usize,
     /// Std of the Gaussian noise added to inputs (denoising).
     pub noise: f32,
     /// Dropout probability on the code layer while training.
     pub dropout: f32,
+    /// Adam's learning rate.
     pub learning_rate: f64,
+    /// Seed of the initialisation, noise, dropout and data order.
     pub seed: u64,
 }
 

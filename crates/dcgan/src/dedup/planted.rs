@@ -116,9 +116,13 @@ impl Dataset for Planted {
 /// Recall of the planted pairs and the precision of the flagged pairs.
 #[derive(Serialize, Clone, Debug)]
 pub struct PairScores {
+    /// Copies planted (each makes one pair with its original).
     pub planted_pairs: usize,
+    /// Planted pairs found (copy and original in the same group).
     pub found: usize,
+    /// found / planted_pairs.
     pub recall: f64,
+    /// Pairs the search flagged as duplicates.
     pub flagged_pairs: usize,
     /// Flagged pairs that are not planted ones (the data's own duplicates among them).
     pub false_pairs: usize,
@@ -131,6 +135,7 @@ pub struct PairScores {
     pub copy_precision: f64,
     /// Images not planted as copies or originals that land in some group, over all such images.
     pub unplanted_flagged_rate: f64,
+    /// Groups of duplicates found.
     pub groups: usize,
     /// Recall per alteration: resized, re-compressed, cropped, brightened.
     pub recall_by_alteration: [f64; 4],

@@ -23,11 +23,14 @@ pub fn groups<K: std::hash::Hash + Eq>(codes: &[Option<K>]) -> Vec<Vec<usize>> {
 /// The report `dcgan data dedup` writes and `dcgan train --exclude` reads.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Report {
+    /// The data set searched, as given.
     pub source: String,
+    /// Items in that data set.
     pub images: usize,
     /// "near" (the default search) or "paper" (equal autoencoder codes).
     #[serde(default = "paper_mode")]
     pub mode: String,
+    /// Paper mode: bits of the autoencoder's code (near mode: 0).
     pub code_bits: usize,
     /// Paper mode: the autoencoder's reconstruction error (near mode: 0).
     #[serde(default)]
@@ -42,8 +45,11 @@ pub struct Report {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
+/// A group of near-duplicates.
 pub struct Group {
+    /// Item indices, the kept one first.
     pub items: Vec<usize>,
+    /// Item names (file paths or keys), in the same order.
     pub names: Vec<String>,
     /// Near mode: each member's similarity to the first (1 for the first itself).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -29,9 +29,11 @@ use crate::rng;
 /// Mean and covariance of a feature set.
 #[derive(Clone, Debug)]
 pub struct Stats {
+    /// Feature dimension (2,048 for Inception's pool features).
     pub dim: usize,
     /// Number of feature vectors (0 when read from a file that does not say).
     pub n: usize,
+    /// Mean feature vector.
     pub mu: Vec<f64>,
     /// `dim × dim`, row-major.
     pub sigma: Vec<f64>,
@@ -189,9 +191,13 @@ pub fn frechet_distance_of(
 /// KID estimate: mean and standard deviation over subsets.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct Kid {
+    /// Mean of the unbiased MMD² estimates.
     pub mean: f64,
+    /// Their standard deviation.
     pub std: f64,
+    /// Subsets drawn.
     pub subsets: usize,
+    /// Feature vectors in each subset.
     pub subset_size: usize,
 }
 

@@ -22,12 +22,20 @@ use crate::rng::Stream;
 /// of `kid_subset_size`; real sets' statistics kept in `stats_cache` when it is set.
 #[derive(Clone, Debug)]
 pub struct Protocol {
+    /// At most this many images a set (a random subset of a larger set); a generator draws this
+    /// many.
     pub n: usize,
+    /// Seed of the generator's latents and of the subsets.
     pub seed: u64,
+    /// Images through Inception at a time.
     pub batch_size: usize,
+    /// KID: subsets drawn.
     pub kid_subsets: usize,
+    /// KID: feature vectors in each subset.
     pub kid_subset_size: usize,
+    /// The Inception weights file.
     pub weights: PathBuf,
+    /// Folder of cached reference statistics (none: always recomputed).
     pub stats_cache: Option<PathBuf>,
     /// What images with transparency are composited over (part of the cache key).
     pub background: crate::config::Background,
@@ -52,7 +60,9 @@ impl Default for Protocol {
 /// One side of the comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct SetReport {
+    /// What was measured (a data set, or a checkpoint's samples).
     pub what: String,
+    /// Images measured.
     pub n: usize,
     /// Its statistics and features came from the cache (no Inception pass).
     pub from_cache: bool,
@@ -60,8 +70,11 @@ pub struct SetReport {
 
 /// One side, measured: statistics, and features when it was images.
 pub struct Side {
+    /// What was measured.
     pub report: SetReport,
+    /// Its feature statistics.
     pub stats: Stats,
+    /// The features themselves, kept when KID needs them.
     pub features: Option<Vec<f32>>,
 }
 

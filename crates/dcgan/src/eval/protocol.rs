@@ -21,8 +21,11 @@ use crate::rng;
 /// Labelled features, `[n, dim]` row-major.
 #[derive(Clone, Debug)]
 pub struct Labelled {
+    /// Feature dimension.
     pub dim: usize,
+    /// `len × dim` features, row-major.
     pub x: Vec<f32>,
+    /// Class of each row, 0-based.
     pub y: Vec<usize>,
 }
 
@@ -53,14 +56,17 @@ impl Labelled {
         })
     }
 
+    /// Number of examples.
     pub fn len(&self) -> usize {
         self.y.len()
     }
 
+    /// Whether there are no examples.
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
     }
 
+    /// Number of classes (largest label + 1).
     pub fn classes(&self) -> usize {
         self.y.iter().max().map(|m| m + 1).unwrap_or(0)
     }
@@ -78,14 +84,21 @@ impl Labelled {
 pub const C_GRID: &[f64] = &[1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0];
 
 #[derive(Clone, Debug, Serialize)]
+/// The full-label protocol's result: C chosen on a validation split, then test accuracy.
 pub struct FullResult {
+    /// Training examples.
     pub train: usize,
+    /// Validation examples (held out of the training set to choose C).
     pub validation: usize,
+    /// Test examples.
     pub test: usize,
+    /// Feature dimension.
     pub dim: usize,
     /// (C, validation accuracy) for every C tried.
     pub grid: Vec<(f64, f64)>,
+    /// The C chosen.
     pub c: f64,
+    /// Accuracy on the test set, trained on train + validation with that C.
     pub test_accuracy: f64,
 }
 
@@ -165,17 +178,25 @@ pub(crate) fn full_labels(
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The few-labels protocol's result (paper Table 2): test error over random draws of labels.
 pub struct FewResult {
+    /// Labelled examples a class in each draw.
     pub per_class: usize,
+    /// Labelled examples in each draw.
     pub labels: usize,
+    /// Validation examples a draw (to choose C).
     pub validation: usize,
+    /// Test examples.
     pub test: usize,
+    /// Feature dimension.
     pub dim: usize,
+    /// Draws of labels.
     pub draws: usize,
     /// Test error of each draw.
     pub errors: Vec<f64>,
     /// C chosen in each draw.
     pub chosen_c: Vec<f64>,
+    /// Mean test error over the draws.
     pub mean_error: f64,
     /// 1.96 · standard deviation of the test error over draws.
     pub ci95: f64,

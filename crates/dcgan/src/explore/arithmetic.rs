@@ -16,12 +16,16 @@ use crate::rng::Stream;
 /// A concept: its name and exemplar latents (`n × nz`).
 #[derive(Clone, Debug)]
 pub struct Concept {
+    /// Its name, as written in expressions.
     pub name: String,
+    /// Exemplar latents, `n × nz`, row-major.
     pub exemplars: Vec<f32>,
 }
 
 #[derive(Serialize, Clone, Debug)]
+/// Vector arithmetic on concept means (paper §6.3.2) and the images of the figure.
 pub struct ArithmeticResult {
+    /// Latent dimension (nz).
     pub latent_dim: usize,
     /// Per concept in the expression's order: its mean latent.
     pub concept_means: Vec<(String, Vec<f32>)>,
@@ -30,8 +34,10 @@ pub struct ArithmeticResult {
     /// Y + U(−noise, noise), `neighbours × nz`.
     pub neighbours: Vec<f32>,
     #[serde(skip)]
+    /// The figure's rows of images, each image `image_len` values.
     pub rows: Vec<Vec<f32>>,
     #[serde(skip)]
+    /// Values in one image (`channels × size × size`).
     pub image_len: usize,
 }
 

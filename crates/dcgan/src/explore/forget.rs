@@ -20,8 +20,10 @@ use crate::{Error, Result};
 /// A box drawn on sample `sample` of a sheet: pixels `x0..x1` × `y0..y1` (end exclusive).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 pub struct ObjectBox {
+    /// Index of the sample on the sheet.
     pub sample: usize,
     #[serde(rename = "box")]
+    /// `[x0, y0, x1, y1]`, pixels, end exclusive.
     pub rect: [u32; 4],
 }
 
@@ -63,12 +65,15 @@ pub fn read_boxes(path: &Path, samples: usize, size: usize) -> Result<Vec<Object
 }
 
 #[derive(Serialize, Clone, Debug)]
+/// The logistic regression that finds the feature maps drawing an object (paper §6.1).
 pub struct ForgetModel {
     /// One weight per feature map of the layer.
     pub weights: Vec<f64>,
     /// Feature maps with a positive weight: the ones dropped.
     pub dropped: Vec<usize>,
+    /// Positions inside the boxes used for training.
     pub positives: usize,
+    /// Positions outside the boxes used for training.
     pub negatives: usize,
     /// Fraction of the training positions the regression classifies right.
     pub train_accuracy: f64,
@@ -79,11 +84,17 @@ pub struct ForgetModel {
 /// per position inside (from `seed`).
 #[derive(Clone, Copy, Debug)]
 pub struct Examples<'a> {
+    /// Latents of the samples, `n × latent_dim`.
     pub latents: &'a [f32],
+    /// Latent dimension.
     pub latent_dim: usize,
+    /// Boxes drawn on the samples.
     pub boxes: &'a [ObjectBox],
+    /// Side of the images, in pixels.
     pub image_size: usize,
+    /// Positions outside the boxes drawn for each position inside.
     pub negatives_per_positive: usize,
+    /// Seed of those draws.
     pub seed: u64,
 }
 

@@ -107,6 +107,7 @@ pub fn backprop(d: &Discriminator, x: Tensor<4>, feature: usize, guided: bool) -
 /// One feature's strongest images in a data set.
 #[derive(Serialize, Clone, Debug)]
 pub struct TopImages {
+    /// Index of the feature map (channel) in the layer.
     pub feature: usize,
     /// (item index, activation), strongest first.
     pub items: Vec<(usize, f32)>,

@@ -8,11 +8,13 @@ use crate::checkpoint::Checkpoint;
 use crate::latent::{self, Interpolation};
 use crate::rng::{self, Stream};
 
+/// Latent walks and G's images along them.
 pub struct Walks {
     /// Latents of every walk, concatenated: `walks × length × nz`.
     pub latents: Vec<f32>,
     /// Their images, `walks × length × [c, s, s]`.
     pub images: Vec<f32>,
+    /// Number of walks.
     pub walks: usize,
     /// Images per walk: (points − 1)·steps + 1.
     pub length: usize,
@@ -23,11 +25,17 @@ pub struct Walks {
 /// `seed`.
 #[derive(Clone, Debug)]
 pub struct WalkPlan {
+    /// Latent points to walk through (`points × nz`), instead of drawn ones.
     pub given: Option<Vec<f32>>,
+    /// Number of walks (1 when the points are given).
     pub walks: usize,
+    /// Latent points a walk passes through.
     pub points: usize,
+    /// Intervals between consecutive points.
     pub steps: usize,
+    /// Straight lines or great circles.
     pub how: Interpolation,
+    /// Seed of the drawn points.
     pub seed: u64,
 }
 

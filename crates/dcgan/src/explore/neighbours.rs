@@ -12,9 +12,11 @@ use crate::data::{Dataset, Loader, Transform};
 use crate::model::{BnMode, Discriminator};
 
 #[derive(Serialize, Clone, Debug, Default)]
+/// A sample's nearest training images, in pixels and in D's features.
 pub struct Nearest {
     /// (item index, Euclidean distance), nearest first.
     pub pixel: Vec<(usize, f32)>,
+    /// (item index, Euclidean distance in D's last feature map), nearest first.
     pub feature: Vec<(usize, f32)>,
 }
 
@@ -42,9 +44,13 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
 /// size and channels), keeping the `k` nearest.
 #[derive(Clone)]
 pub struct Search {
+    /// The data set searched.
     pub dataset: Arc<dyn Dataset>,
+    /// How its items are prepared (the model's size and channels).
     pub transform: Transform,
+    /// Neighbours kept per sample.
     pub k: usize,
+    /// Items searched: the first `limit` of the data set.
     pub limit: usize,
 }
 

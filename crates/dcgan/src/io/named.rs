@@ -13,16 +13,20 @@ use crate::error::{Error, Result};
 /// A float32 tensor on the host.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostTensor {
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// Values, row-major.
     pub data: Vec<f32>,
 }
 
 impl HostTensor {
+    /// A tensor of `shape` holding `data` (their sizes must agree).
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
         Self { shape, data }
     }
 
+    /// A copy of a burn tensor on the host.
     pub fn from_tensor<const D: usize>(t: &Tensor<D>) -> Self {
         let data = t.to_data().convert::<f32>();
         Self {
@@ -31,6 +35,7 @@ impl HostTensor {
         }
     }
 
+    /// The tensor on `device`.
     pub fn to_tensor<const D: usize>(&self, device: &burn::tensor::Device) -> Tensor<D> {
         Tensor::from_data(
             TensorData::new(self.data.clone(), self.shape.clone()),

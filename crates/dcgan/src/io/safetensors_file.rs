@@ -11,16 +11,21 @@ use crate::error::{Error, IoContext, Result};
 /// The tensors of a safetensors file and its metadata. Float tensors (F32, F16, BF16, F64) are
 /// converted to f32; integer tensors (PyTorch's `num_batches_tracked`) are returned separately.
 pub struct SafetensorsContent {
+    /// Float tensors by name, as f32.
     pub tensors: TensorMap,
+    /// Integer tensors by name.
     pub integers: HashMap<String, Vec<i64>>,
+    /// The file's `__metadata__` strings.
     pub metadata: HashMap<String, String>,
 }
 
+/// Read and parse the safetensors file at `path`.
 pub fn read(path: &Path) -> Result<SafetensorsContent> {
     let bytes = std::fs::read(path).at(path)?;
     parse(&bytes, path)
 }
 
+/// Parse the bytes of a safetensors file; errors name `path`.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<SafetensorsContent> {
     let bad = |e: safetensors::SafeTensorError| {
         Error::format(path, format!("not a readable safetensors file ({e})"))

@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 /// Which network a state dict belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Net {
+    /// G (`netG`).
     Generator,
+    /// D (`netD`).
     Discriminator,
 }
 

@@ -19,14 +19,17 @@ use crate::error::{Error, IoContext, Result};
 /// One tensor of the archive: dotted attribute path, storage and layout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TensorEntry {
+    /// Dotted attribute path (`main.0.weight`).
     pub name: String,
     /// The zip entry holding the storage (`<root>/data/<key>`).
     pub entry: String,
     /// `FloatStorage`, `LongStorage`, ...
     pub storage: String,
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
     /// Offset into the storage, in elements.
     pub offset: usize,
+    /// Stride of each dimension, in elements.
     pub stride: Vec<usize>,
 }
 
@@ -391,6 +394,7 @@ impl Archive {
             })
     }
 
+    /// Open the TorchScript archive at `path` and list its tensors.
     pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).at(path)?;
         let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))

@@ -34,13 +34,17 @@ const MIN_COLUMNS: usize = 64;
 /// The geometry shared by the three operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// Images in the batch.
     pub batch: usize,
     /// Channels, height, width of the big map.
     pub big: [usize; 3],
     /// Channels, height, width of the small map.
     pub small: [usize; 3],
+    /// Kernel side.
     pub kernel: usize,
+    /// Stride.
     pub stride: usize,
+    /// Zero padding on each side.
     pub padding: usize,
 }
 

@@ -46,6 +46,7 @@ pub trait DcganKernels: Backend {
     ) -> FloatTensor<Self>;
     /// `x` where positive, `slope·x` elsewhere.
     fn dcgan_activation(x: FloatTensor<Self>, slope: f64) -> FloatTensor<Self>;
+    /// tanh of `x`.
     fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// One Adam update of a flattened parameter `p` with gradient `g` and moments `m`, `v`
     /// (zeros before the first step): the new `(p, m, v)`. Not differentiable.

@@ -102,6 +102,7 @@ pub fn activation<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     }
 }
 
+/// tanh, with this project's kernel on the CPU backend.
 pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(feature = "host")]
     if runs_on_flex(&x.device()) {

@@ -262,8 +262,11 @@ pub(crate) fn batch_norm_act_backward(
 /// Adam's hyper-parameters for one update, as the element-wise step uses them.
 #[derive(Clone, Copy, Debug)]
 pub struct AdamStep {
+    /// Adam's β1.
     pub beta1: f64,
+    /// Adam's β2.
     pub beta2: f64,
+    /// Adam's ε.
     pub eps: f64,
     /// lr / (1 − β1^t)
     pub step_size: f64,
@@ -327,6 +330,7 @@ pub(crate) fn activation_backward(y: &[f32], grad: &[f32], slope: f32) -> Vec<f3
     zip_map(y, grad, |y, g| g * act_grad(y, slope))
 }
 
+/// tanh of each value.
 pub fn tanh(x: &[f32]) -> Vec<f32> {
     map(x, fast_tanh)
 }

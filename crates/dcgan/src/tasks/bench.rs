@@ -13,12 +13,16 @@ use crate::data::Transform;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Part {
+    /// One training iteration (D's and G's half-steps).
     Train,
+    /// G's forward pass (inference mode).
     Generate,
+    /// Decoding batches from the data sources.
     Loader,
 }
 
 #[derive(Clone, Debug)]
+/// `dcgan bench`: what to time and how often.
 pub struct BenchConfig {
     /// The networks measured: 64×64 RGB by default, the paper's LSUN and ImageNet size.
     pub model: ModelConfig,
@@ -38,6 +42,7 @@ pub struct BenchConfig {
     pub only: Vec<Part>,
     /// Time each operation of the training iteration alone instead.
     pub profile: bool,
+    /// Device to run on: `flex` (the CPU), `cuda`, `cuda:N` or `wgpu`.
     pub device: String,
 }
 
@@ -59,6 +64,7 @@ impl Default for BenchConfig {
 }
 
 impl BenchConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         super::at_least("batch size", self.batch_size, 2)?;
@@ -83,36 +89,56 @@ impl BenchConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The loader's speed on one data source.
 pub struct LoaderTiming {
+    /// The data source, as given.
     pub source: String,
+    /// What the data set says it is.
     pub described: String,
+    /// Batches decoded, timed.
     pub timing: Timing,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `dcgan bench` measured.
 pub struct Measurements {
+    /// The networks timed.
     pub model: ModelConfig,
+    /// Images a batch.
     pub batch_size: usize,
+    /// Compute threads.
     pub threads: usize,
+    /// Device the work ran on.
     pub device: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// G's forward pass on one latent.
     pub generate_batch1: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// G's forward pass on a batch.
     pub generate: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Peak resident memory after the generation runs, MiB.
     pub peak_rss_mib_after_generate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Training iterations.
     pub train: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Peak resident memory after the training runs, MiB.
     pub peak_rss_mib_after_train: Option<f64>,
+    /// The loader on each data source.
     pub loader: Vec<LoaderTiming>,
+    /// Peak resident memory at the end, MiB.
     pub peak_rss_mib: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// `dcgan bench --profile`: each operation of a training iteration timed alone.
 pub struct Profile {
+    /// The networks timed.
     pub model: ModelConfig,
+    /// Images a batch.
     pub batch_size: usize,
+    /// Each operation's timing, in the iteration's order.
     pub ops: Vec<OpTiming>,
     /// Seconds an iteration, the sum of the operations timed alone.
     pub sum_s: f64,
@@ -120,11 +146,15 @@ pub struct Profile {
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
+/// What `dcgan bench` reports.
 pub enum BenchReport {
+    /// Whole steps timed.
     Measurements(Box<Measurements>),
+    /// Operations timed alone.
     Profile(Profile),
 }
 
+/// Run the benchmark.
 pub fn run(c: BenchConfig, events: &mut dyn Events) -> Result<BenchReport> {
     c.validate()?;
     let device = crate::device::by_name(&c.device)?;

@@ -31,6 +31,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method's name, as on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Method::Dcgan => "dcgan",
@@ -42,6 +43,7 @@ impl Method {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+/// Which of the paper's classification protocols.
 pub enum Protocol {
     /// Table 1: C on a validation split, retrain on all training labels, test accuracy.
     Full,
@@ -50,9 +52,11 @@ pub enum Protocol {
 }
 
 #[derive(Clone, Debug)]
+/// `eval svm`: features from D (or the baselines) and a linear L2-SVM (paper §5.1, §5.2).
 pub struct SvmConfig {
     /// Labelled training images (class folders, IDX with labels, CIFAR binaries, SVHN `.mat`).
     pub train_data: String,
+    /// Labelled test images.
     pub test_data: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
@@ -60,6 +64,7 @@ pub struct SvmConfig {
     pub checkpoint: Option<PathBuf>,
     /// Empty: dcgan, random-d and kmeans with a checkpoint, else kmeans.
     pub methods: Vec<Method>,
+    /// Full labels (Table 1) or few labels (Table 2).
     pub protocol: Protocol,
     /// Training items held out to choose C; `None`: 5000 (full; CIFAR-10's usual split) or
     /// 10,000 (few labels; the authors' SVHN script).
@@ -72,6 +77,7 @@ pub struct SvmConfig {
     pub c_grid: Vec<f64>,
     /// At most this many training / test items (a random subset).
     pub train_limit: Option<usize>,
+    /// At most this many test items (a random subset).
     pub test_limit: Option<usize>,
     /// 1600 centroids: Coates & Ng's best single-layer figure (4·K features).
     pub kmeans_k: usize,
@@ -90,6 +96,7 @@ pub struct SvmConfig {
     pub reestimate_batches: usize,
     /// Also write the report as JSON to this file (atomically).
     pub report: Option<PathBuf>,
+    /// Device for feature extraction: `flex` (the CPU), `cuda`, `cuda:N` or `wgpu`.
     pub device: String,
 }
 
@@ -122,6 +129,7 @@ impl Default for SvmConfig {
 }
 
 impl SvmConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("per class", self.per_class)?;
         at_least_one("draws", self.draws)?;
@@ -179,28 +187,45 @@ impl SvmConfig {
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum ProtocolResult {
+    /// The full-label protocol's result.
     Full(FullResult),
+    /// The few-labels protocol's result.
     FewLabels(FewResult),
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// One feature extractor's result.
 pub struct MethodReport {
+    /// The extractor's name.
     pub method: &'static str,
+    /// Its result.
     pub result: ProtocolResult,
+    /// Seconds extracting features.
     pub feature_seconds: f64,
+    /// Seconds in all (features and SVMs).
     pub seconds: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `eval svm` measured.
 pub struct SvmReport {
+    /// The protocol.
     pub protocol: Protocol,
+    /// Training data, as given.
     pub train_data: String,
+    /// Test data, as given.
     pub test_data: String,
+    /// The checkpoint whose D gave features.
     pub checkpoint: Option<String>,
+    /// Image side the features were taken at.
     pub image_size: usize,
+    /// Image channels.
     pub channels: usize,
+    /// Seed of the splits, draws, random D and K-means.
     pub seed: u64,
+    /// Each extractor's result.
     pub methods: Vec<MethodReport>,
+    /// Seconds in all.
     pub seconds: f64,
 }
 
@@ -290,6 +315,7 @@ fn kmeans_features(
     })
 }
 
+/// Extract features with each method and train and test the SVMs under the protocol.
 pub fn svm(c: SvmConfig, events: &mut dyn Events) -> Result<SvmReport> {
     c.validate()?;
     let started = std::time::Instant::now();

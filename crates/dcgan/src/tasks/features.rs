@@ -13,7 +13,9 @@ use crate::io::{HostTensor, npy};
 use crate::{Error, Result};
 
 #[derive(Clone, Debug)]
+/// `dcgan features`: D's features of a data set, written as `.npy` for other tools.
 pub struct FeaturesConfig {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
     pub checkpoint: PathBuf,
     /// The images to describe (labels come from the data set).
     pub data: String,
@@ -26,6 +28,7 @@ pub struct FeaturesConfig {
     /// Re-estimate BatchNorm statistics over this data from at most 50 batches first, as the
     /// authors' SVHN script does; 0 keeps the checkpoint's running statistics.
     pub reestimate_batches: usize,
+    /// Device to run on: `flex` (the CPU), `cuda`, `cuda:N` or `wgpu`.
     pub device: String,
 }
 
@@ -44,6 +47,7 @@ impl Default for FeaturesConfig {
 }
 
 impl FeaturesConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("batch size", self.batch_size)?;
         at_most("batch size", self.batch_size, 65_536, "one batch of images")?;
@@ -65,17 +69,25 @@ impl FeaturesConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `dcgan features` wrote.
 pub struct FeaturesReport {
+    /// The data set, as given.
     pub data: String,
+    /// Items described.
     pub items: usize,
+    /// Features per item.
     pub dim: usize,
     /// Batches BatchNorm's statistics were re-estimated over (0: the checkpoint's were kept).
     pub reestimated_batches: usize,
+    /// The features file.
     pub features: PathBuf,
+    /// The labels file.
     pub labels: PathBuf,
+    /// Seconds in all.
     pub seconds: f64,
 }
 
+/// Extract D's features (every layer max-pooled to 4×4, as for the SVM) of a data set.
 pub fn run(c: FeaturesConfig, events: &mut dyn Events) -> Result<FeaturesReport> {
     c.validate()?;
     let device = crate::device::by_name(&c.device)?;

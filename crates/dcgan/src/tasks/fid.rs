@@ -16,9 +16,19 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub enum Comparison {
     /// A generator (run directory or checkpoint) against real images (a set, see below).
-    Generator { checkpoint: PathBuf, data: String },
+    Generator {
+        /// A run directory (its newest checkpoint) or a checkpoint file.
+        checkpoint: PathBuf,
+        /// The real images.
+        data: String,
+    },
     /// Two sets: image folders, data sets, or `.npz` statistics (μ, Σ).
-    Sets { a: String, b: String },
+    Sets {
+        /// The first set.
+        a: String,
+        /// The second set.
+        b: String,
+    },
 }
 
 /// `dcgan fid`: what is compared, and how each side is measured.

@@ -23,14 +23,20 @@ pub enum TrainTask {
     /// A new run in `out` (a front end that lets the data choose the channels calls
     /// [`resolve_channels`] first).
     New {
+        /// The run's configuration.
         config: Box<RunConfig>,
+        /// The run directory to create.
         out: PathBuf,
+        /// Files the evaluations need.
         files: EvalFiles,
     },
     /// Continue the run in `run` from its newest checkpoint.
     Resume {
+        /// The run directory.
         run: PathBuf,
+        /// What may change.
         options: ResumeOptions,
+        /// Files the evaluations need.
         files: EvalFiles,
     },
 }

@@ -22,11 +22,13 @@ use crate::{Error, Result};
 pub const BUNDLE_FILES: [&str; 4] = ["index.html", "app.js", "dcgan_web.js", "dcgan_web_bg.wasm"];
 
 #[derive(Clone, Debug)]
+/// `export-web`: a static site that draws G's samples in the browser.
 pub struct ExportWebConfig {
     /// A run directory (its newest checkpoint) or a checkpoint file.
     pub checkpoint: PathBuf,
     /// The site's folder: new, or empty, or anything with `force`.
     pub out: PathBuf,
+    /// float32 or float16 weights.
     pub precision: Precision,
     /// Write into a folder that already holds files (the site's own files are replaced).
     pub force: bool,
@@ -35,15 +37,21 @@ pub struct ExportWebConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `export-web` wrote.
 pub struct ExportWebReport {
+    /// The site's folder.
     pub out: PathBuf,
+    /// The files written.
     pub written: Vec<PathBuf>,
+    /// How the weights are stored.
     pub precision: Precision,
     /// Bytes of the weights file and of the WebAssembly module.
     pub weights_bytes: u64,
+    /// Bytes of the WebAssembly module.
     pub wasm_bytes: u64,
 }
 
+/// Write the site: the page, the WebAssembly bundle, `model.json` and G's weights.
 pub fn export_web(c: ExportWebConfig, events: &mut dyn Events) -> Result<ExportWebReport> {
     let ckpt = Checkpoint::load(&c.checkpoint)?;
     for f in BUNDLE_FILES {

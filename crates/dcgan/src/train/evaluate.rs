@@ -12,12 +12,14 @@ use crate::progress::Events;
 /// One evaluation's scores.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scores {
+    /// Fréchet Inception Distance.
     pub fid: f64,
     /// `None` when KID was not computed.
     pub kid: Option<f64>,
 }
 
 impl Scores {
+    /// The score of `metric`, if it was computed.
     pub fn get(&self, metric: Metric) -> Option<f64> {
         match metric {
             Metric::Fid => Some(self.fid),

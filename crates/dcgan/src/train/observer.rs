@@ -5,6 +5,7 @@ pub use crate::progress::LogRecord;
 use super::step::StepStats;
 
 impl LogRecord {
+    /// The log record of step `step` in epoch `epoch`.
     pub fn new(step: u64, epoch: u64, s: &StepStats, images_per_second: f32) -> Self {
         Self {
             step,

@@ -36,12 +36,19 @@ use crate::viz::plot::CurvePoint;
 /// How a run ended.
 #[derive(Clone, Debug)]
 pub struct Summary {
+    /// Steps done in the run so far.
     pub steps: u64,
+    /// Whole epochs done.
     pub epochs_completed: u64,
+    /// The newest checkpoint written.
     pub last_checkpoint: Option<PathBuf>,
+    /// The newest sample grid written.
     pub last_samples: Option<PathBuf>,
+    /// Seconds this invocation ran.
     pub seconds: f64,
+    /// The last step's log record.
     pub last: Option<LogRecord>,
+    /// Images that could not be decoded and were skipped.
     pub bad_images: u64,
     /// The best score of `eval.keep_best` and its step.
     pub best: Option<Best>,
@@ -122,7 +129,9 @@ pub fn train(
 /// Changes allowed when resuming: how long to go on for.
 #[derive(Clone, Debug, Default)]
 pub struct ResumeOptions {
+    /// Train until this many epochs in all.
     pub epochs: Option<u64>,
+    /// Train until this many steps in all.
     pub max_steps: Option<u64>,
     /// The data's new location, if it moved (it must hold the same number of items).
     pub data: Option<String>,

@@ -14,7 +14,9 @@ use crate::optim::Adam;
 pub struct StepStats {
     /// BCE(D(x), 1) + BCE(D(G(z)), 0).
     pub loss_d: f32,
+    /// BCE(D(x), 1).
     pub loss_d_real: f32,
+    /// BCE(D(G(z)), 0).
     pub loss_d_fake: f32,
     /// BCE(D(G(z)), 1) after D's update.
     pub loss_g: f32,
@@ -126,9 +128,13 @@ pub fn gradients(
 /// G, D and their optimisers.
 #[derive(Clone, Debug)]
 pub struct Gan {
+    /// The generator.
     pub generator: Generator,
+    /// The discriminator.
     pub discriminator: Discriminator,
+    /// G's optimiser.
     pub opt_g: Adam,
+    /// D's optimiser.
     pub opt_d: Adam,
 }
 

@@ -13,13 +13,19 @@ use crate::error::{Error, Result};
 /// One point of the curves.
 #[derive(Clone, Copy, Debug)]
 pub struct CurvePoint {
+    /// Training step.
     pub step: u64,
+    /// D's loss.
     pub loss_d: f32,
+    /// G's loss.
     pub loss_g: f32,
+    /// Mean D(x).
     pub d_real: f32,
+    /// Mean D(G(z)).
     pub d_fake: f32,
     /// FID and KID when this step was evaluated.
     pub fid: Option<f64>,
+    /// KID when this step was evaluated.
     pub kid: Option<f64>,
 }
 

@@ -224,6 +224,7 @@ impl Inception {
         })
     }
 
+    /// The engine this network runs on.
     pub fn engine(&self) -> Engine {
         self.engine
     }

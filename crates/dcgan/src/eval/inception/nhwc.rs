@@ -18,14 +18,20 @@ use crate::kernels::conv::matmul;
 /// A batch of maps, channels last: pixel `(i, y, x)` is row `(i·H + y)·W + x` of `[N·H·W, C]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Map {
+    /// Images.
     pub n: usize,
+    /// Height.
     pub h: usize,
+    /// Width.
     pub w: usize,
+    /// Channels.
     pub c: usize,
+    /// `n × h × w × c` values, channels innermost.
     pub data: Vec<f32>,
 }
 
 impl Map {
+    /// A map of zeros.
     pub fn zeros(n: usize, h: usize, w: usize, c: usize) -> Self {
         Self {
             n,
@@ -62,10 +68,15 @@ const BAND_FLOATS: usize = 1 << 17;
 /// A convolution with bias, followed by ReLU (Inception's folded Conv + BatchNorm + ReLU).
 #[derive(Clone, Debug)]
 pub struct NhwcConv {
+    /// Input channels.
     pub cin: usize,
+    /// Output channels.
     pub cout: usize,
+    /// Kernel height and width.
     pub kernel: [usize; 2],
+    /// Stride in both directions.
     pub stride: usize,
+    /// Zero padding, height and width.
     pub padding: [usize; 2],
     /// `[Cout, kh, kw, Cin]`: the GEMM's right operand `[k·k·Cin, Cout]` stored contiguous along
     /// its inner dimension, which the gemm crate reads as it is instead of packing it again for
@@ -141,6 +152,7 @@ impl NhwcConv {
         self.kernel == [1, 1] && self.stride == 1 && self.padding == [0, 0]
     }
 
+    /// `relu(conv(x) + bias)`, BatchNorm folded into the weights and bias.
     pub fn apply(&self, x: &Map) -> Map {
         let (h, w) = self.out_dims(x.h, x.w);
         let mut out = Map::zeros(x.n, h, w, self.cout);
@@ -255,6 +267,7 @@ pub struct Heads {
 }
 
 impl Heads {
+    /// The 1×1 convolutions `convs` (same input) fused into one matrix product.
     pub fn new(convs: &[&NhwcConv]) -> Self {
         let cin = convs[0].cin;
         assert!(

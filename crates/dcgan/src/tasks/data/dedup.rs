@@ -15,13 +15,17 @@ use crate::tasks::{Events, at_most};
 /// `data dedup`.
 #[derive(Clone, Debug)]
 pub struct DedupConfig {
+    /// The data set searched (a folder, a file or a set's name).
     pub data: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
     /// Folder for `report.json`, `groups.png` and `kept.txt`.
     pub out: PathBuf,
+    /// The near-duplicate search or the paper's autoencoder codes.
     pub mode: Mode,
+    /// Near mode's settings.
     pub near: NearSearch,
+    /// Paper mode's settings.
     pub autoencoder: AutoencoderSettings,
     /// 16 groups in `groups.png`: a page a person can check.
     pub show: usize,
@@ -42,19 +46,28 @@ impl Default for DedupConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `data dedup` found and wrote.
 pub struct DedupReport {
+    /// Items searched.
     pub images: usize,
+    /// How they were searched.
     pub mode: Mode,
+    /// Groups of near-duplicates.
     pub groups: usize,
+    /// Items to leave out (all but the first of each group).
     pub excluded: usize,
     /// Near mode: the similarity threshold used.
     pub threshold: Option<f32>,
+    /// `report.json` (for `train --exclude`).
     pub report: PathBuf,
+    /// `kept.txt`: the names of the items kept.
     pub kept: PathBuf,
     /// None when there was no group to show.
     pub figure: Option<PathBuf>,
 }
 
+/// Search a data set for near-duplicates and write the report, the list kept and a picture of
+/// groups.
 pub fn dedup(c: DedupConfig, events: &mut dyn Events) -> Result<DedupReport> {
     c.autoencoder.validate()?;
     c.near.validate()?;

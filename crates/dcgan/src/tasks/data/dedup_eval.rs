@@ -17,6 +17,7 @@ use crate::tasks::{Events, MAX_IMAGES, at_least_one, at_most};
 /// `data dedup-eval`: planted near-duplicates, found by the chosen mode and a perceptual hash.
 #[derive(Clone, Debug)]
 pub struct DedupEvalConfig {
+    /// The data set copies are planted into.
     pub data: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
@@ -24,8 +25,11 @@ pub struct DedupEvalConfig {
     pub plant: usize,
     /// Use only the first N items of the data.
     pub limit: usize,
+    /// The search evaluated.
     pub mode: Mode,
+    /// Near mode's settings.
     pub near: NearSearch,
+    /// Paper mode's settings.
     pub autoencoder: AutoencoderSettings,
     /// A folder for `report.json` and pictures of the pairs flagged but not planted
     /// (`unplanted.png`) and the planted pairs missed (`missed.png`).
@@ -51,24 +55,33 @@ impl Default for DedupEvalConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// How well the search and a perceptual hash found the planted copies.
 pub struct DedupEvalReport {
+    /// The data set, as given.
     pub data: String,
     /// Data and planted copies (validation copies not counted).
     pub images: usize,
+    /// The search evaluated.
     pub mode: Mode,
     /// Near mode: the threshold and how it was chosen.
     pub calibration: Option<near::Calibration>,
     /// Near mode: signatures compared in the search, and the bytes the index held.
     pub compared: Option<u64>,
+    /// Near mode: bytes the index held.
     pub index_bytes: Option<usize>,
     /// Paper mode: the autoencoder's reconstruction error.
     pub reconstruction_mse: Option<f32>,
+    /// The search's scores.
     pub method: dedup::PairScores,
+    /// Its seconds.
     pub method_seconds: f64,
+    /// A 64-bit perceptual hash's scores, as a baseline.
     pub phash: dedup::PairScores,
+    /// Its seconds.
     pub phash_seconds: f64,
 }
 
+/// Plant altered copies of images, search, and score what was found.
 pub fn dedup_eval(c: DedupEvalConfig, events: &mut dyn Events) -> Result<DedupEvalReport> {
     c.autoencoder.validate()?;
     c.near.validate()?;

@@ -11,8 +11,12 @@ use crate::tasks::{Events, at_least_one};
 /// `data export`.
 #[derive(Clone, Debug)]
 pub struct DataExportConfig {
+    /// The data set (a folder, a file or a set's name).
     pub data: String,
+    /// Folder the images are written to (an LMDB's stored bytes as they are, other sources as
+    /// PNG).
     pub out: PathBuf,
+    /// Export only the first N items.
     pub limit: usize,
 }
 
@@ -27,12 +31,17 @@ impl Default for DataExportConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `data export` wrote.
 pub struct DataExportReport {
+    /// The folder written.
     pub out: PathBuf,
+    /// Images written.
     pub written: usize,
+    /// Items that could not be read (skipped).
     pub unreadable: usize,
 }
 
+/// Write a data set's items as image files.
 pub fn export(c: DataExportConfig, _events: &mut dyn Events) -> Result<DataExportReport> {
     at_least_one("limit", c.limit)?;
     let path = Path::new(&c.data);

@@ -7,6 +7,7 @@ use crate::tasks::{Events, at_least_one};
 /// `data info`.
 #[derive(Clone, Debug)]
 pub struct InfoConfig {
+    /// The data set (a folder, a file or a set's name).
     pub data: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
@@ -24,6 +25,7 @@ impl Default for InfoConfig {
     }
 }
 
+/// Describe a data set: items, sizes, channels, classes, unreadable items.
 pub fn info(c: InfoConfig, _events: &mut dyn Events) -> Result<tools::Info> {
     at_least_one("limit", c.limit)?;
     let ds = data::open(&c.data, c.background)?;

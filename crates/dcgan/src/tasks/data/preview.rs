@@ -11,9 +11,11 @@ use crate::{Error, Result};
 /// `data preview`.
 #[derive(Clone, Debug)]
 pub struct PreviewConfig {
+    /// The data set (a folder, a file or a set's name).
     pub data: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
+    /// The PNG grid written.
     pub out: PathBuf,
     /// 64 items: an 8×8 grid.
     pub n: usize,
@@ -21,6 +23,7 @@ pub struct PreviewConfig {
     pub size: usize,
     /// Tiles' channels, 1 or 3; `None`: the data's.
     pub channels: Option<usize>,
+    /// Seed of the random pick of items.
     pub seed: u64,
 }
 
@@ -39,6 +42,7 @@ impl Default for PreviewConfig {
 }
 
 impl PreviewConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("n", self.n)?;
         at_most("n", self.n, 100_000, "tiles of one grid")?;
@@ -52,12 +56,17 @@ impl PreviewConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `data preview` wrote.
 pub struct PreviewReport {
+    /// The PNG grid.
     pub grid: PathBuf,
+    /// Tiles on it.
     pub shown: usize,
+    /// What the data set says it is.
     pub data: String,
 }
 
+/// Write a grid of random items of a data set, prepared as training would prepare them.
 pub fn preview(c: PreviewConfig, _events: &mut dyn Events) -> Result<PreviewReport> {
     c.validate()?;
     let ds = data::open(&c.data, c.background)?;

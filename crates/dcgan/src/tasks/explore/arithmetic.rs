@@ -14,14 +14,18 @@ use crate::{Error, Result};
 /// Exemplars of a concept: indices on the sheet, or a `.npy` of latents.
 #[derive(Clone, Debug)]
 pub enum Exemplars {
+    /// Comma-separated indices on the sample sheet.
     Indices(String),
+    /// A `.npy` file of latents.
     File(PathBuf),
 }
 
 /// A concept named in the expression, with its exemplars.
 #[derive(Clone, Debug)]
 pub struct ConceptSpec {
+    /// Its name, as used in the expression.
     pub name: String,
+    /// Its exemplars.
     pub exemplars: Exemplars,
 }
 
@@ -49,7 +53,9 @@ impl ConceptSpec {
 /// The turn vector: left- and right-facing samples on the sheet, and the samples moved along it.
 #[derive(Clone, Debug)]
 pub struct TurnSpec {
+    /// Sheet indices of left-facing samples.
     pub left: String,
+    /// Sheet indices of right-facing samples.
     pub right: String,
     /// Sheet indices of the samples to move; `None`: 4 random latents.
     pub bases: Option<String>,
@@ -74,11 +80,13 @@ impl Default for TurnSpec {
 /// Concept arithmetic (Fig. 7) and the turn vector (Fig. 8).
 #[derive(Clone, Debug)]
 pub struct ArithmeticConfig {
+    /// The checkpoint and device.
     pub input: Input,
     /// Folder for `arithmetic.png` and `turn.png`.
     pub out: PathBuf,
     /// The sample sheet's latents (`dcgan sample --save-latents`) that indices refer to.
     pub sheet: Option<PathBuf>,
+    /// The concepts the expression names.
     pub concepts: Vec<ConceptSpec>,
     /// Such as `smiling_woman - neutral_woman + neutral_man`.
     pub expression: Option<String>,
@@ -86,7 +94,9 @@ pub struct ArithmeticConfig {
     pub neighbours: usize,
     /// 0.25: the paper's Fig. 7.
     pub noise: f32,
+    /// The turn vector to draw, if any.
     pub turn: Option<TurnSpec>,
+    /// Seed of the neighbours' noise and of the random samples turned.
     pub seed: u64,
 }
 
@@ -107,6 +117,7 @@ impl Default for ArithmeticConfig {
 }
 
 impl ArithmeticConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         if self.expression.is_none() && self.turn.is_none() {
             return Err(Error::config(
@@ -127,33 +138,46 @@ impl ArithmeticConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The arithmetic's figure and numbers.
 pub struct ArithmeticPart {
+    /// The expression evaluated.
     pub expression: String,
+    /// `arithmetic.png`.
     pub figure: PathBuf,
+    /// Concept means, the result and its neighbours.
     pub result: arithmetic::ArithmeticResult,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// The turn vector's figure.
 pub struct TurnPart {
+    /// Mean right-facing latent minus mean left-facing latent.
     pub vector: Vec<f32>,
+    /// `turn.png`.
     pub figure: PathBuf,
+    /// Images per row.
     pub steps: usize,
+    /// How far along the vector each way (1: the whole vector).
     pub reach: f32,
     /// Samples moved along the vector.
     pub samples: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `explore arithmetic` drew.
 pub struct ArithmeticReport {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The arithmetic, when an expression was given.
     pub arithmetic: Option<ArithmeticPart>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The turn, when left and right samples were given.
     pub turn: Option<TurnPart>,
     /// Neighbours shown beside the result.
     #[serde(skip)]
     pub neighbours: usize,
 }
 
+/// Draw concept arithmetic (paper Fig. 7) and the turn vector (Fig. 8).
 pub fn arithmetic(c: ArithmeticConfig, _events: &mut dyn Events) -> Result<ArithmeticReport> {
     c.validate()?;
     let (ckpt, device) = c.input.open()?;

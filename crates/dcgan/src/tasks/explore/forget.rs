@@ -12,6 +12,7 @@ use crate::tasks::{Events, at_least_one, at_most};
 /// Drop the feature maps that draw a boxed object, and draw the same latents again.
 #[derive(Clone, Debug)]
 pub struct ForgetConfig {
+    /// The checkpoint and device.
     pub input: Input,
     /// The sample sheet's latents (`dcgan sample --save-latents`).
     pub sheet: PathBuf,
@@ -23,6 +24,7 @@ pub struct ForgetConfig {
     pub negatives: usize,
     /// Sheet indices to show; `None`: all.
     pub show: Option<String>,
+    /// Seed of the negative positions.
     pub seed: u64,
 }
 
@@ -41,6 +43,7 @@ impl Default for ForgetConfig {
 }
 
 impl ForgetConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("negatives", self.negatives)?;
         at_most("negatives", self.negatives, 1_000, "per positive position")?;
@@ -49,12 +52,18 @@ impl ForgetConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `explore forget` drew.
 pub struct ForgetReport {
+    /// `forget.png`.
     pub figure: PathBuf,
+    /// The regression and the feature maps it dropped.
     pub model: forget::ForgetModel,
+    /// Sheet indices shown.
     pub shown: Vec<usize>,
 }
 
+/// Find the feature maps that draw the boxed objects (paper §6.1), drop them, and draw the samples
+/// again.
 pub fn forget(c: ForgetConfig, _events: &mut dyn Events) -> Result<ForgetReport> {
     c.validate()?;
     let (ckpt, device) = c.input.open()?;

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 /// Walks through latent space, as a grid (one row per walk) and a looping GIF.
 #[derive(Clone, Debug)]
 pub struct InterpolateConfig {
+    /// The checkpoint and device.
     pub input: Input,
     /// Folder for `interpolate.png` and `interpolate.gif`.
     pub out: PathBuf,
@@ -26,6 +27,7 @@ pub struct InterpolateConfig {
     pub interpolation: Interpolation,
     /// Walk through these latents instead of random ones: a sheet and the indices on it.
     pub sheet: Option<(PathBuf, String)>,
+    /// Seed of the random points.
     pub seed: u64,
     /// 80 ms per GIF frame: 12.5 frames a second.
     pub gif_delay_ms: u32,
@@ -51,6 +53,7 @@ impl Default for InterpolateConfig {
 }
 
 impl InterpolateConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         crate::tasks::at_least("points", self.points, 2)?;
         at_least_one("walks", self.walks)?;
@@ -83,18 +86,25 @@ impl InterpolateConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `explore interpolate` drew.
 pub struct InterpolateReport {
+    /// Walks drawn.
     pub walks: usize,
     /// Images per walk.
     pub length: usize,
+    /// Linear or spherical.
     pub interpolation: Interpolation,
+    /// Latent dimension (nz).
     pub latent_dim: usize,
     /// Every walk's latents, `walks × length × nz`.
     pub latents: Vec<f32>,
+    /// `interpolate.png`, a row per walk.
     pub grid: PathBuf,
+    /// `interpolate.gif`, the walks as an animation.
     pub gif: PathBuf,
 }
 
+/// Walk through latent space (paper §6.1, Fig. 4) and draw G's images along the walks.
 pub fn interpolate(c: InterpolateConfig, _events: &mut dyn Events) -> Result<InterpolateReport> {
     c.validate()?;
     let (ckpt, device) = c.input.open()?;

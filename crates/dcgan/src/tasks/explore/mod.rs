@@ -27,6 +27,7 @@ use crate::{Error, Result};
 pub struct Input {
     /// A run directory (its newest checkpoint) or a checkpoint file.
     pub checkpoint: PathBuf,
+    /// Device to run on: `flex` (the CPU), `cuda`, `cuda:N` or `wgpu`.
     pub device: String,
 }
 

@@ -16,6 +16,7 @@ use crate::tasks::{Events, at_least_one, at_most};
 /// The nearest training images of samples, in pixels and in D's features.
 #[derive(Clone, Debug)]
 pub struct NeighboursConfig {
+    /// The checkpoint and device.
     pub input: Input,
     /// The training data.
     pub data: String,
@@ -29,6 +30,7 @@ pub struct NeighboursConfig {
     pub k: usize,
     /// Search the first N items; all by default (a memorisation check must see every image).
     pub limit: usize,
+    /// Seed of the samples' latents.
     pub seed: u64,
 }
 
@@ -48,6 +50,7 @@ impl Default for NeighboursConfig {
 }
 
 impl NeighboursConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("samples", self.n)?;
         at_least_one("k", self.k)?;
@@ -59,16 +62,22 @@ impl NeighboursConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `explore neighbours` found.
 pub struct NeighboursReport {
+    /// The PNG grid.
     pub figure: PathBuf,
+    /// Samples drawn.
     pub samples: usize,
+    /// Each sample's nearest training images.
     pub nearest: Vec<neighbours::Nearest>,
     /// The smallest pixel distance of any sample to any image (small: a possible copy).
     pub closest_pixel_distance: Option<f32>,
     #[serde(skip)]
+    /// Neighbours per sample and space.
     pub k: usize,
 }
 
+/// Draw samples and find their nearest training images, a memorisation check (paper §6.1).
 pub fn neighbours(c: NeighboursConfig, events: &mut dyn Events) -> Result<NeighboursReport> {
     c.validate()?;
     let (ckpt, device) = c.input.open()?;

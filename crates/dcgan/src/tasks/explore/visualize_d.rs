@@ -18,6 +18,7 @@ use crate::tasks::{Events, at_least_one, at_most};
 /// Guided backpropagation on D's last-layer features, trained D beside a random-weight D.
 #[derive(Clone, Debug)]
 pub struct VisualizeDConfig {
+    /// The checkpoint and device.
     pub input: Input,
     /// The data searched for the images that activate each feature most.
     pub data: String,
@@ -51,6 +52,7 @@ impl Default for VisualizeDConfig {
 }
 
 impl VisualizeDConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         at_least_one("features", self.features)?;
         at_least_one("top", self.top)?;
@@ -62,16 +64,23 @@ impl VisualizeDConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// One guided-backpropagation figure.
 pub struct GuidedFigure {
+    /// The PNG file.
     pub figure: PathBuf,
+    /// Each feature's strongest images.
     pub features: Vec<guided::TopImages>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `explore visualize-d` drew.
 pub struct VisualizeDReport {
+    /// The trained D's figure.
     pub trained: GuidedFigure,
+    /// The random-weight D's figure.
     pub random: GuidedFigure,
     #[serde(skip)]
+    /// Images per feature.
     pub top: usize,
 }
 
@@ -114,6 +123,7 @@ fn guided_figure(
     })
 }
 
+/// Guided backpropagation of D's features, trained and random (paper §6.2, Fig. 5).
 pub fn visualize_d(c: VisualizeDConfig, _events: &mut dyn Events) -> Result<VisualizeDReport> {
     c.validate()?;
     let (ckpt, device) = c.input.open()?;

@@ -10,6 +10,7 @@ use crate::Result;
 use crate::tasks::Events;
 
 #[derive(Clone, Debug)]
+/// `interop grads`: both half-steps' gradients on a given batch, for comparison with PyTorch.
 pub struct GradsConfig {
     /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
     pub checkpoint: PathBuf,
@@ -24,7 +25,9 @@ pub struct GradsConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `interop grads` wrote and measured.
 pub struct GradsReport {
+    /// The files written.
     pub written: Vec<PathBuf>,
     /// BCE(D(x), 1).
     pub err_d_real: f32,
@@ -34,6 +37,7 @@ pub struct GradsReport {
     pub err_g: f32,
     /// Mean D(x) and D(G(z)).
     pub d_real: f32,
+    /// Mean D(G(z)).
     pub d_fake: f32,
 }
 

@@ -9,6 +9,7 @@ use crate::config::ModelConfig;
 use crate::tasks::Events;
 
 #[derive(Clone, Debug)]
+/// `import-torch`: pytorch/examples state dicts as a checkpoint.
 pub struct ImportConfig {
     /// The generator's state dict (keys `main.N.*`).
     pub generator: PathBuf,
@@ -22,11 +23,16 @@ pub struct ImportConfig {
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `import-torch` wrote.
 pub struct ImportReport {
+    /// The checkpoint written.
     pub checkpoint: PathBuf,
+    /// Whether it holds a discriminator.
     pub with_discriminator: bool,
 }
 
+/// Read pytorch/examples state dicts and write a checkpoint that `sample`, `fid` and the §6 tools
+/// read.
 pub fn import(c: ImportConfig, _events: &mut dyn Events) -> Result<ImportReport> {
     crate::interop::import_torch(&c.model, &c.generator, c.discriminator.as_deref(), &c.out)?;
     Ok(ImportReport {

@@ -10,6 +10,7 @@ use crate::Result;
 use crate::tasks::{Event, Events};
 
 #[derive(Clone, Debug)]
+/// `interop replay`: training iterations on given batches, for comparison with PyTorch.
 pub struct ReplayConfig {
     /// A run directory (its newest checkpoint) or a checkpoint file, with a discriminator.
     pub checkpoint: PathBuf,
@@ -27,14 +28,18 @@ pub struct ReplayConfig {
 }
 
 impl ReplayConfig {
+    /// Check the settings; an error names the value that is out of range.
     pub fn validate(&self) -> Result<()> {
         crate::tasks::at_least_one("batch size", self.batch_size)
     }
 }
 
 #[derive(Clone, Debug, Serialize)]
+/// What `interop replay` wrote.
 pub struct ReplayReport {
+    /// The files written.
     pub written: Vec<PathBuf>,
+    /// Iterations run.
     pub steps: usize,
     /// The last iteration's measurements.
     pub last: crate::train::StepStats,
