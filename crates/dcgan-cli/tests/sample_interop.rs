@@ -71,7 +71,8 @@ fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
         .zip(&want.data)
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max);
-    assert!(diff <= 1e-4, "max |diff| {diff}");
+    // Measured 3.1e-8 in eval mode, 8.3e-7 with batch statistics; the losses 5.7e-7.
+    assert!(diff <= 3e-7, "max |diff| {diff}");
     // ... and with batch statistics.
     let o = run(&[
         "generate",
@@ -92,7 +93,7 @@ fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
         .zip(&want.data)
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max);
-    assert!(diff <= 1e-4, "batch statistics: max |diff| {diff}");
+    assert!(diff <= 8e-6, "batch statistics: max |diff| {diff}");
 
     // Export gives back PyTorch's state dicts: same keys, same values.
     let exported = dir.path().join("torch");
@@ -136,7 +137,7 @@ fn import_generate_and_export_round_trip_the_pytorch_golden_network() {
         serde_json::from_slice(&std::fs::read(golden.join("grads_losses.json")).unwrap()).unwrap();
     for key in ["err_d_real", "err_d_fake", "err_g"] {
         let (a, b) = (report[key].as_f64().unwrap(), want[key].as_f64().unwrap());
-        assert!((a - b).abs() <= 1e-4, "{key}: {a} vs PyTorch's {b}");
+        assert!((a - b).abs() <= 5e-6, "{key}: {a} vs PyTorch's {b}");
     }
     for f in ["grads_d.safetensors", "grads_g.safetensors"] {
         let ours = safetensors_file::read(&grads.join(f)).unwrap();

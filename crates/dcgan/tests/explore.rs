@@ -309,7 +309,9 @@ fn nearest_neighbours_of_training_images_are_themselves() {
     for (q, want) in [(0, 4usize), (1, 17)] {
         assert_eq!(near[q].pixel[0], (want, 0.0));
         assert_eq!(near[q].feature[0].0, want);
-        assert!(near[q].feature[0].1 < 1e-3);
+        // Measured 0 (the same image through D); a bound for hosts whose GEMM rounds
+        // differently with the batch an image is in.
+        assert!(near[q].feature[0].1 < 1e-6);
         assert_eq!(near[q].pixel.len(), 3);
         assert!(near[q].pixel.windows(2).all(|w| w[0].1 <= w[1].1));
     }

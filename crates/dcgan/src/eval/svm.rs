@@ -434,7 +434,8 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f32::max);
         let norm = w.iter().map(|v| v.abs()).fold(0.0, f32::max);
-        assert!(diff < 1e-3 * norm, "max |diff| {diff}, max |w| {norm}");
+        // Measured 9.3e-7 of the largest weight.
+        assert!(diff < 1e-5 * norm, "max |diff| {diff}, max |w| {norm}");
     }
 
     #[test]
