@@ -154,35 +154,33 @@ enum Command {
     Neighbours(commands::explore::NeighboursArgs),
 }
 
-/// burn's CPU backend allocates a fresh tensor for every operation, most of them 4–64 MB. glibc
-/// serves those with mmap and returns them to the system on free, so every op pays page faults
-/// and TLB shootdowns. Raising the thresholds keeps them in the heap: measured −7.7 % wall time
-/// per training step at 64×64 (system time 1.35 s → 0.29 s per bench run; docs/performance.md).
-/// The tunables are read only at process start, so the binary re-executes itself once with them,
-/// unless the user set GLIBC_TUNABLES.
-#[cfg(target_os = "linux")]
-fn with_malloc_tunables() {
-    use std::os::unix::process::CommandExt;
-    if std::env::var_os("GLIBC_TUNABLES").is_some() {
+/// burn's CPU backend allocates a fresh tensor for every operation, most of them 4–64 MB.
+/// glibc serves those with mmap and returns them to the system on free, so every operation pays
+/// page faults; mimalloc with purging off keeps freed memory for the next tensor instead.
+/// Measured on the 64×64 training step (docs/performance.md, "The allocator"): 4 % more images
+/// a second than glibc with raised mmap/trim thresholds (which needed the binary to re-execute
+/// itself, as glibc reads them only at start), about 20 % more than mimalloc's default purging.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc.h (v2 and v3); libmimalloc-sys does not name it.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Turn mimalloc's purging off (a delay of −1), unless the user set `MIMALLOC_PURGE_DELAY`.
+fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
+    // SAFETY: mi_option_set stores one option value and is not thread safe; this runs first
+    // in main, before the program starts a thread.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1)
     };
-    let err = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(
-            "GLIBC_TUNABLES",
-            "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=268435456",
-        )
-        .exec();
-    // exec returns only on failure: carry on without the tunables.
-    let _ = err;
 }
 
 fn main() -> ExitCode {
-    #[cfg(target_os = "linux")]
-    with_malloc_tunables();
+    keep_freed_memory();
     // clap prints help, versions and usage errors itself; their write errors are ours to report.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
