@@ -177,28 +177,34 @@ def checkpoints(a, impl, seed, out):
     return found
 
 
-def scored(out):
+def scored(out, mode=None):
+    """The scores written so far (of one FID mode when given; lines written before the modes
+    existed are legacy_dcgan's)."""
     path = os.path.join(out, "scores.jsonl")
     if not os.path.exists(path):
         return []
-    return [json.loads(l) for l in open(path) if l.strip()]
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    for r in rows:
+        r.setdefault("mode", "legacy_dcgan")
+    return [r for r in rows if mode is None or r["mode"] == mode]
 
 
 def score(a, impl, seed, run):
-    done = {(s["impl"], s["seed"], s["step"]) for s in scored(a.out)}
+    done = {(s["impl"], s["seed"], s["step"]) for s in scored(a.out, a.fid_mode)}
     env = dict(os.environ, RAYON_NUM_THREADS=str(a.threads))
     for step, ckpt in checkpoints(a, impl, seed, run):
         if (impl, seed, step) in done:
             continue
         t = time.time()
         r = subprocess.run([DCGAN, "fid", "--checkpoint", ckpt, "--data", a.data, "--n", str(a.fid_n),
-                            "--json"], env=env, check=True, capture_output=True, text=True)
+                            "--fid-mode", a.fid_mode, "--json"], env=env, check=True, capture_output=True,
+                           text=True)
         rep = json.loads(r.stdout)
-        line = {"impl": impl, "seed": seed, "step": step, "fid": rep["fid"], "kid": rep.get("kid"),
-                "n": a.fid_n, "seconds": round(time.time() - t, 1)}
+        line = {"impl": impl, "seed": seed, "step": step, "mode": a.fid_mode, "fid": rep["fid"],
+                "kid": rep.get("kid"), "n": a.fid_n, "seconds": round(time.time() - t, 1)}
         with open(os.path.join(a.out, "scores.jsonl"), "a") as f:
             f.write(json.dumps(line) + "\n")
-        print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f}", flush=True)
+        print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f} ({a.fid_mode})", flush=True)
 
 
 # The logged quantities both report tables compare, with their column names.
@@ -361,8 +367,8 @@ def permutation_p(t, d, exact_limit=500_000, draws=200_000):
     return (hits + 1) / (draws + 1)
 
 
-def report(out, window=100):
-    rows = scored(out)
+def report(out, window=100, mode="legacy_pytorch"):
+    rows = scored(out, mode)
     if not rows:
         runs = log_runs(out)
         if not runs:
@@ -435,6 +441,10 @@ def main():
     p.add_argument("--eval-every", type=int, default=2000)
     p.add_argument("--seeds", default="1,2")
     p.add_argument("--fid-n", type=int, default=5000)
+    p.add_argument("--fid-mode", default="legacy_pytorch",
+                   help="`dcgan fid --fid-mode` of the scores (the report shows this mode's)")
+    p.add_argument("--score-only", action="store_true",
+                   help="score the checkpoints already written, train nothing")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--only", choices=["torch", "dcgan"])
@@ -452,7 +462,7 @@ def main():
     if a.report:
         if not os.path.isdir(a.out):
             sys.exit(f"error: {a.out}: no such folder (nothing to report)")
-        return report(a.out, a.window)
+        return report(a.out, a.window, a.fid_mode)
     if not a.data:
         p.error("--data is needed to train")
     os.makedirs(a.out, exist_ok=True)
@@ -465,10 +475,11 @@ def main():
             continue
         for seed in seeds:
             run = os.path.join(a.out, f"{impl}-seed{seed}")
-            (train_torch if impl == "torch" else train_dcgan)(a, seed, run)
+            if not a.score_only:
+                (train_torch if impl == "torch" else train_dcgan)(a, seed, run)
             if not a.no_score:
                 score(a, impl, seed, run)
-    report(a.out, a.window)
+    report(a.out, a.window, a.fid_mode)
 
 
 if __name__ == "__main__":

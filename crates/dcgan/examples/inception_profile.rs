@@ -26,7 +26,7 @@ fn main() {
     let images: Vec<f32> = (0..n * 3 * 32 * 32)
         .map(|i| ((i % 1024) as f32 * 0.37 + (i / 1024) as f32).sin())
         .collect();
-    let input = inception::prepare(&images, n, 3, 32);
+    let input = inception::prepare(&images, n, 3, 32, dcgan::config::FidMode::default());
     net.profile(&input[..3 * 299 * 299 * per_map.min(n)], per_map); // warm-up
     let stages = net.profile(&input, per_map);
     let total: f64 = stages.iter().map(|s| s.1).sum();

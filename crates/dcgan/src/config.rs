@@ -571,6 +571,73 @@ impl TrainConfig {
     }
 }
 
+/// How images become Inception's 299×299 input: each reference implementation's resize and
+/// scaling, named as clean-fid names them. FIDs measured in different modes are not comparable.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FidMode {
+    /// pytorch-fid (and clean-fid's `legacy_pytorch`): PyTorch's bilinear `interpolate`
+    /// (half-pixel centres, no antialiasing) of the float image, then `2x − 1` for x in [0, 1].
+    /// The default: the implementation most published PyTorch figures come from.
+    #[default]
+    LegacyPytorch,
+    /// clean-fid's default: PIL's bicubic filter on each float32 channel (antialiased when
+    /// shrinking), clipped to [0, 255], then `(x − 128) / 128`.
+    Clean,
+    /// The TensorFlow metric code (TTUR, StyleGAN's `inception-2015-12-05.pt`): TensorFlow 1's
+    /// bilinear resize (no half-pixel centres, edges repeated), then `(x − 128) / 128`.
+    LegacyTensorflow,
+    /// This project's pipeline before the modes existed: PyTorch's bilinear resize with the
+    /// TensorFlow scaling `(x − 128) / 128`. For comparing with figures measured before; runs
+    /// whose config.json predates `eval.fid_mode` keep it.
+    LegacyDcgan,
+}
+
+impl FidMode {
+    /// Every mode, in the order of the documentation.
+    pub const ALL: [FidMode; 4] = [
+        FidMode::LegacyPytorch,
+        FidMode::Clean,
+        FidMode::LegacyTensorflow,
+        FidMode::LegacyDcgan,
+    ];
+
+    /// The name the command line, reports and clean-fid use.
+    pub fn name(self) -> &'static str {
+        match self {
+            FidMode::LegacyPytorch => "legacy_pytorch",
+            FidMode::Clean => "clean",
+            FidMode::LegacyTensorflow => "legacy_tensorflow",
+            FidMode::LegacyDcgan => "legacy_dcgan",
+        }
+    }
+
+    /// The mode called `name`; the error lists the modes.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::config(
+                    "FID mode",
+                    name,
+                    "must be legacy_pytorch, clean, legacy_tensorflow or legacy_dcgan",
+                )
+            })
+    }
+
+    /// The mode of runs whose config.json has no `eval.fid_mode` (made before the modes).
+    fn before_modes() -> Self {
+        FidMode::LegacyDcgan
+    }
+}
+
+impl std::fmt::Display for FidMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A score of G tracked while training (`--keep-best`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -607,6 +674,10 @@ pub struct EvalConfig {
     pub data: Option<String>,
     /// Keep the checkpoint with the best value of this score as `checkpoints/best-<metric>.safetensors`.
     pub keep_best: Option<Metric>,
+    /// How images are prepared for Inception (see [`FidMode`]); runs made before the field
+    /// existed read `legacy_dcgan`, what they logged.
+    #[serde(default = "FidMode::before_modes")]
+    pub fid_mode: FidMode,
 }
 
 impl Default for EvalConfig {
@@ -616,6 +687,7 @@ impl Default for EvalConfig {
             samples: 5000,
             data: None,
             keep_best: None,
+            fid_mode: FidMode::default(),
         }
     }
 }
@@ -631,6 +703,8 @@ pub struct EvalEdits {
     pub data: Option<String>,
     /// A new `eval.keep_best`.
     pub keep_best: Option<Metric>,
+    /// A new `eval.fid_mode`.
+    pub fid_mode: Option<FidMode>,
 }
 
 impl EvalEdits {
@@ -647,6 +721,9 @@ impl EvalEdits {
         }
         if let Some(v) = self.keep_best {
             e.keep_best = Some(v);
+        }
+        if let Some(v) = self.fid_mode {
+            e.fid_mode = v;
         }
     }
 }

@@ -573,7 +573,14 @@ fn the_fid_cache_key_tells_backgrounds_apart() {
     std::fs::write(&weights, b"weights").unwrap();
     let key = |bg| {
         let ds = data::open(root.to_str().unwrap(), bg).unwrap();
-        dcgan::eval::fid_cache::cache_key(&*ds, 16, 4, 0, &weights).unwrap()
+        dcgan::eval::fid_cache::cache_key(
+            &*ds,
+            16,
+            (4, 0),
+            dcgan::config::FidMode::LegacyDcgan,
+            &weights,
+        )
+        .unwrap()
     };
     assert_eq!(key(Background::WHITE), key(Background::WHITE));
     assert_ne!(key(Background::WHITE), key(Background::BLACK));

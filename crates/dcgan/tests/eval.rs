@@ -145,3 +145,62 @@ fn batchnorm_statistics_are_re_estimated_over_the_data_and_labels_kept() {
 fn crate_leaky(d: &Discriminator, x: Tensor<4>) -> Tensor<4> {
     dcgan::model::leaky_relu(d.blocks[0].conv.forward(x), d.leaky_slope)
 }
+
+/// splitmix64, as `scripts/make_prdc_goldens.py` draws its features.
+fn splitmix64(x: u64) -> u64 {
+    let mut x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// `n × dim` values of `seed`, each exact in float32.
+fn hashed(seed: u64, n: usize, dim: usize) -> Vec<f32> {
+    (0..n * dim)
+        .map(|t| {
+            let (i, d) = ((t / dim) as u64, (t % dim) as u64);
+            let h = splitmix64((seed << 32) + i * 4096 + d);
+            ((h >> 40) as f64 / (1u64 << 24) as f64) as f32
+        })
+        .collect()
+}
+
+/// Precision, recall, density and coverage against the prdc package (`tests/golden/prdc`,
+/// `scripts/make_prdc_goldens.py`) on 1,000 real and 800 fake 2,048-d features drawn the same
+/// way on both sides, whose distances crowd around the radii: every decision must be the
+/// package's, so the scores agree exactly (to 1e-12, the float64 sums).
+#[test]
+fn prdc_matches_the_prdc_package() {
+    let dim = 2048;
+    let mut real = hashed(1, 1000, dim);
+    let mut fake = hashed(2, 800, dim);
+    for row in fake.chunks_exact_mut(dim) {
+        row[..512].iter_mut().for_each(|v| *v += 0.05);
+    }
+    fake[..dim].copy_from_slice(&real[..dim].to_vec());
+    let copy = real[dim..2 * dim].to_vec();
+    real[2 * dim..3 * dim].copy_from_slice(&copy);
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/prdc");
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden.join("scores.json")).unwrap())
+            .unwrap();
+    let sum = |x: &[f32]| x.iter().map(|&v| v as f64).sum::<f64>();
+    assert!((sum(&real) - want["checksum_real"].as_f64().unwrap()).abs() < 1e-6);
+    assert!((sum(&fake) - want["checksum_fake"].as_f64().unwrap()).abs() < 1e-6);
+    for k in [3, 5] {
+        let got = dcgan::eval::prdc::prdc(&real, &fake, dim, k).unwrap();
+        let w = &want[format!("k{k}")];
+        for (name, value) in [
+            ("precision", got.precision),
+            ("recall", got.recall),
+            ("density", got.density),
+            ("coverage", got.coverage),
+        ] {
+            let expect = w[name].as_f64().unwrap();
+            assert!(
+                (value - expect).abs() < 1e-12,
+                "k = {k}, {name}: ours {value}, the package's {expect}"
+            );
+        }
+    }
+}

@@ -38,3 +38,35 @@ pub struct JsonArg {
     #[arg(long)]
     pub json: bool,
 }
+
+/// `--fid-mode`: how images are prepared for Inception, named as clean-fid names the modes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FidModeArg {
+    /// pytorch-fid's: PyTorch's bilinear resize, then 2x − 1. The default: the implementation
+    /// most published PyTorch figures come from
+    #[value(name = "legacy_pytorch")]
+    LegacyPytorch,
+    /// clean-fid's default: PIL's bicubic filter on float channels, then (x − 128)/128
+    #[value(name = "clean")]
+    Clean,
+    /// The TensorFlow metric code's (TTUR, StyleGAN): TensorFlow 1's bilinear resize, then
+    /// (x − 128)/128
+    #[value(name = "legacy_tensorflow")]
+    LegacyTensorflow,
+    /// This project's before the modes: PyTorch's bilinear resize, then (x − 128)/128; for
+    /// comparing with figures measured before
+    #[value(name = "legacy_dcgan")]
+    LegacyDcgan,
+}
+
+impl From<FidModeArg> for dcgan::config::FidMode {
+    fn from(m: FidModeArg) -> Self {
+        use dcgan::config::FidMode;
+        match m {
+            FidModeArg::LegacyPytorch => FidMode::LegacyPytorch,
+            FidModeArg::Clean => FidMode::Clean,
+            FidModeArg::LegacyTensorflow => FidMode::LegacyTensorflow,
+            FidModeArg::LegacyDcgan => FidMode::LegacyDcgan,
+        }
+    }
+}

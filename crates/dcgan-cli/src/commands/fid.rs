@@ -6,7 +6,18 @@ use clap::Args;
 use dcgan::tasks::fid::{self, Comparison, FidConfig};
 use dcgan::{Error, Result};
 
-use super::common::{DeviceArg, JsonArg};
+use super::common::{DeviceArg, FidModeArg, JsonArg};
+
+/// A score `--metrics` can ask for.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricArg {
+    /// Fréchet Inception Distance (always measured)
+    Fid,
+    /// Kernel Inception Distance (needs images on both sides)
+    Kid,
+    /// Precision, recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020)
+    Prdc,
+}
 use crate::ui::Ui;
 
 #[derive(Args)]
@@ -53,6 +64,18 @@ pub struct FidArgs {
     /// Seed of the generated latents and the KID subsets.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// How images are resized to 299×299 and scaled for Inception: each reference library's
+    /// convention (FIDs of different modes are not comparable)
+    #[arg(long, value_enum, default_value = "legacy_pytorch")]
+    pub fid_mode: FidModeArg,
+    /// What to measure, comma-separated: fid (always), kid, prdc (precision, recall, density
+    /// and coverage on the same Inception features)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "fid,kid")]
+    pub metrics: Vec<MetricArg>,
+    /// PRDC: the neighbour whose distance is each feature's radius (3: the papers' and the prdc
+    /// package's)
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -91,32 +114,30 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         weights: a.weights.unwrap_or_else(|| ui.locations.fid_weights()),
         save_stats: a.save_stats,
         stats_cache: (!a.no_stats_cache).then(|| ui.locations.cache.join("fid-stats")),
-        kid_subsets: a.kid_subsets,
+        kid_subsets: if a.metrics.contains(&MetricArg::Kid) {
+            a.kid_subsets
+        } else {
+            0
+        },
         kid_subset_size: a.kid_subset_size,
         batch_size: a.batch_size,
         seed: a.seed,
         device: a.device.device,
         background: ui.background(),
+        mode: a.fid_mode.into(),
+        prdc_k: a.metrics.contains(&MetricArg::Prdc).then_some(a.k),
     };
+    let want_kid = a.metrics.contains(&MetricArg::Kid);
     let r = fid::run(config, ui)?;
     ui.report(&r, a.json.json, |r| {
         let mut lines = vec![
-            format!(
-                "A: {} ({} images{})",
-                r.a.what,
-                r.a.n,
-                cached(r.a.from_cache)
-            ),
-            format!(
-                "B: {} ({} images{})",
-                r.b.what,
-                r.b.n,
-                cached(r.b.from_cache)
-            ),
-            format!("FID {:.3}", r.fid),
+            format!("A: {}", side(&r.a)),
+            format!("B: {}", side(&r.b)),
+            format!("FID {:.3} ({} mode)", r.fid, r.mode),
         ];
-        lines.push(match &r.kid {
-            Some(k) => format!(
+        lines.extend(match &r.kid {
+            _ if !want_kid => None,
+            Some(k) => Some(format!(
                 "KID {:.5} ± {:.5} (×1000: {:.2} ± {:.2}; {} subsets of {})",
                 k.mean,
                 k.std,
@@ -124,9 +145,20 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
                 k.std * 1e3,
                 k.subsets,
                 k.subset_size
-            ),
-            None => "KID not computed (needs images on both sides, not .npz statistics)".into(),
+            )),
+            None => {
+                Some("KID not computed (needs images on both sides, not .npz statistics)".into())
+            }
         });
+        if let Some(p) = &r.prdc {
+            lines.push(format!(
+                "precision {:.4}, recall {:.4}, density {:.4}, coverage {:.4} (k = {})",
+                p.precision, p.recall, p.density, p.coverage, p.k
+            ));
+        }
+        if let (Some(w), Some(h)) = (&r.weights, &r.weights_sha256) {
+            lines.push(format!("Inception weights {w} (SHA-256 {h}…)"));
+        }
         if let Some(p) = &r.saved_stats {
             lines.push(format!("statistics of A written to {}", p.display()));
         }
@@ -142,4 +174,19 @@ fn cached(from_cache: bool) -> &'static str {
     } else {
         ""
     }
+}
+
+/// One set as the text report shows it: what, how many images, JPEG or not, fingerprint.
+fn side(s: &dcgan::eval::measure::SetReport) -> String {
+    let mut facts = vec![format!("{} images", s.n)];
+    if let Some(j) = s.jpeg_items {
+        facts.push(match j {
+            0 => "no JPEG files".to_string(),
+            j => format!("{j} JPEG files"),
+        });
+    }
+    if let Some(f) = &s.fingerprint {
+        facts.push(format!("fingerprint {f}"));
+    }
+    format!("{} ({}{})", s.what, facts.join(", "), cached(s.from_cache))
 }

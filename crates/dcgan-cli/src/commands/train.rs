@@ -122,6 +122,10 @@ pub struct TrainArgs {
     /// best-kid). Choosing it by the same FID biases that FID low: report the last one's too.
     #[arg(long, value_enum)]
     pub keep_best: Option<Best>,
+    /// How --eval-every prepares images for Inception (default legacy_pytorch; a resumed run
+    /// keeps its own unless given)
+    #[arg(long, value_enum)]
+    pub fid_mode: Option<super::common::FidModeArg>,
     /// Inception weights for --eval-every (as for `dcgan fid`)
     /// [default: CACHE_DIR/fid/default_1.pt, where `bash scripts/fetch-fid-weights.sh` puts them].
     #[arg(long, env = "DCGAN_FID_WEIGHTS")]
@@ -146,6 +150,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
         every: a.eval_every,
         samples: a.eval_samples,
         data: a.eval_data.as_deref().map(|d| ui.data(d)).transpose()?,
+        fid_mode: a.fid_mode.map(Into::into),
         keep_best: a.keep_best.map(|b| match b {
             Best::Fid => Metric::Fid,
             Best::Kid => Metric::Kid,

@@ -18,7 +18,7 @@ use faer::Mat;
 use rand::Rng;
 
 use super::inception::{self, FEATURES, Inception};
-use crate::config::ModelConfig;
+use crate::config::{FidMode, ModelConfig};
 use crate::data::{Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
 use crate::model::inference::generate;
@@ -280,6 +280,8 @@ pub(crate) struct Extractor<'a> {
     pub net: &'a Inception,
     pub batch: usize,
     pub device: &'a Device,
+    /// How images are prepared for the network.
+    pub mode: FidMode,
 }
 
 /// Inception pool features (`[n, 2048]` flattened) of `limit` images of a data set (all of
@@ -297,7 +299,12 @@ pub(crate) fn dataset_features(
     events: &mut dyn Events,
     what: &str,
 ) -> Result<(usize, Vec<f32>)> {
-    let Extractor { net, batch, device } = *x;
+    let Extractor {
+        net,
+        batch,
+        device,
+        mode,
+    } = *x;
     let total = ds.len().min(limit);
     let mut pass = Pass::begin(events, what, total);
     let order: Vec<usize> = if total < ds.len() {
@@ -316,7 +323,11 @@ pub(crate) fn dataset_features(
         seen += b.count + b.bad.len();
         if b.count > 0 {
             out.extend(inception::features_of(
-                net, &b.images, b.count, 3, size, device,
+                net,
+                &b.images,
+                (b.count, 3, size),
+                mode,
+                device,
             ));
             used += b.count;
         }
@@ -336,7 +347,12 @@ pub(crate) fn generator_features(
     seed: u64,
     events: &mut dyn Events,
 ) -> Result<Vec<f32>> {
-    let Extractor { net, batch, device } = *x;
+    let Extractor {
+        net,
+        batch,
+        device,
+        mode,
+    } = *x;
     let mut pass = Pass::begin(events, "generated images", n);
     let mut rng = rng::Stream::FidLatents.rng(seed);
     let mut out = Vec::with_capacity(n * FEATURES);
@@ -351,9 +367,8 @@ pub(crate) fn generator_features(
         out.extend(inception::features_of(
             net,
             &images,
-            k,
-            model.channels,
-            model.image_size,
+            (k, model.channels, model.image_size),
+            mode,
             device,
         ));
         done += k;

@@ -15,13 +15,14 @@ use crate::{Error, Result};
 /// item's name, so an added, removed, renamed or re-ordered image, or an edit to a sampled one,
 /// gives another key (an image edited in place under the same name, outside the sample, does
 /// not: `--no-stats-cache`). The preparation: the side the images are prepared at, the
-/// background transparency is composited over, how many are drawn and from which seed. The network: the weight file's length and first MiB. And a
+/// background transparency is composited over, how many are drawn and from which seed, the
+/// FID mode. The network: the weight file's length and first MiB. And a
 /// version of this pipeline, raised whenever preprocessing or the network's port changes.
 pub fn cache_key(
     ds: &dyn Dataset,
     size: usize,
-    n: usize,
-    seed: u64,
+    (n, seed): (usize, u64),
+    mode: crate::config::FidMode,
     weights: &Path,
 ) -> Result<String> {
     use sha2::{Digest, Sha256};
@@ -34,6 +35,10 @@ pub fn cache_key(
         h.update(b"\n");
     }
     h.update(format!("size {size}, n {n}, seed {seed}\n").as_bytes());
+    // Statistics of the pipeline before the modes keep their key.
+    if mode != crate::config::FidMode::LegacyDcgan {
+        h.update(format!("mode {mode}\n").as_bytes());
+    }
     // Transparency composited over another background is another set of images.
     if let Some(b) = ds.background() {
         h.update(format!("background {b}\n").as_bytes());

@@ -11,11 +11,12 @@ use serde::Serialize;
 use super::fid::{Extractor, Kid, Stats, dataset_features, frechet_distance_of, kid};
 use super::fid_cache::{CacheEntry, cache_key};
 use super::inception::{FEATURES, Inception};
-use crate::Result;
+use super::prdc::Prdc;
 use crate::data::Dataset;
 use crate::device::Device;
 use crate::progress::Events;
 use crate::rng::Stream;
+use crate::{Error, Result};
 
 /// How sets are measured and scored: at most `n` images a set, `batch_size` at a time through
 /// Inception (`weights`), subsets and latents drawn from `seed`, KID over `kid_subsets` subsets
@@ -39,6 +40,10 @@ pub struct Protocol {
     pub stats_cache: Option<PathBuf>,
     /// What images with transparency are composited over (part of the cache key).
     pub background: crate::config::Background,
+    /// How images are prepared for Inception (part of the cache key).
+    pub mode: crate::config::FidMode,
+    /// Precision, recall, density and coverage with this many neighbours; `None`: not measured.
+    pub prdc_k: Option<usize>,
 }
 
 impl Default for Protocol {
@@ -53,6 +58,8 @@ impl Default for Protocol {
             weights: PathBuf::new(),
             stats_cache: None,
             background: crate::config::Background::WHITE,
+            mode: crate::config::FidMode::default(),
+            prdc_k: None,
         }
     }
 }
@@ -66,6 +73,34 @@ pub struct SetReport {
     pub n: usize,
     /// Its statistics and features came from the cache (no Inception pass).
     pub from_cache: bool,
+    /// A data set's fingerprint (16 hex digits of the SHA-256 of its item count and the pixels
+    /// of 64 items spread over it): equal fingerprints, the same images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Of a data set's items, how many are JPEG files (lossy copies score differently from the
+    /// originals); `None` for generated images and statistics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jpeg_items: Option<usize>,
+}
+
+/// A data set's fingerprint for reports: 16 hex digits of the SHA-256 of [`Fingerprint::of`].
+///
+/// [`Fingerprint::of`]: crate::data::Fingerprint::of
+pub fn fingerprint_hex(ds: &dyn Dataset) -> String {
+    use sha2::{Digest, Sha256};
+    let f = crate::data::Fingerprint::of(ds);
+    let h = Sha256::digest(serde_json::to_vec(&f).expect("plain data"));
+    crate::io::hex(&h[..8])
+}
+
+/// Items of `ds` whose names end in `.jpg` or `.jpeg`.
+fn jpeg_items(ds: &dyn Dataset) -> usize {
+    (0..ds.len())
+        .filter(|&i| {
+            let n = ds.name(i).to_ascii_lowercase();
+            n.ends_with(".jpg") || n.ends_with(".jpeg")
+        })
+        .count()
 }
 
 /// One side, measured: statistics, and features when it was images.
@@ -96,6 +131,8 @@ pub(crate) fn stats_side(source: &str) -> Result<Option<Side>> {
             what: format!("statistics {source}"),
             n: stats.n,
             from_cache: false,
+            fingerprint: None,
+            jpeg_items: None,
         },
         stats,
         features: None,
@@ -118,9 +155,13 @@ pub(crate) fn images_side(
         None => super::fid::natural_size(ds.as_ref())?,
     };
     let what = format!("{} at {size}×{size}", ds.describe());
+    let (fingerprint, jpeg) = (
+        Some(fingerprint_hex(ds.as_ref())),
+        Some(jpeg_items(ds.as_ref())),
+    );
     let entry = match &c.stats_cache {
         Some(dir) => {
-            let key = cache_key(ds.as_ref(), size, c.n, c.seed, &c.weights)?;
+            let key = cache_key(ds.as_ref(), size, (c.n, c.seed), c.mode, &c.weights)?;
             Some(CacheEntry::new(dir, &key))
         }
         None => None,
@@ -137,6 +178,8 @@ pub(crate) fn images_side(
                 what,
                 n: stats.n,
                 from_cache: true,
+                fingerprint,
+                jpeg_items: jpeg,
             },
             stats,
             features: Some(features),
@@ -146,6 +189,7 @@ pub(crate) fn images_side(
         net,
         batch: c.batch_size,
         device,
+        mode: c.mode,
     };
     let (n, feats) = dataset_features(&x, ds.clone(), size, c.n, c.seed, events, source)?;
     let stats = Stats::from_features(&feats, FEATURES)?;
@@ -157,20 +201,34 @@ pub(crate) fn images_side(
             what,
             n,
             from_cache: false,
+            fingerprint,
+            jpeg_items: jpeg,
         },
         stats,
         features: Some(feats),
     })
 }
 
-/// FID and KID of two sides (statistics, and features where there are any), as `dcgan fid`
-/// reports them and `train --eval-every` logs them: one function, so the two agree to the bit.
-/// KID needs features on both sides and `c.kid_subsets > 0`.
+/// The scores of two sides.
+#[derive(Clone, Copy, Debug)]
+pub struct Scored {
+    /// Fréchet Inception Distance.
+    pub fid: f64,
+    /// KID, when both sides had features and the protocol draws subsets.
+    pub kid: Option<Kid>,
+    /// Precision, recall, density and coverage, when the protocol asks for them.
+    pub prdc: Option<Prdc>,
+}
+
+/// FID, KID and PRDC of two sides (statistics, and features where there are any), as `dcgan
+/// fid` reports them and `train --eval-every` logs them: one function, so the two agree to the
+/// bit. KID needs features on both sides and `c.kid_subsets > 0`; PRDC needs features on both
+/// sides and `c.prdc_k`, and says so when a side has none.
 pub fn scores(
     c: &Protocol,
     (a, fa): (&Stats, Option<&[f32]>),
     (b, fb): (&Stats, Option<&[f32]>),
-) -> Result<(f64, Option<Kid>)> {
+) -> Result<Scored> {
     let fid_value = frechet_distance_of(a, fa, b, fb)?;
     let kid = match (fa, fb) {
         (Some(x), Some(y)) if c.kid_subsets > 0 => Some(kid(
@@ -183,5 +241,20 @@ pub fn scores(
         )?),
         _ => None,
     };
-    Ok((fid_value, kid))
+    let prdc = match (c.prdc_k, fa, fb) {
+        (None, _, _) => None,
+        (Some(k), Some(x), Some(y)) => Some(super::prdc::prdc(x, y, FEATURES, k)?),
+        (Some(_), _, _) => {
+            return Err(Error::config(
+                "metrics",
+                "prdc",
+                "needs features of both sets: give images, not .npz statistics",
+            ));
+        }
+    };
+    Ok(Scored {
+        fid: fid_value,
+        kid,
+        prdc,
+    })
 }

@@ -46,6 +46,7 @@ impl TrainingEvaluator {
                 weights,
                 stats_cache,
                 background: train_data.background,
+                mode: eval.fid_mode,
                 ..Protocol::default()
             },
             device: device.to_string(),
@@ -98,6 +99,7 @@ impl crate::train::Evaluate for TrainingEvaluator {
                 net,
                 batch: c.batch_size,
                 device,
+                mode: c.mode,
             },
             g,
             model,
@@ -106,14 +108,14 @@ impl crate::train::Evaluate for TrainingEvaluator {
             events,
         )?;
         let stats = Stats::from_features(&feats, FEATURES)?;
-        let (fid, kid) = scores(
+        let s = scores(
             c,
             (&real.stats, real.features.as_deref()),
             (&stats, Some(&feats)),
         )?;
         Ok(crate::train::Scores {
-            fid,
-            kid: kid.map(|k| k.mean),
+            fid: s.fid,
+            kid: s.kid.map(|k| k.mean),
         })
     }
 }

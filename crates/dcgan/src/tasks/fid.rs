@@ -64,6 +64,11 @@ pub struct FidConfig {
     pub device: String,
     /// What images with transparency are composited over.
     pub background: crate::config::Background,
+    /// How images are prepared for Inception: each library's convention.
+    pub mode: crate::config::FidMode,
+    /// Precision, recall, density and coverage with k = 3 neighbours (the papers' and the
+    /// prdc package's default); `None`: not measured.
+    pub prdc_k: Option<usize>,
 }
 
 impl Default for FidConfig {
@@ -85,6 +90,8 @@ impl Default for FidConfig {
             seed: p.seed,
             device: "flex".into(),
             background: p.background,
+            mode: p.mode,
+            prdc_k: p.prdc_k,
         }
     }
 }
@@ -101,6 +108,8 @@ impl FidConfig {
             weights: self.weights.clone(),
             stats_cache: self.stats_cache.clone(),
             background: self.background,
+            mode: self.mode,
+            prdc_k: self.prdc_k,
         }
     }
 
@@ -130,6 +139,16 @@ impl FidConfig {
             100_000,
             "each costs a full kernel sum",
         )?;
+        if let Some(k) = self.prdc_k {
+            at_least_one("k", k)?;
+            if k >= self.n {
+                return Err(Error::config(
+                    "k",
+                    k,
+                    format!("must be less than the {} images of a set", self.n),
+                ));
+            }
+        }
         if let Some(s) = self.image_size {
             at_least_one("image size", s)?;
             at_most("image size", s, 4096, "images are resampled to 299×299")?;
@@ -143,14 +162,23 @@ impl FidConfig {
 pub struct FidReport {
     /// The Fréchet distance of the two sets' Inception statistics.
     pub fid: f64,
+    /// How the images were prepared for Inception (statistics given as files: as they were
+    /// made, which the file does not say).
+    pub mode: crate::config::FidMode,
     /// None when a side was given as statistics (KID needs features).
     pub kid: Option<Kid>,
+    /// Precision, recall, density and coverage, when asked for (`prdc_k`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prdc: Option<crate::eval::prdc::Prdc>,
     /// The first set (the real images, for a generator).
     pub a: SetReport,
     /// The second set (the generated images, for a generator).
     pub b: SetReport,
     /// The Inception weights used (none when both sides were statistics).
     pub weights: Option<String>,
+    /// 16 hex digits of the weights file's SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
     /// Where the first set's statistics were written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_stats: Option<PathBuf>,
@@ -192,6 +220,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                     net: net(),
                     batch: c.batch_size,
                     device: &device,
+                    mode: c.mode,
                 },
                 &g,
                 &m,
@@ -204,6 +233,8 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                     what: format!("{} images of {}", c.n, checkpoint.display()),
                     n: c.n,
                     from_cache: false,
+                    fingerprint: None,
+                    jpeg_items: None,
                 },
                 stats: Stats::from_features(&feats, FEATURES)?,
                 features: Some(feats),
@@ -229,18 +260,30 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         super::make_parent(p)?;
         a.stats.save_npz(p)?;
     }
-    let (fid_value, kid) = scores(
+    let s = scores(
         &p,
         (&a.stats, a.features.as_deref()),
         (&b.stats, b.features.as_deref()),
     )?;
     Ok(FidReport {
-        fid: fid_value,
-        kid,
+        fid: s.fid,
+        mode: c.mode,
+        kid: s.kid,
+        prdc: s.prdc,
         a: a.report,
         b: b.report,
         weights: needs_net.then(|| c.weights.display().to_string()),
+        weights_sha256: needs_net.then(|| weights_hash(&c.weights)).transpose()?,
         saved_stats: c.save_stats,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// 16 hex digits of the SHA-256 of the file at `path`.
+fn weights_hash(path: &std::path::Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    std::io::copy(&mut file, &mut h).map_err(|e| Error::io(path, e))?;
+    Ok(crate::io::hex(&h.finalize()[..8]))
 }
