@@ -206,6 +206,41 @@ fn fid_without_weights_names_the_file_and_the_fetch_script() {
     assert!(stderr(&o).contains("scripts/fetch-fid-weights.sh"));
     let o = run(&["fid", a.to_str().unwrap()]);
     assert_clean_failure(&o, 2, "give two image sets");
+    // Modes, metrics and k that do not exist, or a k the sets cannot have.
+    let a_s = a.to_str().unwrap();
+    let o = run(&["fid", a_s, a_s, "--fid-mode", "tensorflow"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid value 'tensorflow' for '--fid-mode <FID_MODE>'")
+            && stderr(&o).contains("legacy_pytorch, clean, legacy_tensorflow, legacy_dcgan"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["fid", a_s, a_s, "--metrics", "fid,is"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid value 'is' for '--metrics"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "fid",
+        a_s,
+        a_s,
+        "--metrics",
+        "prdc",
+        "--k",
+        "10",
+        "--n",
+        "10",
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "invalid k 10: must be less than the 10 images of a set",
+    );
+    let o = run(&["fid", a_s, a_s, "--metrics", "prdc", "--k", "0"]);
+    assert_clean_failure(&o, 2, "invalid k 0: must be at least 1");
 }
 
 #[test]
@@ -265,6 +300,52 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     assert!(
         from_stats["kid"].is_null(),
         "KID needs features on both sides"
+    );
+    // Every report says how it was measured.
+    assert_eq!(ab["mode"], "legacy_pytorch");
+    assert_eq!(ab["a"]["jpeg_items"], 0);
+    assert_eq!(ab["a"]["fingerprint"].as_str().unwrap().len(), 16);
+    assert_ne!(ab["a"]["fingerprint"], ab["b"]["fingerprint"]);
+    assert_eq!(ab["weights_sha256"].as_str().unwrap().len(), 16);
+    // The saved statistics remember their mode: another mode refuses them, naming both.
+    let o = run(&[
+        "fid",
+        stats.to_str().unwrap(),
+        b_s,
+        "--fid-mode",
+        "clean",
+        "--weights",
+        weights_s,
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        &format!(
+            "invalid FID mode clean: {} holds statistics measured in the legacy_pytorch mode: give --fid-mode legacy_pytorch, or the images",
+            stats.display()
+        ),
+    );
+    // PRDC: the four scores on the same features; statistics have none.
+    let p = fid(&[a_s, b_s, "--metrics", "fid,prdc", "--k", "2"]);
+    assert!(p["kid"].is_null(), "KID not asked for");
+    assert_eq!(p["prdc"]["k"], 2);
+    for key in ["precision", "recall", "density", "coverage"] {
+        let v = p["prdc"][key].as_f64().unwrap();
+        assert!((0.0..=4.0).contains(&v), "{key} {v}");
+    }
+    let o = run(&[
+        "fid",
+        stats.to_str().unwrap(),
+        b_s,
+        "--metrics",
+        "prdc",
+        "--weights",
+        weights_s,
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "invalid metrics prdc: needs features of both sets: give images, not .npz statistics",
     );
     // A changed image is another data set; --no-stats-cache reads nothing.
     std::fs::copy(a.join("h/000.png"), b.join("h/000.png")).unwrap();

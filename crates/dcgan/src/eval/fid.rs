@@ -57,8 +57,10 @@ impl Stats {
         Mat::from_fn(self.dim, self.dim, |i, j| self.sigma[i * self.dim + j])
     }
 
-    /// Write `mu`, `sigma` (float64) and `n` to an `.npz`, atomically.
-    pub fn save_npz(&self, path: &Path) -> Result<()> {
+    /// Write `mu`, `sigma` (float64) and `n` to an `.npz`, atomically: pytorch-fid's and
+    /// clean-fid's layout (they read `mu` and `sigma`), with `fid_mode` (the mode's name as
+    /// bytes) when given, so that a later `dcgan fid` in another mode refuses the file.
+    pub fn save_npz(&self, path: &Path, mode: Option<FidMode>) -> Result<()> {
         use npyz::WriterBuilder;
         let mut buf = std::io::Cursor::new(Vec::new());
         {
@@ -91,12 +93,31 @@ impl Stats {
                 .map_err(io)?;
             w.push(&(self.n as i64)).map_err(io)?;
             w.finish().map_err(io)?;
+            if let Some(m) = mode {
+                let name = m.name().as_bytes();
+                let mut w = npz
+                    .array::<u8>("fid_mode", Default::default())
+                    .map_err(io)?
+                    .default_dtype()
+                    .shape(&[name.len() as u64])
+                    .begin_nd()
+                    .map_err(io)?;
+                w.extend(name.iter().copied()).map_err(io)?;
+                w.finish().map_err(io)?;
+            }
         }
         crate::io::atomic_write(path, &buf.into_inner())
     }
 
-    /// Read statistics written by [`Stats::save_npz`] or by pytorch-fid (`mu`, `sigma`).
+    /// Read statistics written by [`Stats::save_npz`], pytorch-fid, TTUR or clean-fid (`mu`,
+    /// `sigma`).
     pub fn load_npz(path: &Path) -> Result<Self> {
+        Ok(Self::load_npz_with_mode(path)?.0)
+    }
+
+    /// [`Stats::load_npz`], and the FID mode the file says it was measured in (only this
+    /// project's files say).
+    pub fn load_npz_with_mode(path: &Path) -> Result<(Self, Option<FidMode>)> {
         let file = std::fs::File::open(path).at(path)?;
         let bad = |m: String| Error::format(path, m);
         let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
@@ -130,6 +151,9 @@ impl Stats {
                 "<i8" => arr
                     .into_vec::<i64>()
                     .map(|v| v.into_iter().map(|x| x as f64).collect()),
+                "|u1" => arr
+                    .into_vec::<u8>()
+                    .map(|v| v.into_iter().map(f64::from).collect()),
                 other => return Err(bad(format!("array `{name}` has type {other}"))),
             }
             .map_err(|e| bad(format!("array `{name}` is unreadable ({e})")))?;
@@ -147,7 +171,18 @@ impl Stats {
             .ok()
             .and_then(|(_, v)| v.first().map(|&x| x as usize))
             .unwrap_or(0);
-        Ok(Stats { dim, n, mu, sigma })
+        let mode = match read("fid_mode") {
+            Err(_) => None,
+            Ok((_, bytes)) => {
+                let name: String = bytes.iter().map(|&b| b as u8 as char).collect();
+                Some(FidMode::parse(&name).map_err(|_| {
+                    bad(format!(
+                        "fid_mode `{name}` is not a mode this version knows"
+                    ))
+                })?)
+            }
+        };
+        Ok((Stats { dim, n, mu, sigma }, mode))
     }
 }
 
@@ -460,7 +495,11 @@ mod tests {
         let s = Stats::from_features(&gaussian(50, d, 0.3, 1.5, 6), d).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("stats.npz");
-        s.save_npz(&p).unwrap();
+        s.save_npz(&p, Some(FidMode::Clean)).unwrap();
+        assert_eq!(
+            Stats::load_npz_with_mode(&p).unwrap().1,
+            Some(FidMode::Clean)
+        );
         let r = Stats::load_npz(&p).unwrap();
         assert_eq!((r.dim, r.n), (5, 50));
         assert_eq!(r.mu, s.mu);

@@ -109,7 +109,7 @@ impl CacheEntry {
                 &self.features,
                 &crate::io::HostTensor::new(shape, features.to_vec()),
             )?;
-            stats.save_npz(&self.stats)
+            stats.save_npz(&self.stats, None)
         };
         if let Err(e) = write() {
             events.emit(Event::Warning(format!("FID statistics not cached: {e}")));

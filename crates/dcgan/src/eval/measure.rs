@@ -121,11 +121,21 @@ fn is_stats(s: &str) -> bool {
 
 /// The statistics of a set given as `.npz`, read before any network runs (a bad file is reported
 /// at once).
-pub(crate) fn stats_side(source: &str) -> Result<Option<Side>> {
+pub(crate) fn stats_side(source: &str, mode: crate::config::FidMode) -> Result<Option<Side>> {
     if !is_stats(source) {
         return Ok(None);
     }
-    let stats = Stats::load_npz(Path::new(source))?;
+    let (stats, made_in) = Stats::load_npz_with_mode(Path::new(source))?;
+    if let Some(m) = made_in.filter(|&m| m != mode) {
+        return Err(Error::config(
+            "FID mode",
+            mode,
+            format!(
+                "{source} holds statistics measured in the {m} mode: give --fid-mode {m}, or the images"
+            ),
+        ));
+    }
+
     Ok(Some(Side {
         report: SetReport {
             what: format!("statistics {source}"),

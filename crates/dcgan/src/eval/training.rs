@@ -68,7 +68,7 @@ impl crate::train::Evaluate for TrainingEvaluator {
             ));
         }
         let device = crate::device::by_name(&self.device)?;
-        let given = stats_side(&self.data)?;
+        let given = stats_side(&self.data, c.mode)?;
         let net = Inception::load(&c.weights, &device)?;
         let real = match given {
             Some(side) => side,

@@ -196,9 +196,9 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
     let (ckpt, mut given) = match &c.comparison {
         Comparison::Generator { checkpoint, data } => (
             Some(Checkpoint::load(checkpoint)?),
-            [stats_side(data)?, None],
+            [stats_side(data, c.mode)?, None],
         ),
-        Comparison::Sets { a, b } => (None, [stats_side(a)?, stats_side(b)?]),
+        Comparison::Sets { a, b } => (None, [stats_side(a, c.mode)?, stats_side(b, c.mode)?]),
     };
     // Two sets of statistics need no network.
     let needs_net = ckpt.is_some() || given.iter().any(Option::is_none);
@@ -258,7 +258,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
     };
     if let Some(p) = &c.save_stats {
         super::make_parent(p)?;
-        a.stats.save_npz(p)?;
+        a.stats.save_npz(p, Some(c.mode))?;
     }
     let s = scores(
         &p,
