@@ -388,6 +388,8 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
         "12",
         "--keep-best",
         "fid",
+        "--eval-prdc",
+        "2",
         "--weights",
         weights_s,
     ];
@@ -395,6 +397,14 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let log = read_log(&out);
+    for r in log.iter().filter(|r| r.get("fid").is_some()) {
+        let p = r["prdc"].as_array().expect("PRDC at every evaluation");
+        assert_eq!(p.len(), 4);
+        assert!(
+            p.iter().all(|v| (0.0..=6.0).contains(&v.as_f64().unwrap())),
+            "{r}"
+        );
+    }
     let scored: Vec<(u64, f64, f64)> = log
         .iter()
         .filter(|r| r.get("fid").is_some())
@@ -419,8 +429,8 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
     let loss = image::open(out.join("loss.png")).unwrap();
     assert_eq!(
         (loss.width(), loss.height()),
-        (900, 1000),
-        "the scores panel"
+        (900, 1280),
+        "the scores panel and the PRDC panel"
     );
 
     // The last evaluation is `dcgan fid` on the last checkpoint, to the bit.
@@ -437,9 +447,16 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
         all.extend(extra);
         fid_json(cache_s, weights_s, &all)
     };
-    let r = fid(&[]);
+    let r = fid(&["--metrics", "fid,kid,prdc", "--k", "2"]);
     assert_eq!(r["a"]["from_cache"], true, "the run cached the real side");
     assert_eq!(r["fid"].as_f64().unwrap(), scored[2].1);
+    let logged = &log.iter().rfind(|r| r.get("prdc").is_some()).unwrap()["prdc"];
+    for (i, key) in ["precision", "recall", "density", "coverage"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(r["prdc"][key], logged[i], "{key}");
+    }
     assert_eq!(r["kid"]["mean"].as_f64().unwrap(), scored[2].2);
 
     // The best checkpoint is the lowest FID's, and says so.
@@ -516,4 +533,18 @@ fn train_eval_every_without_weights_or_data_fails_before_training() {
     );
     let o = train(&["--eval-every", "1", "--eval-samples", "1"]);
     assert_clean_failure(&o, 2, "eval samples 1: FID needs at least 2 images per set");
+    let o = train(&[
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "12",
+        "--eval-prdc",
+        "12",
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "invalid eval PRDC k 12: must be at least 1 and less than the 12 images of an evaluation",
+    );
+    assert!(!out.exists(), "nothing written");
 }

@@ -678,6 +678,8 @@ pub struct EvalConfig {
     /// existed read `legacy_dcgan`, what they logged.
     #[serde(default = "FidMode::before_modes")]
     pub fid_mode: FidMode,
+    /// Also precision, recall, density and coverage with this many neighbours (`None`: not).
+    pub prdc_k: Option<usize>,
 }
 
 impl Default for EvalConfig {
@@ -688,6 +690,7 @@ impl Default for EvalConfig {
             data: None,
             keep_best: None,
             fid_mode: FidMode::default(),
+            prdc_k: None,
         }
     }
 }
@@ -705,6 +708,8 @@ pub struct EvalEdits {
     pub keep_best: Option<Metric>,
     /// A new `eval.fid_mode`.
     pub fid_mode: Option<FidMode>,
+    /// A new `eval.prdc_k`.
+    pub prdc_k: Option<usize>,
 }
 
 impl EvalEdits {
@@ -725,6 +730,9 @@ impl EvalEdits {
         if let Some(v) = self.fid_mode {
             e.fid_mode = v;
         }
+        if let Some(v) = self.prdc_k {
+            e.prdc_k = Some(v);
+        }
     }
 }
 
@@ -743,6 +751,18 @@ impl EvalConfig {
                 "eval samples",
                 self.samples,
                 "must be at most 1000000",
+            ));
+        }
+        if let Some(k) = self.prdc_k
+            && (k == 0 || k >= self.samples)
+        {
+            return Err(Error::config(
+                "eval PRDC k",
+                k,
+                format!(
+                    "must be at least 1 and less than the {} images of an evaluation",
+                    self.samples
+                ),
             ));
         }
         if let Some(metric) = self.keep_best

@@ -29,9 +29,17 @@ pub struct LogRecord {
     /// KID (mean over subsets) of the same evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<f64>,
+    /// Precision, recall, density and coverage of the same evaluation (`eval.prdc_k`), in that
+    /// order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prdc: Option<[f64; 4]>,
     /// Why this step's evaluation failed (training went on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_error: Option<String>,
+    /// A warning about the scores so far (recall or coverage fell at three evaluations in a
+    /// row: the usual sign of mode collapse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_warning: Option<String>,
 }
 
 /// What a running task tells its front end.

@@ -46,6 +46,7 @@ impl Evaluate for Scripted {
             Some(fid) => Ok(Scores {
                 fid,
                 kid: Some(fid / 100.0),
+                prdc: None,
             }),
             None => Err(dcgan::Error::Data("the scripted evaluation fails".into())),
         }

@@ -126,6 +126,10 @@ pub struct TrainArgs {
     /// keeps its own unless given)
     #[arg(long, value_enum)]
     pub fid_mode: Option<super::common::FidModeArg>,
+    /// Also log precision, recall, density and coverage at each evaluation, with K neighbours
+    /// (3 when K is left out); a warning when recall or coverage falls three times in a row
+    #[arg(long, value_name = "K", num_args = 0..=1, default_missing_value = "3")]
+    pub eval_prdc: Option<usize>,
     /// Inception weights for --eval-every (as for `dcgan fid`)
     /// [default: CACHE_DIR/fid/default_1.pt, where `bash scripts/fetch-fid-weights.sh` puts them].
     #[arg(long, env = "DCGAN_FID_WEIGHTS")]
@@ -151,6 +155,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
         samples: a.eval_samples,
         data: a.eval_data.as_deref().map(|d| ui.data(d)).transpose()?,
         fid_mode: a.fid_mode.map(Into::into),
+        prdc_k: a.eval_prdc,
         keep_best: a.keep_best.map(|b| match b {
             Best::Fid => Metric::Fid,
             Best::Kid => Metric::Kid,

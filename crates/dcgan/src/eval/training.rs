@@ -47,6 +47,7 @@ impl TrainingEvaluator {
                 stats_cache,
                 background: train_data.background,
                 mode: eval.fid_mode,
+                prdc_k: eval.prdc_k,
                 ..Protocol::default()
             },
             device: device.to_string(),
@@ -116,6 +117,9 @@ impl crate::train::Evaluate for TrainingEvaluator {
         Ok(crate::train::Scores {
             fid: s.fid,
             kid: s.kid.map(|k| k.mean),
+            prdc: s
+                .prdc
+                .map(|p| [p.precision, p.recall, p.density, p.coverage]),
         })
     }
 }

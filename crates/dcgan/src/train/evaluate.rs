@@ -16,6 +16,8 @@ pub struct Scores {
     pub fid: f64,
     /// `None` when KID was not computed.
     pub kid: Option<f64>,
+    /// Precision, recall, density and coverage, when asked for (`eval.prdc_k`).
+    pub prdc: Option<[f64; 4]>,
 }
 
 impl Scores {

@@ -18,7 +18,9 @@ impl LogRecord {
             images_per_second,
             fid: None,
             kid: None,
+            prdc: None,
             eval_error: None,
+            eval_warning: None,
         }
     }
 }

@@ -351,6 +351,7 @@ fn curve(records: &[LogRecord]) -> Vec<CurvePoint> {
             d_fake: r.d_fake,
             fid: r.fid,
             kid: r.kid,
+            prdc: r.prdc,
         })
         .collect()
 }
@@ -370,10 +371,16 @@ fn score(
         Ok(s) => {
             record.fid = Some(s.fid);
             record.kid = s.kid;
+            record.prdc = s.prdc;
             events.info(format!(
-                "step {step}: FID {:.2}{}",
+                "step {step}: FID {:.2}{}{}",
                 s.fid,
-                s.kid.map(|k| format!(", KID {k:.4}")).unwrap_or_default()
+                s.kid.map(|k| format!(", KID {k:.4}")).unwrap_or_default(),
+                s.prdc
+                    .map(|[p, r, d, c]| format!(
+                        ", precision {p:.3}, recall {r:.3}, density {d:.3}, coverage {c:.3}"
+                    ))
+                    .unwrap_or_default()
             ));
             Some(s)
         }
@@ -385,6 +392,42 @@ fn score(
             None
         }
     }
+}
+
+/// A warning when recall or coverage fell at each of the last three evaluations (`records`
+/// so far, then `current`): the usual sign of mode collapse, G covering less of the data. It
+/// does not prove collapse (the scores of 5,000 images move by chance too), and its absence
+/// does not rule it out (G can lose modes while these hold).
+fn collapse_warning(records: &[LogRecord], current: &LogRecord) -> Option<String> {
+    let scored: Vec<[f64; 4]> = records
+        .iter()
+        .chain(std::iter::once(current))
+        .filter_map(|r| r.prdc)
+        .collect();
+    let last = scored.get(scored.len().checked_sub(4)?..)?;
+    let falling = |i: usize| last.windows(2).all(|w| w[1][i] < w[0][i]);
+    let what: Vec<&str> = [(1, "recall"), (3, "coverage")]
+        .into_iter()
+        .filter(|&(i, _)| falling(i))
+        .map(|(_, name)| name)
+        .collect();
+    (!what.is_empty()).then(|| {
+        format!(
+            "step {}: {} fell at three evaluations in a row ({}): G may be collapsing onto fewer modes; look at the samples",
+            current.step,
+            what.join(" and "),
+            what.iter()
+                .map(|name| {
+                    let i = if *name == "recall" { 1 } else { 3 };
+                    last.iter()
+                        .map(|s| format!("{:.3}", s[i]))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })
 }
 
 /// The fixed latents of the run's sample grids.
@@ -673,6 +716,10 @@ impl<'a> Loop<'a> {
             return Ok(());
         };
         let scores = score(ev, gan, &self.cfg.model, &self.inner, record, self.events);
+        if let Some(w) = collapse_warning(&self.records, record) {
+            self.events.emit(Event::Warning(w.clone()));
+            record.eval_warning = Some(w);
+        }
         let Some((metric, value)) = scores
             .and_then(|s| self.cfg.eval.keep_best.and_then(|k| Some((k, s.get(k)?))))
             .filter(|&(k, v)| {
@@ -784,5 +831,44 @@ impl<'a> Loop<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluated(step: u64, recall: f64, coverage: f64) -> LogRecord {
+        let mut r = LogRecord::new(step, 0, &Default::default(), 0.0);
+        r.prdc = Some([0.5, recall, 0.8, coverage]);
+        r
+    }
+
+    #[test]
+    fn collapse_warning_needs_three_falls_in_a_row() {
+        let plain = LogRecord::new(5, 0, &Default::default(), 0.0);
+        let history = [
+            evaluated(10, 0.50, 0.70),
+            plain.clone(),
+            evaluated(20, 0.45, 0.71),
+            evaluated(30, 0.40, 0.69),
+        ];
+        // Recall fell three times; coverage rose once in between.
+        let w = collapse_warning(&history, &evaluated(40, 0.35, 0.68)).unwrap();
+        assert_eq!(
+            w,
+            "step 40: recall fell at three evaluations in a row (0.500 → 0.450 → 0.400 → 0.350): G may be collapsing onto fewer modes; look at the samples"
+        );
+        // Two falls, or a rise at the end: no warning.
+        assert!(collapse_warning(&history[1..], &evaluated(40, 0.35, 0.68)).is_none());
+        assert!(collapse_warning(&history, &evaluated(40, 0.41, 0.72)).is_none());
+        // Both.
+        let both = [
+            evaluated(10, 0.5, 0.9),
+            evaluated(20, 0.4, 0.8),
+            evaluated(30, 0.3, 0.7),
+        ];
+        let w = collapse_warning(&both, &evaluated(40, 0.2, 0.6)).unwrap();
+        assert!(w.contains("recall and coverage fell"), "{w}");
     }
 }

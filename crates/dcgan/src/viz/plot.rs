@@ -27,6 +27,8 @@ pub struct CurvePoint {
     pub fid: Option<f64>,
     /// KID when this step was evaluated.
     pub kid: Option<f64>,
+    /// Precision, recall, density and coverage when this step was evaluated with them.
+    pub prdc: Option<[f64; 4]>,
 }
 
 fn moving_average(v: &[f32], window: usize) -> Vec<f32> {
@@ -48,7 +50,13 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
         return Ok(());
     }
     let scored: Vec<&CurvePoint> = points.iter().filter(|p| p.fid.is_some()).collect();
-    let (w, h) = (900u32, if scored.is_empty() { 700 } else { 1000 });
+    let manifold: Vec<&CurvePoint> = points.iter().filter(|p| p.prdc.is_some()).collect();
+    let h = match (scored.is_empty(), manifold.is_empty()) {
+        (true, _) => 700,
+        (false, true) => 1000,
+        (false, false) => 1280,
+    };
+    let w = 900u32;
     let mut buf = vec![0u8; (w * h * 3) as usize];
     let text = super::font::available();
     let err = |e: String| Error::format(path, format!("cannot draw the loss plot: {e}"));
@@ -57,6 +65,7 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let (top, rest) = root.split_vertically(420);
         let (bottom, scores_area) = rest.split_vertically(280);
+        let (scores_area, manifold_area) = scores_area.split_vertically(280);
         let steps: Vec<f64> = points.iter().map(|p| p.step as f64).collect();
         let (x0, x1) = (steps[0], steps[steps.len() - 1].max(steps[0] + 1.0));
         let window = (points.len() / 50).clamp(1, 200);
@@ -131,6 +140,33 @@ pub fn save_loss_plot(path: &Path, points: &[CurvePoint]) -> Result<()> {
                 &scores_area,
                 &Panel {
                     caption: "scores of G (lower is better)",
+                    x: (x0, x1),
+                    y_max: ymax,
+                    steps: &at,
+                    curves: &curves,
+                    window: 1,
+                },
+                text,
+            )
+            .map_err(err)?;
+        }
+        if !manifold.is_empty() {
+            let at: Vec<f64> = manifold.iter().map(|p| p.step as f64).collect();
+            let of = |i: usize| -> Vec<f32> {
+                manifold.iter().map(|p| p.prdc.unwrap()[i] as f32).collect()
+            };
+            let (precision, recall, density, coverage) = (of(0), of(1), of(2), of(3));
+            let ymax = density.iter().copied().fold(1.0f32, f32::max) as f64 * 1.05;
+            let curves = [
+                ("precision", &precision[..], RGBColor(23, 190, 207)),
+                ("recall", &recall[..], RGBColor(188, 189, 34)),
+                ("density", &density[..], RGBColor(255, 187, 120)),
+                ("coverage", &coverage[..], RGBColor(227, 119, 194)),
+            ];
+            draw_panel(
+                &manifold_area,
+                &Panel {
+                    caption: "precision, recall, density, coverage (higher is better)",
                     x: (x0, x1),
                     y_max: ymax,
                     steps: &at,
@@ -285,6 +321,7 @@ mod tests {
                 d_fake: 0.3,
                 fid: None,
                 kid: None,
+                prdc: None,
             })
             .collect();
         save_loss_plot(&p, &pts).unwrap();
@@ -304,7 +341,7 @@ mod tests {
     }
 
     #[test]
-    fn scores_get_a_third_panel_below_the_others() {
+    fn scores_get_a_third_panel_and_prdc_a_fourth() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("loss.png");
         let pts: Vec<_> = (1..=100)
@@ -316,11 +353,12 @@ mod tests {
                 d_fake: 0.3,
                 fid: (i % 20 == 0).then(|| 300.0 / i as f64),
                 kid: (i % 20 == 0).then(|| 0.2 / i as f64),
+                prdc: (i % 20 == 0).then(|| [0.6, 0.5 - i as f64 / 1e3, 0.9, 0.7]),
             })
             .collect();
         save_loss_plot(&p, &pts).unwrap();
         let img = image::open(&p).unwrap().to_rgb8();
-        assert_eq!(img.dimensions(), (900, 1000));
+        assert_eq!(img.dimensions(), (900, 1280));
         let rows_with = |c: [u8; 3]| {
             let ys: Vec<u32> = img
                 .enumerate_pixels()
@@ -332,7 +370,19 @@ mod tests {
         for colour in [[148, 103, 189], [140, 86, 75]] {
             let (lo, hi) = rows_with(colour);
             assert!(
-                lo.unwrap() >= 700 && hi.unwrap() < 1000,
+                lo.unwrap() >= 700 && hi.unwrap() < 980,
+                "{colour:?}: {lo:?}..{hi:?}"
+            );
+        }
+        for colour in [
+            [23, 190, 207],
+            [188, 189, 34],
+            [255, 187, 120],
+            [227, 119, 194],
+        ] {
+            let (lo, hi) = rows_with(colour);
+            assert!(
+                lo.unwrap() >= 980 && hi.unwrap() < 1280,
                 "{colour:?}: {lo:?}..{hi:?}"
             );
         }
