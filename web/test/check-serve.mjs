@@ -56,7 +56,9 @@ try {
       ...last,
       step: last.step + k,
       loss_d: last.loss_d * (1 + 0.1 * k),
-      ...(k === 5 ? { fid: 321.5, kid: 0.25 } : {}),
+      ...(k === 5
+        ? { fid: 321.5, kid: 0.25, prdc: [0.5, 0.2, 0.6, 0.3], eval_warning: 'step 11: recall fell at three evaluations in a row' }
+        : {}),
     }));
   appendFileSync(log, `${more.join('\n')}\n`);
   const grids = readdirSync(join(runDir, 'samples')).filter((f) => f.endsWith('.png')).sort();

@@ -175,14 +175,26 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
     assert_eq!(r["before"][1]["drawn_step"], 2);
     assert_eq!(r["after"][0]["records"], 11);
     assert_eq!(r["after"][0]["drawn_step"], 11);
-    // The last new record carries an evaluation: FID and KID get panels of their own.
+    // The last new record carries an evaluation: FID, KID and PRDC get panels of their own, and
+    // its warning shows.
     assert_eq!(
         r["before"][0]["panels"],
         serde_json::json!(["losses", "D(x) and D(G(z))"])
     );
     assert_eq!(
         r["after"][0]["panels"],
-        serde_json::json!(["losses", "D(x) and D(G(z))", "FID", "KID"])
+        serde_json::json!([
+            "losses",
+            "D(x) and D(G(z))",
+            "FID",
+            "KID",
+            "precision, recall, density, coverage"
+        ])
+    );
+    assert_eq!(r["before"][0]["warning"], serde_json::Value::Null);
+    assert_eq!(
+        r["after"][0]["warning"],
+        "step 11: recall fell at three evaluations in a row"
     );
     assert_eq!(
         r["after"][0]["samples"].as_u64().unwrap(),

@@ -27,7 +27,17 @@ const PANELS = [
   },
   { title: 'FID', series: [['fid', '#939', 'FID']] },
   { title: 'KID', series: [['kid', '#399', 'KID']] },
+  {
+    title: 'precision, recall, density, coverage',
+    series: [['precision', '#1bc', 'precision'], ['recall', '#bb2', 'recall'], ['density', '#fb7', 'density'], ['coverage', '#e7c', 'coverage']],
+  },
 ];
+
+// A record's `prdc` array as the four fields the panels draw.
+function withPrdc(r) {
+  if (Array.isArray(r.prdc)) [r.precision, r.recall, r.density, r.coverage] = r.prdc;
+  return r;
+}
 
 class Run {
   constructor(info) {
@@ -42,7 +52,7 @@ class Run {
     const box = document.createElement('div');
     box.className = 'run';
     box.innerHTML = `
-      <h2></h2><div class="meta"></div>
+      <h2></h2><div class="meta"></div><div class="warning" hidden></div>
       <img alt="newest sample grid">
       <div class="history"><input type="range" min="0" max="0" value="0"><span></span></div>
       <canvas class="curves" width="520" height="300"></canvas>`;
@@ -76,7 +86,7 @@ class Run {
       this.logId = c.id;
       this.logFrom = c.next;
       if (c.records.length) {
-        this.records.push(...c.records);
+        this.records.push(...c.records.map(withPrdc));
         grew = true;
       }
       if (c.next >= c.size || !c.records.length) break;
@@ -115,6 +125,13 @@ class Run {
     const parts = [];
     if (info.image_size) parts.push(`${info.image_size}×${info.image_size}×${info.channels}`);
     if (last) parts.push(`step ${last.step}, epoch ${last.epoch + 1}, ${Math.round(last.images_per_second)} images/s`);
+    // The newest warning about the scores (recall or coverage falling), until a later
+    // evaluation comes without one.
+    const evaluated = this.records.filter((r) => r.fid != null || r.eval_error != null);
+    const newest = evaluated[evaluated.length - 1];
+    const warning = this.box.querySelector('.warning');
+    warning.hidden = !newest?.eval_warning;
+    warning.textContent = newest?.eval_warning ?? '';
     const meta = this.box.querySelector('.meta');
     meta.textContent = info.dir ? `${parts.join(' · ')} — ${info.dir} ` : `${parts.join(' · ')} `;
     if (info.explorer) {
@@ -228,6 +245,7 @@ class Run {
       shown_loaded: this.img.complete && this.img.naturalWidth > 0,
       drawn_step: this.drawnStep,
       panels: this.panels,
+      warning: this.box.querySelector('.warning').hidden ? null : this.box.querySelector('.warning').textContent,
       explorer: this.info.explorer,
     };
   }
