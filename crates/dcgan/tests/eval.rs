@@ -177,7 +177,7 @@ fn prdc_matches_the_prdc_package() {
     for row in fake.chunks_exact_mut(dim) {
         row[..512].iter_mut().for_each(|v| *v += 0.05);
     }
-    fake[..dim].copy_from_slice(&real[..dim].to_vec());
+    fake[..dim].copy_from_slice(&real[..dim]);
     let copy = real[dim..2 * dim].to_vec();
     real[2 * dim..3 * dim].copy_from_slice(&copy);
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/prdc");
