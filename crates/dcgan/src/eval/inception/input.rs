@@ -81,10 +81,15 @@ fn pil_bicubic_taps(n_in: usize, n_out: usize) -> Vec<(usize, Vec<f64>)> {
 }
 
 /// One image plane (`size × size`, values as given) resized to 299×299 by two-tap linear
-/// interpolation along rows, then columns.
-fn linear_plane(plane: &[f32], size: usize, taps: &[(usize, usize, f32)], dst: &mut [f32]) {
+/// interpolation along rows (into `rows`, `299 × size`), then columns.
+fn linear_plane(
+    plane: &[f32],
+    size: usize,
+    taps: &[(usize, usize, f32)],
+    rows: &mut [f32],
+    dst: &mut [f32],
+) {
     const S: usize = INPUT_SIZE;
-    let mut rows = vec![0f32; S * size];
     for y in 0..size {
         let row = &plane[y * size..(y + 1) * size];
         for (x, &(a, b, t)) in taps.iter().enumerate() {
@@ -100,11 +105,16 @@ fn linear_plane(plane: &[f32], size: usize, taps: &[(usize, usize, f32)], dst: &
     }
 }
 
-/// One image plane resized to 299×299 as PIL resizes a mode-"F" image: rows first, sums in
-/// f64, each pass stored as f32.
-fn pil_plane(plane: &[f32], size: usize, taps: &[(usize, Vec<f64>)], dst: &mut [f32]) {
+/// One image plane resized to 299×299 as PIL resizes a mode-"F" image: rows first (into
+/// `rows`, `299 × size`), sums in f64, each pass stored as f32.
+fn pil_plane(
+    plane: &[f32],
+    size: usize,
+    taps: &[(usize, Vec<f64>)],
+    rows: &mut [f32],
+    dst: &mut [f32],
+) {
     const S: usize = INPUT_SIZE;
-    let mut rows = vec![0f32; S * size];
     for y in 0..size {
         let row = &plane[y * size..(y + 1) * size];
         for (x, (lo, w)) in taps.iter().enumerate() {
@@ -131,6 +141,7 @@ pub fn prepare(images: &[f32], n: usize, channels: usize, size: usize, mode: Fid
     const S: usize = INPUT_SIZE;
     let mut out = vec![0f32; n * 3 * S * S];
     let mut plane = vec![0f32; size * size];
+    let mut rows = vec![0f32; S * size];
     let linear = match mode {
         FidMode::LegacyPytorch | FidMode::LegacyDcgan => bilinear_taps(size, S),
         FidMode::LegacyTensorflow => tf1_bilinear_taps(size, S),
@@ -151,7 +162,7 @@ pub fn prepare(images: &[f32], n: usize, channels: usize, size: usize, mode: Fid
                     for (p, v) in plane.iter_mut().zip(src) {
                         *p = (v + 1.0) * 0.5;
                     }
-                    linear_plane(&plane, size, &linear, dst);
+                    linear_plane(&plane, size, &linear, &mut rows, dst);
                     if mode == FidMode::LegacyPytorch {
                         dst.iter_mut().for_each(|v| *v = 2.0 * *v - 1.0);
                     } else {
@@ -164,11 +175,11 @@ pub fn prepare(images: &[f32], n: usize, channels: usize, size: usize, mode: Fid
                         *p = (v + 1.0) * 127.5;
                     }
                     if mode == FidMode::Clean {
-                        pil_plane(&plane, size, &bicubic, dst);
+                        pil_plane(&plane, size, &bicubic, &mut rows, dst);
                         dst.iter_mut()
                             .for_each(|v| *v = (v.clamp(0.0, 255.0) - 128.0) / 128.0);
                     } else {
-                        linear_plane(&plane, size, &linear, dst);
+                        linear_plane(&plane, size, &linear, &mut rows, dst);
                         dst.iter_mut().for_each(|v| *v = (*v - 128.0) / 128.0);
                     }
                 }
