@@ -197,11 +197,11 @@ def score(a, impl, seed, run):
             continue
         t = time.time()
         r = subprocess.run([DCGAN, "fid", "--checkpoint", ckpt, "--data", a.data, "--n", str(a.fid_n),
-                            "--fid-mode", a.fid_mode, "--json"], env=env, check=True, capture_output=True,
+                            "--fid-mode", a.fid_mode, "--metrics", "fid,kid,prdc", "--json"], env=env, check=True, capture_output=True,
                            text=True)
         rep = json.loads(r.stdout)
         line = {"impl": impl, "seed": seed, "step": step, "mode": a.fid_mode, "fid": rep["fid"],
-                "kid": rep.get("kid"), "n": a.fid_n, "seconds": round(time.time() - t, 1)}
+                "kid": rep.get("kid"), "prdc": rep.get("prdc"), "n": a.fid_n, "seconds": round(time.time() - t, 1)}
         with open(os.path.join(a.out, "scores.jsonl"), "a") as f:
             f.write(json.dumps(line) + "\n")
         print(f"{impl} seed {seed} step {step}: FID {rep['fid']:.2f} ({a.fid_mode})", flush=True)

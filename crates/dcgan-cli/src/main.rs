@@ -122,6 +122,8 @@ enum Command {
     ImportTorch(commands::interop::ImportArgs),
     /// Write a checkpoint's networks as pytorch/examples state dicts (safetensors).
     ExportTorch(commands::interop::ExportArgs),
+    /// Write a checkpoint's generator as an ONNX model (inference mode, any batch size).
+    ExportOnnx(commands::interop::ExportOnnxArgs),
     /// Write a static site that runs the generator in the browser (WebAssembly): samples, walks.
     ExportWeb(commands::web::ExportWebArgs),
     /// Show training runs live in the browser: sample grids, curves, the explorer (read-only).
@@ -202,6 +204,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::sample::run_generate(a, ui),
         Command::ImportTorch(a) => commands::interop::run_import(a, ui),
         Command::ExportTorch(a) => commands::interop::run_export(a, ui),
+        Command::ExportOnnx(a) => commands::interop::run_export_onnx(a, ui),
         Command::Grads(a) => commands::interop::run_grads(a, ui),
         Command::Replay(a) => commands::interop::run_replay(a, ui),
         Command::ExportWeb(a) => commands::web::run_export_web(a, ui),

@@ -371,7 +371,12 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
     let data = image_folder(dir.path(), 32, 16);
     let out = dir.path().join("run");
     let cache = dir.path().join("cache");
-    let (cache_s, weights_s) = (cache.to_str().unwrap(), weights.to_str().unwrap());
+    let tb = dir.path().join("tb");
+    let (cache_s, weights_s, tb_s) = (
+        cache.to_str().unwrap(),
+        weights.to_str().unwrap(),
+        tb.to_str().unwrap(),
+    );
     let mut args = vec![
         "--cache-dir",
         cache_s,
@@ -392,6 +397,8 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
         "2",
         "--weights",
         weights_s,
+        "--tensorboard",
+        tb_s,
     ];
     args.extend(small_model());
     let o = run(&args);
@@ -490,6 +497,50 @@ fn train_eval_every_logs_the_scores_dcgan_fid_gives_and_keeps_the_best() {
         .map(|r| r["step"].as_u64().unwrap())
         .collect();
     assert_eq!(steps, [2, 4, 5, 6]);
+
+    // TensorBoard has every evaluation's scores, before and after the resume.
+    let board = tensorboard_scalars(&tb);
+    for r in read_log(&out).iter().filter(|r| r.get("fid").is_some()) {
+        let step = r["step"].as_i64().unwrap();
+        let p = &r["prdc"];
+        for (tag, v) in [
+            ("eval/FID", &r["fid"]),
+            ("eval/KID", &r["kid"]),
+            ("eval/precision", &p[0]),
+            ("eval/recall", &p[1]),
+            ("eval/density", &p[2]),
+            ("eval/coverage", &p[3]),
+        ] {
+            assert_eq!(
+                board[tag][&step],
+                v.as_f64().unwrap() as f32,
+                "{tag} at {step}"
+            );
+        }
+    }
+    assert_eq!(board["eval/FID"].len(), 4);
+}
+
+/// Every scalar of the event files in `dir` (this crate's reader; tests/tensorboard.rs checks it
+/// against TensorBoard's): tag → step → value.
+fn tensorboard_scalars(
+    dir: &Path,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<i64, f32>> {
+    use dcgan::io::tensorboard::{Event, read_records};
+    use prost::Message as _;
+    let mut out = std::collections::BTreeMap::<String, std::collections::BTreeMap<_, _>>::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        for r in read_records(&bytes).unwrap() {
+            let e = Event::decode(r).unwrap();
+            for v in e.summary.map(|s| s.value).unwrap_or_default() {
+                if let Some(x) = v.simple_value {
+                    out.entry(v.tag).or_default().insert(e.step, x);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `--eval-every` with missing weights or data, or `--keep-best` without evaluations: one

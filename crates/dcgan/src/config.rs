@@ -514,6 +514,10 @@ pub struct TrainConfig {
     pub keep_checkpoints: usize,
     /// Images in the fixed-noise sample grid.
     pub sample_count: usize,
+    /// Also write TensorBoard event files here: the log's scalars at every step, the
+    /// evaluations, and each fixed-noise grid (`tensorboard --logdir` this folder).
+    #[serde(default)]
+    pub tensorboard: Option<std::path::PathBuf>,
 }
 
 impl Default for TrainConfig {
@@ -527,6 +531,7 @@ impl Default for TrainConfig {
             checkpoint_every: 200,
             keep_checkpoints: 3,
             sample_count: 64,
+            tensorboard: None,
         }
     }
 }

@@ -1,10 +1,14 @@
-//! `dcgan import-torch`, `dcgan export-torch`, `dcgan grads` and `dcgan replay`.
+//! `dcgan import-torch`, `dcgan export-torch`, `dcgan export-onnx`, `dcgan grads` and
+//! `dcgan replay`.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use dcgan::config::ModelConfig;
-use dcgan::tasks::interop::{self, ExportTorchConfig, GradsConfig, ImportConfig, ReplayConfig};
+use dcgan::io::onnx;
+use dcgan::tasks::interop::{
+    self, ExportOnnxConfig, ExportTorchConfig, GradsConfig, ImportConfig, ReplayConfig,
+};
 
 use super::common::{DeviceArg, JsonArg};
 use crate::ui::Ui;
@@ -44,6 +48,47 @@ pub struct ExportArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub json: JsonArg,
+}
+
+/// G in inference mode as ONNX: input `z` (batch, nz), output `image` (batch, nc, size, size)
+/// in [-1, 1], the batch size left open.
+#[derive(Args)]
+pub struct ExportOnnxArgs {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// The .onnx file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// ONNX opset, 9 to 23 (17: read by every maintained runtime, and torch.onnx's default).
+    #[arg(long, default_value_t = onnx::DEFAULT_OPSET, allow_negative_numbers = true)]
+    pub opset: i64,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+pub fn run_export_onnx(a: ExportOnnxArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let r = interop::export_onnx(
+        ExportOnnxConfig {
+            checkpoint: a.checkpoint,
+            out: a.out,
+            opset: a.opset,
+        },
+        ui,
+    )?;
+    ui.report(&r, a.json.json, |r| {
+        vec![format!(
+            "wrote {} (opset {}, G after {} steps; input {} [{}], output {} [{}])",
+            r.written.display(),
+            r.opset,
+            r.step,
+            r.input.0,
+            r.input.1.join(", "),
+            r.output.0,
+            r.output.1.join(", ")
+        )]
+    });
+    Ok(())
 }
 
 pub fn run_import(a: ImportArgs, ui: &mut Ui) -> dcgan::Result<()> {

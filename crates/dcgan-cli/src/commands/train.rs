@@ -137,6 +137,11 @@ pub struct TrainArgs {
     /// Measure the real images' statistics again instead of reading CACHE_DIR/fid-stats.
     #[arg(long)]
     pub no_stats_cache: bool,
+    /// Also write TensorBoard event files to DIR: losses, D's outputs and speed at every step,
+    /// FID/KID/PRDC at each evaluation, each fixed-noise grid (`tensorboard --logdir DIR`). Kept
+    /// in the run's config, so --resume goes on writing there (or to a DIR given with it).
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
     #[command(flatten)]
     pub json: JsonArg,
 }
@@ -175,6 +180,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             data: a.data.map(|d| ui.data(&d)).transpose()?,
             eval,
             device: a.device,
+            tensorboard: a.tensorboard,
         };
         return Ok(Task::Resume {
             run,
@@ -228,6 +234,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
             sample_every: a.sample_every,
             checkpoint_every: a.checkpoint_every,
             keep_checkpoints: a.keep_checkpoints,
+            tensorboard: a.tensorboard,
             ..defaults.train
         },
         eval: {

@@ -1,11 +1,16 @@
-//! Files: named tensors in safetensors, PyTorch state dicts, `.npy` latents, atomic writes.
+//! Files: named tensors in safetensors, PyTorch state dicts, `.npy` latents, ONNX models,
+//! TensorBoard event files, atomic writes.
 
 #[cfg(feature = "host")]
 pub mod atomic;
 pub mod named;
 #[cfg(feature = "host")]
 pub mod npy;
+#[cfg(feature = "host")]
+pub mod onnx;
 pub mod safetensors_file;
+#[cfg(feature = "host")]
+pub mod tensorboard;
 #[cfg(feature = "host")]
 pub mod torch;
 #[cfg(feature = "host")]

@@ -8,6 +8,7 @@
 //! RUN_DIR/checkpoints/best-fid.safetensors the best-scoring one (`eval.keep_best`)
 //! RUN_DIR/log.jsonl                        one LogRecord per step (with FID/KID when evaluated)
 //! RUN_DIR/loss.png                         the curves, redrawn each epoch, evaluation and at the end
+//! TENSORBOARD/events.out.tfevents.*        the log's scalars and the grids (`train.tensorboard`)
 //! ```
 
 use std::io::Write;
@@ -26,6 +27,7 @@ use crate::checkpoint::{self, Best, Checkpoint, TrainState};
 use crate::config::{RunConfig, RunDir};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
+use crate::io::tensorboard::EventWriter;
 use crate::model::inference::generate;
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
@@ -94,6 +96,7 @@ pub fn train(
     }
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     check_data_size(&*dataset, &config)?;
+    board_folder(&config)?;
     let device = crate::device::by_name(&config.device)?.autodiff();
     let evaluator = prepare(&config, evaluator, events)?;
     for dir in [run.root.clone(), run.checkpoints(), run.samples()] {
@@ -140,6 +143,8 @@ pub struct ResumeOptions {
     /// Another compute device (`flex`, `wgpu`, `cuda[:N]`): checkpoints hold host tensors, so a
     /// run moves between devices; only rounding differs from staying.
     pub device: Option<String>,
+    /// Write TensorBoard event files to this folder from now on.
+    pub tensorboard: Option<std::path::PathBuf>,
 }
 
 impl ResumeOptions {
@@ -157,6 +162,9 @@ impl ResumeOptions {
         self.eval.apply(&mut config.eval);
         if let Some(d) = &self.device {
             config.device = d.clone();
+        }
+        if let Some(d) = &self.tensorboard {
+            config.train.tensorboard = Some(d.clone());
         }
     }
 }
@@ -207,6 +215,7 @@ pub fn resume(
         )));
     }
     let evaluator = prepare(&config, evaluator, events)?;
+    board_folder(&config)?;
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
     let (opt_g, opt_d) = ckpt.optimizers(&device, &config.optim)?;
@@ -243,6 +252,7 @@ pub(crate) const RESUME_EDITABLE: &[&str] = &[
     "train.sample_every",
     "train.checkpoint_every",
     "train.keep_checkpoints",
+    "train.tensorboard",
     "data.workers",
     "data.prefetch",
     "data.max_bad_fraction",
@@ -459,6 +469,39 @@ fn run_loop(setting: Setting, gan: Gan, state: TrainState) -> Result<Summary> {
     Loop::start(setting, &state)?.run(gan, state)
 }
 
+/// The TensorBoard folder made (if the run writes one) before anything of the run is written,
+/// so a folder that cannot be made leaves no half-started run behind.
+fn board_folder(config: &RunConfig) -> Result<()> {
+    match &config.train.tensorboard {
+        Some(dir) => std::fs::create_dir_all(dir).at(dir),
+        None => Ok(()),
+    }
+}
+
+/// A step's record as TensorBoard scalars: the losses and D's outputs at every step, the
+/// evaluation's scores when it has them.
+fn board_scalars(r: &LogRecord) -> Vec<(&'static str, f64)> {
+    let mut v = vec![
+        ("loss/D", r.loss_d as f64),
+        ("loss/G", r.loss_g as f64),
+        ("D_output/real", r.d_real as f64),
+        ("D_output/fake_in_D_step", r.d_fake as f64),
+        ("D_output/fake_in_G_step", r.d_fake_after as f64),
+        ("speed/images_per_second", r.images_per_second as f64),
+    ];
+    v.extend(r.fid.map(|f| ("eval/FID", f)));
+    v.extend(r.kid.map(|k| ("eval/KID", k)));
+    if let Some([p, rc, d, c]) = r.prdc {
+        v.extend([
+            ("eval/precision", p),
+            ("eval/recall", rc),
+            ("eval/density", d),
+            ("eval/coverage", c),
+        ]);
+    }
+    v
+}
+
 /// A run in progress: what stays fixed for it, and the log and summary it writes as it goes.
 struct Loop<'a> {
     run: &'a RunDir,
@@ -478,6 +521,8 @@ struct Loop<'a> {
     noise: Vec<f32>,
     records: Vec<LogRecord>,
     log: std::fs::File,
+    /// The TensorBoard event file (`train.tensorboard`).
+    board: Option<EventWriter>,
     summary: Summary,
     last_checkpointed: u64,
 }
@@ -517,6 +562,14 @@ impl<'a> Loop<'a> {
             bad_images: state.bad_images,
             best: state.best.clone(),
         };
+        let board = match &t.tensorboard {
+            Some(dir) => {
+                let w = EventWriter::create(dir)?;
+                events.info(format!("TensorBoard events: {}", w.path().display()));
+                Some(w)
+            }
+            None => None,
+        };
         events.emit(Event::TrainStart {
             data: dataset.describe(),
             steps_per_epoch: per_epoch,
@@ -541,6 +594,7 @@ impl<'a> Loop<'a> {
             noise: fixed_noise(cfg),
             records,
             log,
+            board,
             summary,
             last_checkpointed: state.step,
             dataset,
@@ -759,6 +813,9 @@ impl<'a> Loop<'a> {
             serde_json::to_string(&record).expect("record serialises")
         )
         .at(self.run.log())?;
+        if let Some(board) = &mut self.board {
+            board.scalars(record.step, &board_scalars(&record))?;
+        }
         self.events.emit(Event::TrainStep(record.clone()));
         self.summary.steps = record.step;
         self.records.push(record.clone());
@@ -801,6 +858,18 @@ impl<'a> Loop<'a> {
         );
         let path = self.run.samples().join(name);
         crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
+        if let Some(board) = &mut self.board {
+            let png = std::fs::read(&path).at(&path)?;
+            let (w, h) =
+                image::image_dimensions(&path).map_err(|e| Error::format(&path, e.to_string()))?;
+            let channels = if m.channels == 1 { 1 } else { 3 };
+            board.image(
+                self.summary.steps,
+                "samples/fixed_noise",
+                png,
+                (w, h, channels),
+            )?;
+        }
         self.summary.last_samples = Some(path);
         Ok(())
     }

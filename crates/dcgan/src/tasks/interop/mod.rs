@@ -1,13 +1,16 @@
 //! PyTorch interop, one file a command: [`import`] (`dcgan import-torch`) and [`export`]
 //! (`dcgan export-torch`) move pytorch/examples' DCGAN state dicts (safetensors) in and out;
+//! [`export_onnx`] (`dcgan export-onnx`) writes G as an ONNX model;
 //! [`grads`] and [`replay`] compute in the same layout what PyTorch computes, to compare. This
 //! module holds what they share.
 
+mod export_onnx;
 mod export_torch;
 mod grads;
 mod import_torch;
 mod replay;
 
+pub use export_onnx::*;
 pub use export_torch::*;
 pub use grads::*;
 pub use import_torch::*;
