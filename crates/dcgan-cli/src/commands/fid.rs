@@ -96,8 +96,8 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
             ));
         }
         (None, _, [x, y]) => Comparison::Sets {
-            a: ui.data(x)?,
-            b: ui.data(y)?,
+            a: ui.data(x)?.into(),
+            b: ui.data(y)?.into(),
         },
         (None, _, _) => {
             return Err(Error::config(

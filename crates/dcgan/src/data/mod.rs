@@ -6,7 +6,8 @@
 //! - [`transform`]: shorter side resized to the model size, centre crop, grey ↔ RGB, pixels to
 //!   [−1, 1] (paper §4);
 //! - readers: [`source`] (image folders, MNIST-style IDX files, CIFAR-10 binaries), [`lmdb`]
-//!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files);
+//!   (LSUN's LMDB databases), [`svhn`] (SVHN's MATLAB `.mat` files), [`pixels`] (8-bit images
+//!   held in memory, from NumPy);
 //! - [`loader`]: batches decoded in parallel on their own threads, ahead of the training step;
 //! - [`download`]: named data sets fetched and verified; [`tools`]: info, preview, export;
 //! - [`open`](mod@open): a `--data` value to a reader, and a run's data without the items a
@@ -18,6 +19,7 @@ pub mod download;
 pub mod lmdb;
 pub mod loader;
 pub mod open;
+pub mod pixels;
 pub mod source;
 pub mod svhn;
 pub mod tools;
@@ -27,4 +29,5 @@ pub use alpha::Background;
 pub use dataset::{Dataset, Fingerprint, ItemError, Subset, natural_channels};
 pub use loader::{Batch, Loader};
 pub use open::{Exclusions, open, open_config};
+pub use pixels::Pixels;
 pub use transform::Transform;

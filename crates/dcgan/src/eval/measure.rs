@@ -160,6 +160,20 @@ pub(crate) fn images_side(
     events: &mut dyn Events,
 ) -> Result<Side> {
     let ds: Arc<dyn Dataset> = Arc::from(crate::data::open(source, c.background)?);
+    dataset_side(net, ds, source, size, c, device, events)
+}
+
+/// [`images_side`] of a data set already open (`source` names it in messages); with the
+/// statistics cache when the protocol has one.
+pub(crate) fn dataset_side(
+    net: &Inception,
+    ds: Arc<dyn Dataset>,
+    source: &str,
+    size: Option<usize>,
+    c: &Protocol,
+    device: &Device,
+    events: &mut dyn Events,
+) -> Result<Side> {
     let size = match size {
         Some(s) => s,
         None => super::fid::natural_size(ds.as_ref())?,

@@ -9,7 +9,7 @@ use crate::checkpoint::Checkpoint;
 use crate::eval::fid::{self, Kid, Stats};
 use crate::eval::inception::{FEATURES, Inception};
 pub use crate::eval::measure::SetReport;
-use crate::eval::measure::{Protocol, Side, images_side, scores, stats_side};
+use crate::eval::measure::{Protocol, Side, dataset_side, images_side, scores, stats_side};
 use crate::{Error, Result};
 
 /// What is compared.
@@ -22,13 +22,69 @@ pub enum Comparison {
         /// The real images.
         data: String,
     },
-    /// Two sets: image folders, data sets, or `.npz` statistics (μ, Σ).
+    /// Two sets: image folders, data sets, `.npz` statistics (μ, Σ), or images in memory.
     Sets {
         /// The first set.
-        a: String,
+        a: SetInput,
         /// The second set.
-        b: String,
+        b: SetInput,
     },
+}
+
+/// One set of images to measure.
+#[derive(Clone)]
+pub enum SetInput {
+    /// A folder, a data set, or `.npz` statistics, as `--data` names them.
+    Named(String),
+    /// Images held in memory (the Python package's arrays). Never cached: the cache is keyed
+    /// by files' contents.
+    Images(std::sync::Arc<dyn crate::data::Dataset>),
+}
+
+impl std::fmt::Debug for SetInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetInput::Named(s) => write!(f, "{s:?}"),
+            SetInput::Images(d) => f.write_str(&d.describe()),
+        }
+    }
+}
+
+impl From<String> for SetInput {
+    fn from(s: String) -> Self {
+        SetInput::Named(s)
+    }
+}
+
+impl SetInput {
+    /// Its statistics, when it names a `.npz` file.
+    fn given(&self, mode: crate::config::FidMode) -> Result<Option<Side>> {
+        match self {
+            SetInput::Named(s) => stats_side(s, mode),
+            SetInput::Images(_) => Ok(None),
+        }
+    }
+
+    /// Measured by Inception (`p`'s cache for named sets).
+    fn measure(
+        &self,
+        net: &Inception,
+        size: Option<usize>,
+        p: &Protocol,
+        device: &crate::device::Device,
+        events: &mut dyn Events,
+    ) -> Result<Side> {
+        match self {
+            SetInput::Named(s) => images_side(net, s, size, p, device, events),
+            SetInput::Images(ds) => {
+                let p = Protocol {
+                    stats_cache: None,
+                    ..p.clone()
+                };
+                dataset_side(net, ds.clone(), &ds.describe(), size, &p, device, events)
+            }
+        }
+    }
 }
 
 /// `dcgan fid`: what is compared, and how each side is measured.
@@ -76,8 +132,8 @@ impl Default for FidConfig {
         let p = Protocol::default();
         Self {
             comparison: Comparison::Sets {
-                a: String::new(),
-                b: String::new(),
+                a: SetInput::Named(String::new()),
+                b: SetInput::Named(String::new()),
             },
             n: p.n,
             image_size: None,
@@ -198,7 +254,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
             Some(Checkpoint::load(checkpoint)?),
             [stats_side(data, c.mode)?, None],
         ),
-        Comparison::Sets { a, b } => (None, [stats_side(a, c.mode)?, stats_side(b, c.mode)?]),
+        Comparison::Sets { a, b } => (None, [a.given(c.mode)?, b.given(c.mode)?]),
     };
     // Two sets of statistics need no network.
     let needs_net = ckpt.is_some() || given.iter().any(Option::is_none);
@@ -247,11 +303,11 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
             (
                 match ga {
                     Some(side) => side,
-                    None => images_side(net(), a, c.image_size, &p, &device, events)?,
+                    None => a.measure(net(), c.image_size, &p, &device, events)?,
                 },
                 match gb {
                     Some(side) => side,
-                    None => images_side(net(), b, c.image_size, &p, &device, events)?,
+                    None => b.measure(net(), c.image_size, &p, &device, events)?,
                 },
             )
         }
@@ -286,4 +342,37 @@ fn weights_hash(path: &std::path::Path) -> Result<String> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     std::io::copy(&mut file, &mut h).map_err(|e| Error::io(path, e))?;
     Ok(crate::io::hex(&h.finalize()[..8]))
+}
+
+/// Inception's pool features (`[n, 2048]`, flattened) of every image of `images`, in order, each
+/// at its own size as `dcgan fid` measures a set (shorter side, centre crop), prepared by `mode`:
+/// the features `dcgan fid` computes its statistics from.
+pub fn inception_features(
+    images: std::sync::Arc<dyn crate::data::Dataset>,
+    weights: &std::path::Path,
+    mode: crate::config::FidMode,
+    batch_size: usize,
+    device: &str,
+    events: &mut dyn Events,
+) -> Result<Vec<f32>> {
+    at_least_one("batch size", batch_size)?;
+    let device = crate::device::by_name(device)?;
+    let net = Inception::load(weights, &device)?;
+    let size = crate::eval::fid::natural_size(images.as_ref())?;
+    let x = crate::eval::fid::Extractor {
+        net: &net,
+        batch: batch_size,
+        device: &device,
+        mode,
+    };
+    let what = images.describe();
+    let n = images.len();
+    let (used, feats) = crate::eval::fid::dataset_features(&x, images, size, n, 0, events, &what)?;
+    if used != n {
+        return Err(Error::Data(format!(
+            "{what}: {} images could not be read",
+            n - used
+        )));
+    }
+    Ok(feats)
 }

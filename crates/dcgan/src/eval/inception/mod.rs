@@ -60,7 +60,7 @@ const BLOCK_NAMES: [&str; 11] = [
     "Mixed_7c (8×8)",
 ];
 /// Pool feature size.
-pub(crate) const FEATURES: usize = 2048;
+pub const FEATURES: usize = 2048;
 
 /// Which code runs the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
