@@ -455,6 +455,7 @@ impl Events for PyEvents<'_> {
 /// `resume` with `resume_json` (ResumeOptions' fields). Returns the report as JSON.
 #[pyfunction]
 #[pyo3(signature = (config_json, out, resume, resume_json, weights, stats_cache, on_event))]
+#[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
     config_json: Option<String>,
