@@ -490,7 +490,7 @@ fn train(
                 .map_err(|e| Error::new_err(("input", format!("options: {e}"))))?;
             TrainTask::Resume {
                 run,
-                options: o.into_options(),
+                options: o.into_options().map_err(to_py)?,
                 files,
             }
         }
@@ -539,11 +539,16 @@ struct ResumeJson {
     eval_data: Option<String>,
     fid_mode: Option<String>,
     eval_prdc: Option<usize>,
+    keep_best: Option<dcgan::config::Metric>,
 }
 
 impl ResumeJson {
-    fn into_options(self) -> dcgan::train::run::ResumeOptions {
-        dcgan::train::run::ResumeOptions {
+    fn into_options(self) -> dcgan::Result<dcgan::train::run::ResumeOptions> {
+        let fid_mode = self
+            .fid_mode
+            .map(|m| dcgan::config::FidMode::parse(&m))
+            .transpose()?;
+        Ok(dcgan::train::run::ResumeOptions {
             epochs: self.epochs,
             max_steps: self.max_steps,
             data: self.data,
@@ -553,13 +558,11 @@ impl ResumeJson {
                 every: self.eval_every,
                 samples: self.eval_samples,
                 data: self.eval_data,
-                fid_mode: self
-                    .fid_mode
-                    .and_then(|m| dcgan::config::FidMode::parse(&m).ok()),
+                fid_mode,
                 prdc_k: self.eval_prdc,
-                keep_best: None,
+                keep_best: self.keep_best,
             },
-        }
+        })
     }
 }
 

@@ -229,7 +229,8 @@ def test_the_gil_is_released_while_inception_runs():
 def test_train_equals_the_cli_and_resumes_exactly_after_an_interrupt(tmp_path):
     data = save_folder(pictures(40, 16, 10), tmp_path / "data")
     # The CLI, uninterrupted, 6 steps.
-    cli("train", "--data", data, "--out", tmp_path / "cli", *small_flags(), "--max-steps", 6)
+    cli("train", "--data", data, "--out", tmp_path / "cli", *small_flags(), "--max-steps", 6,
+        "--checkpoint-every", 2)
     # Python: stopped by KeyboardInterrupt from the callback after step 3, then resumed.
     seen = []
 
@@ -239,10 +240,13 @@ def test_train_equals_the_cli_and_resumes_exactly_after_an_interrupt(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        dcgan.train(data, tmp_path / "py", max_steps=6, on_event=on_event, **SMALL)
-    assert any(e["event"] == "train-start" for e in seen)
+        dcgan.train(data, tmp_path / "py", max_steps=6, checkpoint_every=2, on_event=on_event,
+                    **SMALL)
+    kinds = {e["event"] for e in seen}
+    assert {"train-start", "train-step", "info"} <= kinds, kinds
+    assert any(e["event"] == "info" and "checkpoint" in e["text"] for e in seen), seen
     ckpts = sorted(os.listdir(tmp_path / "py" / "checkpoints"))
-    assert ckpts == ["step-00000003.safetensors"], ckpts
+    assert ckpts == ["step-00000002.safetensors", "step-00000003.safetensors"], ckpts
     report = dcgan.train(resume=tmp_path / "py")
     assert report["last"]["step"] == 6
     log = lambda p: [json.loads(l) for l in open(p / "log.jsonl")]

@@ -76,9 +76,20 @@ pub enum Event {
     /// One training step, as written to `log.jsonl`.
     TrainStep(LogRecord),
     /// A notable fact on the way (a phase's result, a file written): for a log, not a warning.
-    Info(String),
+    /// JSON: `{"event": "info", "text": …}`.
+    Info(#[serde(serialize_with = "as_text")] String),
     /// Something went wrong that the task survived (an unreadable image skipped).
-    Warning(String),
+    /// JSON: `{"event": "warning", "text": …}`.
+    Warning(#[serde(serialize_with = "as_text")] String),
+}
+
+/// A text payload as `{"text": …}`: an internally tagged enum can carry the tag beside a map's
+/// fields, not beside a bare string.
+fn as_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut m = s.serialize_struct("Text", 1)?;
+    m.serialize_field("text", text)?;
+    m.end()
 }
 
 /// Receives events. Closures `FnMut(Event)` are receivers.
@@ -191,5 +202,42 @@ mod tests {
         p.emit(Event::End);
         assert!(matches!(&seen[0], Event::Info(t) if t == "kmeans: C 1e-3"));
         assert!(matches!(seen[1], Event::End));
+    }
+
+    #[test]
+    fn every_event_serialises_with_its_tag() {
+        let json = |e: Event| serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json(Event::Info("wrote x".into())),
+            r#"{"event":"info","text":"wrote x"}"#
+        );
+        assert_eq!(
+            json(Event::Warning("skipped y".into())),
+            r#"{"event":"warning","text":"skipped y"}"#
+        );
+        assert_eq!(json(Event::End), r#"{"event":"end"}"#);
+        assert_eq!(
+            json(Event::Progress { done: 1, total: 2 }),
+            r#"{"event":"progress","done":1,"total":2}"#
+        );
+        let step = json(Event::TrainStep(crate::progress::LogRecord {
+            step: 3,
+            epoch: 0,
+            loss_d: 1.0,
+            loss_g: 2.0,
+            d_real: 0.5,
+            d_fake: 0.25,
+            d_fake_after: 0.125,
+            images_per_second: 10.0,
+            fid: None,
+            kid: None,
+            prdc: None,
+            eval_error: None,
+            eval_warning: None,
+        }));
+        assert!(
+            step.starts_with(r#"{"event":"train-step","step":3,"epoch":0,"loss_d":1.0"#),
+            "{step}"
+        );
     }
 }

@@ -340,7 +340,7 @@ TRAIN_OPTIONS = {
 }
 _RESUME_OPTIONS = {
     "epochs", "max_steps", "device", "tensorboard", "eval_every", "eval_samples", "eval_data",
-    "fid_mode", "eval_prdc",
+    "fid_mode", "eval_prdc", "keep_best",
 }
 
 
@@ -410,6 +410,8 @@ def train(
                              "only where the CLI allows it")
         if data is not None:
             values["data"] = _path(data, "data")
+        if "keep_best" in values:
+            values["keep_best"] = values["keep_best"].lower()
         report = _dcgan.train(None, None, _path(resume, "resume"), json.dumps(values), **common)
         return json.loads(report)
     if data is None or out is None:
