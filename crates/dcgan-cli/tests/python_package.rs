@@ -1,4 +1,4 @@
-//! The Python package (`crates/dcgan-py`): built as the workspace builds it, laid out as its
+//! The Python package (`crates/dcgan-py`): built as the workspace's tests build it, laid out as its
 //! wheel lays it out (python/dcgan plus the extension as `dcgan/_dcgan.abi3.so`), and tested with
 //! pytest against this CLI (`crates/dcgan-py/tests/test_dcgan.py`: every result equal to the
 //! CLI's, the exceptions, an interrupted training that resumes exactly, memory, the GIL).
@@ -14,9 +14,29 @@ use common::*;
 /// the tests', so nothing else is compiled again): `target/release/lib_dcgan.so`.
 fn build_extension() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let o = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // Without the variables cargo sets for a running test (CARGO_PKG_NAME, CARGO_MANIFEST_DIR,
+    // …): build scripts that watch them (ring's, through `cc`) would run again and everything
+    // above them would be compiled again, though nothing changed.
+    for (name, _) in std::env::vars_os() {
+        let n = name.to_string_lossy();
+        if SET_FOR_TESTS.iter().any(|p| n.starts_with(p)) {
+            command.env_remove(&name);
+        }
+    }
+    let o = command
         .current_dir(repo())
-        .args(["build", "--release", "--workspace", "--all-targets"])
+        // The targets `cargo test` builds (not `--all-targets`: benches use the bench profile,
+        // which would compile the library again), so the features and profile are the tests'.
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--lib",
+            "--bins",
+            "--tests",
+            "--examples",
+        ])
         .output()
         .expect("cargo runs");
     assert!(
@@ -33,6 +53,18 @@ fn build_extension() -> PathBuf {
     assert!(lib.is_file(), "{} was not built", lib.display());
     lib
 }
+
+/// Prefixes of the environment variables cargo sets for the test binaries it runs.
+const SET_FOR_TESTS: &[&str] = &[
+    "CARGO_MANIFEST_",
+    "CARGO_PKG_",
+    "CARGO_CRATE_",
+    "CARGO_BIN_",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
 
 /// Whether `python3 -c CODE` succeeds.
 fn python_has(code: &str) -> bool {
