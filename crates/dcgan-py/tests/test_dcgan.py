@@ -219,8 +219,10 @@ def test_the_gil_is_released_while_inception_runs():
     done.set()
     t.join()
     during = [x for x in ticks if started < x < started + took]
-    # Held, the GIL would stop the counter for the whole call; released, it ticks on.
-    assert took > 0.2 and len(during) > took / 0.005 / 4, (took, len(during))
+    # Held, the GIL would stop the counter for the whole call (a tick or two); released, it
+    # ticks on (measured: 250 ticks of an ideal 262, with Inception on both cores). The
+    # bound is a tenth of the ideal count, so a loaded CI machine still passes.
+    assert took > 0.2 and len(during) > took / 0.005 / 10, (took, len(during))
 
 
 # ---------------------------------------------------------------- training
