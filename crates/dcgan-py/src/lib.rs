@@ -104,14 +104,17 @@ fn set_input(side: &Bound<'_, PyAny>, what: &str) -> PyResult<dcgan::tasks::fid:
     Ok(SetInput::Images(Arc::new(pixels)))
 }
 
-/// `dcgan fid` on two sets (paths, names or uint8 arrays): its JSON report.
+/// `dcgan fid`: its JSON report. `a` and `b` are two sets (paths, names or uint8 arrays), or,
+/// with `generator`, `a` a checkpoint or run directory and `b` the real images
+/// (`dcgan fid --checkpoint A --data B`).
 #[pyfunction]
-#[pyo3(signature = (a, b, n, mode, kid_subsets, kid_subset_size, prdc_k, seed, batch_size, image_size, weights, stats_cache, device))]
+#[pyo3(signature = (a, b, generator, n, mode, kid_subsets, kid_subset_size, prdc_k, seed, batch_size, image_size, weights, stats_cache, device))]
 #[allow(clippy::too_many_arguments)]
-fn fid_sets(
+fn fid(
     py: Python<'_>,
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
+    generator: bool,
     n: usize,
     mode: &str,
     kid_subsets: usize,
@@ -124,61 +127,30 @@ fn fid_sets(
     stats_cache: bool,
     device: String,
 ) -> PyResult<String> {
-    let mode = dcgan::config::FidMode::parse(mode).map_err(to_py)?;
-    let config = dcgan::tasks::fid::FidConfig {
-        comparison: dcgan::tasks::fid::Comparison::Sets {
+    use dcgan::tasks::fid::{Comparison, FidConfig};
+    let comparison = if generator {
+        Comparison::Generator {
+            checkpoint: a.extract()?,
+            data: b.extract()?,
+        }
+    } else {
+        Comparison::Sets {
             a: set_input(a, "array a")?,
             b: set_input(b, "array b")?,
-        },
+        }
+    };
+    let config = FidConfig {
+        comparison,
         n,
         image_size,
         weights: weights_path(weights),
-        save_stats: None,
         stats_cache: stats_cache.then(|| locations().cache.join("fid-stats")),
         kid_subsets,
         kid_subset_size,
         batch_size,
         seed,
         device,
-        background: dcgan::config::Background::WHITE,
-        mode,
-        prdc_k,
-    };
-    let report = detached(py, || dcgan::tasks::fid::run(config, &mut Quiet))?;
-    Ok(serde_json::to_string(&report).expect("a report serialises"))
-}
-
-/// `dcgan fid --checkpoint CKPT --data DATA`: its JSON report.
-#[pyfunction]
-#[pyo3(signature = (checkpoint, data, n, mode, kid_subsets, kid_subset_size, prdc_k, seed, batch_size, weights, stats_cache, device))]
-#[allow(clippy::too_many_arguments)]
-fn fid_generator(
-    py: Python<'_>,
-    checkpoint: PathBuf,
-    data: String,
-    n: usize,
-    mode: &str,
-    kid_subsets: usize,
-    kid_subset_size: usize,
-    prdc_k: Option<usize>,
-    seed: u64,
-    batch_size: usize,
-    weights: Option<PathBuf>,
-    stats_cache: bool,
-    device: String,
-) -> PyResult<String> {
-    let mode = dcgan::config::FidMode::parse(mode).map_err(to_py)?;
-    let config = dcgan::tasks::fid::FidConfig {
-        comparison: dcgan::tasks::fid::Comparison::Generator { checkpoint, data },
-        n,
-        weights: weights_path(weights),
-        stats_cache: stats_cache.then(|| locations().cache.join("fid-stats")),
-        kid_subsets,
-        kid_subset_size,
-        batch_size,
-        seed,
-        device,
-        mode,
+        mode: dcgan::config::FidMode::parse(mode).map_err(to_py)?,
         prdc_k,
         ..Default::default()
     };
@@ -588,8 +560,7 @@ fn _panic_for_tests(py: Python<'_>) -> PyResult<()> {
 fn _dcgan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("Error", m.py().get_type::<Error>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(fid_sets, m)?)?;
-    m.add_function(wrap_pyfunction!(fid_generator, m)?)?;
+    m.add_function(wrap_pyfunction!(fid, m)?)?;
     m.add_function(wrap_pyfunction!(inception_features, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(default_config_json, m)?)?;

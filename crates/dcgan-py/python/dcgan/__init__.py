@@ -186,15 +186,13 @@ def fid(
         stats_cache=bool(stats_cache),
         device=device,
     )
-    if isinstance(a, (str, os.PathLike)) and _is_checkpoint(os.fspath(a)):
-        b = _images(b, "b")
-        if not isinstance(b, str):
-            raise TypeError("the real side of a generator's FID must be a path or data set name")
-        return json.loads(_dcgan.fid_generator(os.fspath(a), b, **common))
+    generator = isinstance(a, (str, os.PathLike)) and _is_checkpoint(os.fspath(a))
+    a, b = _images(a, "a"), _images(b, "b")
+    if generator and not isinstance(b, str):
+        raise TypeError("the real side of a generator's FID must be a path or data set name")
     if image_size is not None:
         image_size = _int(image_size, "image_size", 1)
-    report = _dcgan.fid_sets(_images(a, "a"), _images(b, "b"), image_size=image_size, **common)
-    return json.loads(report)
+    return json.loads(_dcgan.fid(a, b, generator, image_size=image_size, **common))
 
 
 def _is_checkpoint(p):
