@@ -71,6 +71,10 @@ struct Cli {
     /// Every command that reads images uses it; a resumed run keeps the one it started with.
     #[arg(long, global = true, value_name = "COLOUR", value_parser = parse_background)]
     background: Option<dcgan::config::Background>,
+    /// Use the trained G of checkpoints that also hold an averaged one (`train --ema-decay`):
+    /// sample, generate, fid, export-* and the explorers use the average otherwise.
+    #[arg(long, global = true)]
+    raw_generator: bool,
 }
 
 fn parse_background(s: &str) -> Result<dcgan::config::Background, String> {
@@ -197,6 +201,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code() as u8);
         }
     };
+    dcgan::checkpoint::prefer_raw_generator(cli.raw_generator);
     let ui = &mut ui::Ui::new(cli.locations.resolve(), cli.background);
     let result = match cli.command {
         Command::Train(a) => commands::train::run(a, ui),

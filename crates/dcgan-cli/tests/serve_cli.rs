@@ -86,7 +86,11 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
         "3",
     ];
     train_small(&data, &a, &flags);
-    train_small(&data, &b, &["--max-steps", "2"]);
+    train_small(
+        &data,
+        &b,
+        &["--max-steps", "2", "--loss", "lsgan", "--ema-decay", "0.99"],
+    );
     // Things an escape would reach: a file beside the runs, and links out of a run.
     std::fs::write(tmp.path().join("secret.txt"), "SECRET").unwrap();
     std::os::unix::fs::symlink(tmp.path().join("secret.txt"), a.join("link.txt")).unwrap();
@@ -107,6 +111,12 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
     assert_eq!(runs[0]["checkpoint_step"], 6);
     assert_eq!(runs[1]["name"], "run-b");
     assert_eq!(runs[0]["image_size"], 16);
+    // What each run changes in the paper's recipe, for the page to show.
+    assert_eq!(runs[0]["recipe"], serde_json::json!([]));
+    assert_eq!(
+        runs[1]["recipe"],
+        serde_json::json!(["least-squares loss", "EMA of G (decay 0.99)"])
+    );
     let (_, _, body) = get("/api/runs/run-a/log?from=0");
     let log: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(log["records"].as_array().unwrap().len(), 6);

@@ -261,6 +261,31 @@ def test_train_equals_the_cli_and_resumes_exactly_after_an_interrupt(tmp_path):
     assert np.array_equal(G1(z), G2(z))
 
 
+def test_train_takes_the_recipe_options_as_the_cli_does(tmp_path):
+    data = save_folder(pictures(40, 16, 11), tmp_path / "data")
+    flags = dict(loss="hinge", d_steps=2, ema_decay=0.9, ema_start=1, lr_d=4e-4, lr_g=1e-4)
+    cli("train", "--data", data, "--out", tmp_path / "cli", *small_flags(), "--max-steps", 4,
+        *[f for k, v in flags.items() for f in (f"--{k.replace('_', '-')}", v)])
+    dcgan.train(data, tmp_path / "py", max_steps=4, **flags, **SMALL)
+    config = lambda p: json.load(open(p / "config.json"))
+    assert config(tmp_path / "py")["recipe"] == config(tmp_path / "cli")["recipe"] == {
+        "loss": "hinge", "d_steps": 2, "ema": {"decay": 0.9, "start": 1}}
+    assert config(tmp_path / "py")["optim"] == config(tmp_path / "cli")["optim"]
+    log = lambda p: [{k: v for k, v in json.loads(l).items() if k != "images_per_second"}
+                     for l in open(p / "log.jsonl")]
+    assert log(tmp_path / "py") == log(tmp_path / "cli")
+    # Generator.load takes the averaged G, as `dcgan generate` does.
+    z = np.linspace(-1, 1, 3 * 16, dtype=np.float32).reshape(3, 16)
+    np.save(tmp_path / "z.npy", z)
+    cli("generate", "--checkpoint", tmp_path / "cli", "--latent", tmp_path / "z.npy",
+        "--out", tmp_path / "x.npy")
+    assert np.array_equal(dcgan.Generator.load(tmp_path / "py")(z), np.load(tmp_path / "x.npy"))
+    with pytest.raises(dcgan.InputError, match="ema_start needs ema_decay"):
+        dcgan.train(data, tmp_path / "bad", ema_start=3, **SMALL)
+    with pytest.raises(dcgan.InputError, match="invalid loss wgan: must be bce, hinge or lsgan"):
+        dcgan.train(data, tmp_path / "bad", loss="wgan", **SMALL)
+
+
 # ---------------------------------------------------------------- bad input
 
 

@@ -124,6 +124,7 @@ class Run {
     const last = this.records[this.records.length - 1];
     const parts = [];
     if (info.image_size) parts.push(`${info.image_size}×${info.image_size}×${info.channels}`);
+    if (info.recipe) parts.push(info.recipe.length ? info.recipe.join(', ') : "the paper's recipe");
     if (last) parts.push(`step ${last.step}, epoch ${last.epoch + 1}, ${Math.round(last.images_per_second)} images/s`);
     // The newest warning about the scores (recall or coverage falling), until a later
     // evaluation comes without one.

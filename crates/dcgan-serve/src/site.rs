@@ -120,6 +120,9 @@ struct RunInfo<'a> {
     image_size: Option<u64>,
     channels: Option<u64>,
     latent_dim: Option<u64>,
+    /// What the run changes in the paper's recipe, in words (`RunConfig::departures`); empty
+    /// for the paper's recipe, absent when config.json is unreadable.
+    recipe: Option<Vec<String>>,
     /// The newest checkpoint's step; the explorer shows it.
     checkpoint_step: Option<u64>,
     /// Whether `/explore/NAME/` works: a checkpoint and the web bundle.
@@ -297,6 +300,10 @@ impl Site {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
         let model = |k: &str| config.as_ref()?.get("model")?.get(k)?.as_u64();
+        let recipe = config
+            .as_ref()
+            .and_then(|c| serde_json::from_value::<dcgan::config::RunConfig>(c.clone()).ok())
+            .map(|c| c.departures());
         let checkpoint_step = newest_checkpoint(&r.dir).map(|(s, _)| s);
         RunInfo {
             name: &r.name,
@@ -304,6 +311,7 @@ impl Site {
             image_size: model("image_size"),
             channels: model("channels"),
             latent_dim: model("latent_dim"),
+            recipe,
             checkpoint_step,
             explorer: checkpoint_step.is_some() && self.bundle.is_some(),
         }

@@ -84,12 +84,12 @@ pub fn train(
     device: &Device,
 ) -> Timing {
     let device = device.clone().autodiff();
-    let mut gan = Gan {
-        generator: Generator::new(model, 1, &device),
-        discriminator: Discriminator::new(model, 1, &device),
-        opt_g: Adam::new(OptimConfig::default()),
-        opt_d: Adam::new(OptimConfig::default()),
-    };
+    let mut gan = Gan::paper(
+        Generator::new(model, 1, &device),
+        Discriminator::new(model, 1, &device),
+        Adam::new(OptimConfig::default()),
+        Adam::new(OptimConfig::default()),
+    );
     let s = model.image_size;
     let mut step = 0u64;
     let secs = time_runs(warmup, runs, || {

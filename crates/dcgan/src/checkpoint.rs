@@ -3,7 +3,8 @@
 //! `export-torch` need nothing else, and `train --resume` continues from it exactly.
 //!
 //! Tensor names: `generator.<path>`, `discriminator.<path>`, `optimizer.generator.{m,v}.<path>`,
-//! `optimizer.discriminator.{m,v}.<path>`. Metadata: one entry, `dcgan`, holding the JSON of
+//! `optimizer.discriminator.{m,v}.<path>`, and with `--ema-decay` the averaged G,
+//! `generator_ema.<path>`. Metadata: one entry, `dcgan`, holding the JSON of
 //! `{format, config, state}` (RunConfig and TrainState), so a checkpoint's bytes are a function of
 //! its content.
 
@@ -19,6 +20,19 @@ use crate::io::safetensors_file;
 use crate::io::{TensorMap, load_named, named_tensors};
 use crate::model::{Discriminator, Generator};
 use crate::optim::Adam;
+
+/// The prefix of the averaged G's tensors.
+const AVERAGE: &str = "generator_ema.";
+
+/// Set by `--raw-generator`: commands that sample, score or export use the trained G even where
+/// a checkpoint holds an averaged one.
+static PREFER_RAW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Make [`Checkpoint::generator`] return the trained G rather than its average, in this process
+/// (`dcgan --raw-generator …`).
+pub fn prefer_raw_generator(raw: bool) {
+    PREFER_RAW.store(raw, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// The `format` entry of a checkpoint's metadata.
 pub const FORMAT: &str = "dcgan-checkpoint-v1";
@@ -85,6 +99,10 @@ pub struct TrainState {
     /// The best score so far of `eval.keep_best` (`checkpoints/best-<metric>.safetensors`).
     #[serde(default)]
     pub best: Option<Best>,
+    /// D's updates so far, Adam's step count for D: `step` × `--d-steps`, less at epochs' ends
+    /// (absent in checkpoints written before it was recorded, which had one D update a step).
+    #[serde(default)]
+    pub d_updates: Option<u64>,
 }
 
 /// A run's best evaluation so far.
@@ -132,8 +150,23 @@ pub fn encode(
     discriminator: Option<&Discriminator>,
     optimizers: Option<(&Adam, &Adam)>,
 ) -> Vec<u8> {
+    encode_with_average(config, state, generator, None, discriminator, optimizers)
+}
+
+/// Serialise G, the averaged G if any, D and the optimisers (if present).
+pub fn encode_with_average(
+    config: &RunConfig,
+    state: &TrainState,
+    generator: &Generator,
+    average: Option<&Generator>,
+    discriminator: Option<&Discriminator>,
+    optimizers: Option<(&Adam, &Adam)>,
+) -> Vec<u8> {
     let mut tensors = TensorMap::new();
     add_section(&mut tensors, "generator.", named_tensors(generator));
+    if let Some(a) = average {
+        add_section(&mut tensors, AVERAGE, named_tensors(a));
+    }
     if let Some(d) = discriminator {
         add_section(&mut tensors, "discriminator.", named_tensors(d));
     }
@@ -248,10 +281,49 @@ impl Checkpoint {
         &self.config.model
     }
 
-    /// G with the saved weights, on `device`.
+    /// The G to sample from, on `device`: the averaged G when the checkpoint holds one (unless
+    /// [`prefer_raw_generator`]), else the trained G.
     pub fn generator(&self, device: &Device) -> Result<Generator> {
+        if self.has_average() && !PREFER_RAW.load(std::sync::atomic::Ordering::Relaxed) {
+            return self.average_generator(device);
+        }
+        self.raw_generator(device)
+    }
+
+    /// The trained G (the one optimised), on `device`.
+    pub fn raw_generator(&self, device: &Device) -> Result<Generator> {
         let g = Generator::new(&self.config.model, 0, device);
         load_named(g, &section(&self.tensors, "generator."), &self.path)
+    }
+
+    /// True when the checkpoint holds an averaged G (`--ema-decay`).
+    pub fn has_average(&self) -> bool {
+        self.tensors.keys().any(|k| k.starts_with(AVERAGE))
+    }
+
+    /// The averaged G, on `device` (an error for checkpoints without one).
+    pub fn average_generator(&self, device: &Device) -> Result<Generator> {
+        let t = section(&self.tensors, AVERAGE);
+        if t.is_empty() {
+            return Err(Error::format(
+                &self.path,
+                "this checkpoint holds no averaged generator (the run had no --ema-decay)",
+            ));
+        }
+        load_named(
+            Generator::new(&self.config.model, 0, device),
+            &t,
+            &self.path,
+        )
+    }
+
+    /// Which G [`Checkpoint::generator`] returns, for reports: `averaged` or `trained`.
+    pub fn generator_kind(&self) -> &'static str {
+        if self.has_average() && !PREFER_RAW.load(std::sync::atomic::Ordering::Relaxed) {
+            "averaged (EMA)"
+        } else {
+            "trained"
+        }
     }
 
     /// D with the saved weights, on `device` (an error for checkpoints without D).
@@ -275,10 +347,10 @@ impl Checkpoint {
         optim: &crate::config::OptimConfig,
     ) -> Result<(Adam, Adam)> {
         let inner = device.clone().inner();
-        let opt = |name: &str| {
+        let opt = |name: &str, optim: crate::config::OptimConfig, updates: u64| {
             let moments = section(&self.tensors, &format!("optimizer.{name}."));
             self.check_moments(name, &moments)?;
-            Adam::load_state(optim.clone(), self.state.step, &moments, &inner, &self.path)
+            Adam::load_state(optim, updates, &moments, &inner, &self.path)
         };
         if !self.has_optimizers() {
             return Err(Error::format(
@@ -286,7 +358,14 @@ impl Checkpoint {
                 "holds no optimizer state (imported weights?); it can be sampled from but not resumed",
             ));
         }
-        Ok((opt("generator")?, opt("discriminator")?))
+        Ok((
+            opt("generator", optim.generator(), self.state.step)?,
+            opt(
+                "discriminator",
+                optim.discriminator(),
+                self.state.d_updates.unwrap_or(self.state.step),
+            )?,
+        ))
     }
 
     /// Every moment `m.<path>` / `v.<path>` of network `net` belongs to a weight `<net>.<path>`

@@ -389,6 +389,13 @@ pub struct OptimConfig {
     pub beta2: f64,
     /// 1e-8: PyTorch's default (burn's Adam defaults to 1e-5; this project writes its own Adam).
     pub epsilon: f64,
+    /// D's learning rate, when it differs from `learning_rate` (`--lr-d`; TTUR, Heusel et al.
+    /// 2017, trains D faster than G).
+    #[serde(default)]
+    pub lr_d: Option<f64>,
+    /// G's learning rate, when it differs from `learning_rate` (`--lr-g`).
+    #[serde(default)]
+    pub lr_g: Option<f64>,
 }
 
 impl Default for OptimConfig {
@@ -398,6 +405,8 @@ impl Default for OptimConfig {
             beta1: 0.5,
             beta2: 0.999,
             epsilon: 1e-8,
+            lr_d: None,
+            lr_g: None,
         }
     }
 }
@@ -405,12 +414,16 @@ impl Default for OptimConfig {
 impl OptimConfig {
     /// Every value checked; the first one out of range is the error, naming it.
     pub fn validate(&self) -> Result<()> {
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(Error::config(
-                "learning rate",
-                self.learning_rate,
-                "must be positive and finite",
-            ));
+        for (name, lr) in [
+            ("learning rate", Some(self.learning_rate)),
+            ("lr-d", self.lr_d),
+            ("lr-g", self.lr_g),
+        ] {
+            if let Some(lr) = lr
+                && !(lr > 0.0 && lr.is_finite())
+            {
+                return Err(Error::config(name, lr, "must be positive and finite"));
+            }
         }
         for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             if !(0.0..1.0).contains(&b) {
@@ -422,6 +435,146 @@ impl OptimConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl OptimConfig {
+    /// G's Adam settings: `lr_g` in place of `learning_rate` when set.
+    pub fn generator(&self) -> OptimConfig {
+        self.with_rate(self.lr_g)
+    }
+
+    /// D's Adam settings: `lr_d` in place of `learning_rate` when set.
+    pub fn discriminator(&self) -> OptimConfig {
+        self.with_rate(self.lr_d)
+    }
+
+    fn with_rate(&self, rate: Option<f64>) -> OptimConfig {
+        OptimConfig {
+            learning_rate: rate.unwrap_or(self.learning_rate),
+            lr_d: None,
+            lr_g: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// The adversarial objective (`--loss`). Each is written on D's raw output (the logit).
+/// Read from config.json through [`Loss::parse`], so a wrong name gets the command line's
+/// message.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum Loss {
+    /// The paper's: binary cross-entropy, G's side non-saturating (maximise log D(G(z))).
+    #[default]
+    Bce,
+    /// Hinge (Lim & Ye 2017, as in SNGAN/BigGAN): D minimises E[max(0, 1 − D(x))] +
+    /// E[max(0, 1 + D(G(z)))], G minimises −E[D(G(z))].
+    Hinge,
+    /// Least squares (Mao et al. 2017, a = 0, b = c = 1): D minimises ½E[(D(x) − 1)²] +
+    /// ½E[D(G(z))²], G minimises ½E[(D(G(z)) − 1)²].
+    Lsgan,
+}
+
+impl Loss {
+    /// Every loss, as the command line lists them.
+    pub const ALL: [Loss; 3] = [Loss::Bce, Loss::Hinge, Loss::Lsgan];
+
+    /// The name the command line and config.json use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Bce => "bce",
+            Loss::Hinge => "hinge",
+            Loss::Lsgan => "lsgan",
+        }
+    }
+
+    /// The loss called `name`; the error lists the losses.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.name() == name)
+            .ok_or_else(|| Error::config("loss", name, "must be bce, hinge or lsgan"))
+    }
+}
+
+impl TryFrom<String> for Loss {
+    type Error = Error;
+    fn try_from(name: String) -> Result<Self> {
+        Loss::parse(&name)
+    }
+}
+
+/// An exponential moving average of G's weights (`--ema-decay`, `--ema-start`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmaConfig {
+    /// After each G update from `start` on: avg ← decay·avg + (1 − decay)·G, for every weight and
+    /// every BatchNorm running statistic alike. In (0, 1); 0.999 averages over about the last
+    /// 1,000 steps.
+    pub decay: f64,
+    /// Until this step the average is a copy of G (early weights are far from later ones and
+    /// would linger in the average).
+    pub start: u64,
+}
+
+impl EmaConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.decay > 0.0 && self.decay < 1.0) {
+            return Err(Error::config(
+                "EMA decay",
+                self.decay,
+                "must be between 0 and 1, both excluded (0.999 is usual)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What is added to the paper's recipe; the default is the paper's recipe itself.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecipeConfig {
+    /// The adversarial objective.
+    pub loss: Loss,
+    /// D updates per G update (StudioGAN's DCGAN uses 2). Each D update takes its own real
+    /// batch and latents; G's update reuses the last D update's fake batch, as the paper's
+    /// code does with one.
+    pub d_steps: u32,
+    /// The averaged G, if kept.
+    pub ema: Option<EmaConfig>,
+}
+
+impl Default for RecipeConfig {
+    fn default() -> Self {
+        Self {
+            loss: Loss::Bce,
+            d_steps: 1,
+            ema: None,
+        }
+    }
+}
+
+impl RecipeConfig {
+    /// Every value checked; the first one out of range is the error, naming it.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=100).contains(&self.d_steps) {
+            return Err(Error::config(
+                "d-steps",
+                self.d_steps,
+                "must be between 1 and 100 D updates per G update",
+            ));
+        }
+        if let Some(e) = &self.ema {
+            e.validate()?;
+        }
+        Ok(())
+    }
+
+    /// True for the paper's recipe, with nothing added.
+    pub fn is_paper(&self) -> bool {
+        *self == Self::default()
     }
 }
 
@@ -791,6 +944,10 @@ pub struct RunConfig {
     pub model: ModelConfig,
     /// Adam's settings, one for each network.
     pub optim: OptimConfig,
+    /// The objective, D updates per G update and the averaged G (runs from before it have the
+    /// paper's recipe).
+    #[serde(default)]
+    pub recipe: RecipeConfig,
     /// Where the images come from and how they are read.
     pub data: DataConfig,
     /// Batch size, length, seed and what is written when.
@@ -814,6 +971,7 @@ impl RunConfig {
         Self {
             model,
             optim: OptimConfig::default(),
+            recipe: RecipeConfig::default(),
             data: DataConfig::default(),
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
@@ -825,9 +983,44 @@ impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         self.optim.validate()?;
+        self.recipe.validate()?;
         self.train.validate()?;
         self.eval.validate()?;
         self.data.validate()
+    }
+
+    /// What the run adds to or changes in the paper's recipe (§4: Adam at 2e-4 with β1 0.5,
+    /// binary cross-entropy, one D step per G step), in words; empty for the paper's recipe.
+    /// The training page and the start of `train` show it.
+    pub fn departures(&self) -> Vec<String> {
+        let (o, r) = (&self.optim, &self.recipe);
+        let paper = OptimConfig::default();
+        let mut out = Vec::new();
+        match r.loss {
+            Loss::Bce => {}
+            Loss::Hinge => out.push("hinge loss".to_string()),
+            Loss::Lsgan => out.push("least-squares loss".to_string()),
+        }
+        if r.d_steps > 1 {
+            out.push(format!("{} D steps per G step", r.d_steps));
+        }
+        if let Some(e) = &r.ema {
+            out.push(if e.start > 0 {
+                format!("EMA of G (decay {}, from step {})", e.decay, e.start)
+            } else {
+                format!("EMA of G (decay {})", e.decay)
+            });
+        }
+        let (lr_d, lr_g) = (o.discriminator().learning_rate, o.generator().learning_rate);
+        if lr_d != lr_g {
+            out.push(format!("learning rates D {lr_d}, G {lr_g}"));
+        } else if lr_d != paper.learning_rate {
+            out.push(format!("learning rate {lr_d}"));
+        }
+        if o.beta1 != paper.beta1 {
+            out.push(format!("β1 {}", o.beta1));
+        }
+        out
     }
 
     /// `config.json` as written.
@@ -1036,6 +1229,62 @@ mod background_tests {
         assert_eq!(
             serde_json::from_str::<Background>(&json).unwrap(),
             Background([1, 2, 3])
+        );
+    }
+}
+
+#[cfg(test)]
+mod recipe_tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn departures_name_what_differs_from_the_paper() {
+        let mut c = RunConfig::with_model(ModelConfig::default());
+        assert!(c.departures().is_empty());
+        assert!(c.recipe.is_paper());
+        c.recipe = RecipeConfig {
+            loss: Loss::Hinge,
+            d_steps: 2,
+            ema: Some(EmaConfig {
+                decay: 0.999,
+                start: 1000,
+            }),
+        };
+        c.optim.lr_d = Some(4e-4);
+        c.optim.lr_g = Some(1e-4);
+        assert_eq!(
+            c.departures(),
+            [
+                "hinge loss",
+                "2 D steps per G step",
+                "EMA of G (decay 0.999, from step 1000)",
+                "learning rates D 0.0004, G 0.0001",
+            ]
+        );
+        // One rate for both, not the paper's: said once.
+        let mut c = RunConfig::with_model(ModelConfig::default());
+        c.optim.lr_d = Some(1e-4);
+        c.optim.learning_rate = 1e-4;
+        assert_eq!(c.departures(), ["learning rate 0.0001"]);
+    }
+
+    #[test]
+    fn a_config_without_a_recipe_reads_as_the_paper_and_a_bad_loss_is_named() {
+        let c = RunConfig::with_model(ModelConfig::default());
+        let mut v: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("recipe");
+        v["optim"].as_object_mut().unwrap().remove("lr_d");
+        let back = RunConfig::from_json(&v.to_string(), Path::new("config.json")).unwrap();
+        assert_eq!(back.recipe, RecipeConfig::default());
+        v["recipe"] = serde_json::json!({"loss": "wgan-gp"});
+        let e = RunConfig::from_json(&v.to_string(), Path::new("config.json"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("invalid loss wgan-gp: must be bce, hinge or lsgan"),
+            "{e}"
         );
     }
 }

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::checkpoint::Checkpoint;
 use crate::checkpoint::{self, TrainState};
-use crate::config::{ModelConfig, RunConfig};
+use crate::config::{Loss, ModelConfig, RunConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::io::torch::{Net, from_torch, to_torch};
 use crate::io::{
@@ -129,6 +129,7 @@ pub(crate) struct GradientFiles {
 /// `out_dir/grads_g.safetensors` = ∂/∂θ_G BCE(D(G(z)), 1), keys `main.N.weight` / `main.N.bias`;
 /// and `out_dir/losses.json` with the three losses (`err_d_real`, `err_d_fake`, `err_g`).
 pub(crate) fn torch_gradients(
+    loss: Loss,
     ckpt: &Checkpoint,
     real: &HostTensor,
     z: &[f32],
@@ -139,11 +140,11 @@ pub(crate) fn torch_gradients(
     require_torch_layout(ckpt, "dcgan grads")?;
     let m = ckpt.model();
     let device = device.clone().autodiff();
-    let g = ckpt.generator(&device)?;
+    let g = ckpt.raw_generator(&device)?;
     let d = ckpt.discriminator(&device)?;
     let x: Tensor<4> = real.to_tensor(&device);
     let z: Tensor<2> = Tensor::from_data(TensorData::new(z.to_vec(), [n_z, m.latent_dim]), &device);
-    let (grads_d, grads_g, stats) = gradients(&g, &d, x, z);
+    let (grads_d, grads_g, stats) = gradients(loss, &g, &d, x, z);
     let (td, _) = to_torch(Net::Discriminator, m, &named_grads(&d, &grads_d), 0);
     let (tg, _) = to_torch(Net::Generator, m, &named_grads(&g, &grads_g), 0);
     std::fs::create_dir_all(out_dir).at(out_dir)?;
@@ -157,13 +158,23 @@ pub(crate) fn torch_gradients(
         ])
     };
     let mut written = Vec::new();
-    for (name, tensors, objective) in [
-        (
-            "grads_d.safetensors",
-            &td,
+    let (objective_d, objective_g) = match loss {
+        Loss::Bce => (
             "d/d theta_D [BCE(D(x), 1) + BCE(D(G(z)), 0)]",
+            "d/d theta_G BCE(D(G(z)), 1)",
         ),
-        ("grads_g.safetensors", &tg, "d/d theta_G BCE(D(G(z)), 1)"),
+        Loss::Hinge => (
+            "d/d theta_D [mean relu(1 - D(x)) + mean relu(1 + D(G(z)))], D(.) the logit",
+            "d/d theta_G [-mean D(G(z))], D(.) the logit",
+        ),
+        Loss::Lsgan => (
+            "d/d theta_D [mean 0.5 (D(x) - 1)^2 + mean 0.5 D(G(z))^2], D(.) the logit",
+            "d/d theta_G mean 0.5 (D(G(z)) - 1)^2, D(.) the logit",
+        ),
+    };
+    for (name, tensors, objective) in [
+        ("grads_d.safetensors", &td, objective_d),
+        ("grads_g.safetensors", &tg, objective_g),
     ] {
         let p = out_dir.join(name);
         atomic_write(
@@ -226,16 +237,17 @@ pub(crate) fn torch_replay(
         ckpt.optimizers(&device, &ckpt.config.optim)?
     } else {
         (
-            Adam::new(ckpt.config.optim.clone()),
-            Adam::new(ckpt.config.optim.clone()),
+            Adam::new(ckpt.config.optim.generator()),
+            Adam::new(ckpt.config.optim.discriminator()),
         )
     };
-    let mut gan = Gan {
-        generator: ckpt.generator(&device)?,
-        discriminator: ckpt.discriminator(&device)?,
+    let mut gan = Gan::paper(
+        ckpt.raw_generator(&device)?,
+        ckpt.discriminator(&device)?,
         opt_g,
         opt_d,
-    };
+    );
+    gan.loss = ckpt.config.recipe.loss;
     let image = real.shape[1..].iter().product::<usize>();
     let mut steps = Vec::with_capacity(iterations);
     let mut log = String::new();

@@ -31,6 +31,8 @@ pub enum Purpose {
     Dedup = 7,
     /// Synthetic inputs of `dcgan bench` and `dcgan data preview`'s pick of items.
     Tools = 8,
+    /// Draws of what the recipe adds to the paper's (extra D steps).
+    Recipe = 9,
 }
 
 /// Stream indices stay below this, so no index reaches into the next purpose's byte.
@@ -59,6 +61,15 @@ pub enum Stream {
     TrainLatents {
         /// The step.
         step: u64,
+    },
+    /// With `--d-steps N`, the latents of D step `d_step` (0-based, below N − 1) of training
+    /// step `step`; the last D step and the G step use [`Stream::TrainLatents`], so N = 1 draws
+    /// exactly what the paper's recipe draws.
+    ExtraDLatents {
+        /// The training step (counted from 0).
+        step: u64,
+        /// The D step within it.
+        d_step: u64,
     },
     /// The fixed noise of a run's sample grids.
     FixedNoise,
@@ -163,6 +174,7 @@ impl Stream {
             DedupNoise { .. } => (P::Dedup, 1 << 51, INDEX_LIMIT - (1 << 51)),
             PreviewOrder => (P::Tools, 0, 1),
             BenchInputs { .. } => (P::Tools, 1 << 50, MANY),
+            ExtraDLatents { .. } => (P::Recipe, 0, 1 << 55),
         }
     }
 
@@ -176,6 +188,7 @@ impl Stream {
             SvmOrder { class } => class,
             FewLabelsDraw { draw } => draw,
             DedupNoise { batch } => batch,
+            ExtraDLatents { step, d_step } => step * 128 + d_step,
             _ => 0,
         }
     }
@@ -203,6 +216,7 @@ impl Stream {
             DiscriminatorInit,
             DataOrder { epoch: 0 },
             TrainLatents { step: 0 },
+            ExtraDLatents { step: 0, d_step: 0 },
             FixedNoise,
             SampleLatents,
             ArithmeticNeighbours,

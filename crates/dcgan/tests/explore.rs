@@ -29,6 +29,7 @@ fn checkpoint_file(dir: &std::path::Path) -> Checkpoint {
     let cfg = RunConfig {
         model: m.clone(),
         optim: Default::default(),
+        recipe: Default::default(),
         data: Default::default(),
         train: Default::default(),
         eval: Default::default(),

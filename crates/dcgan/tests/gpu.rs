@@ -158,6 +158,7 @@ mod on_gpu {
                 ..ModelConfig::default()
             },
             optim: Default::default(),
+            recipe: Default::default(),
             data: DataConfig {
                 source: data.display().to_string(),
                 workers: 1,

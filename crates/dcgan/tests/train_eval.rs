@@ -64,6 +64,7 @@ fn config(data: &std::path::Path, every: u64) -> RunConfig {
             ..ModelConfig::default()
         },
         optim: Default::default(),
+        recipe: Default::default(),
         data: dcgan::config::DataConfig {
             source: data.display().to_string(),
             workers: 1,

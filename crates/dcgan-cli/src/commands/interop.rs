@@ -130,13 +130,16 @@ pub fn run_export(a: ExportArgs, ui: &mut Ui) -> dcgan::Result<()> {
 }
 
 /// The gradients of D's objective BCE(D(x), 1) + BCE(D(G(z)), 0) and of G's BCE(D(G(z)), 1)
-/// through the same D, at the checkpoint's weights, both networks in training mode, no
-/// optimizer step: DIR/grads_d.safetensors, DIR/grads_g.safetensors (pytorch/examples keys and
-/// layouts) and DIR/losses.json.
+/// through the same D (or those of `--loss`), at the checkpoint's weights, both networks in
+/// training mode, no optimizer step: DIR/grads_d.safetensors, DIR/grads_g.safetensors
+/// (pytorch/examples keys and layouts) and DIR/losses.json.
 #[derive(Args)]
 pub struct GradsArgs {
     #[command(flatten)]
     pub inputs: BatchInputs,
+    /// The objective: bce (the paper's), hinge or lsgan; the checkpoint's run's by default.
+    #[arg(long, value_name = "LOSS")]
+    pub loss: Option<String>,
     /// Folder for the gradient files.
     #[arg(long)]
     pub out: PathBuf,
@@ -163,6 +166,11 @@ pub struct BatchInputs {
 }
 
 pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let loss = a
+        .loss
+        .as_deref()
+        .map(dcgan::config::Loss::parse)
+        .transpose()?;
     let r = interop::grads(
         GradsConfig {
             checkpoint: a.inputs.checkpoint,
@@ -170,6 +178,7 @@ pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
             latent: a.inputs.latent,
             out: a.out,
             device: a.device.device,
+            loss,
         },
         ui,
     )?;

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
 use dcgan::config::{
-    DataConfig, EvalConfig, EvalEdits, LatentDistribution, Metric, ModelConfig, OptimConfig,
-    RunConfig, TrainConfig,
+    DataConfig, EmaConfig, EvalConfig, EvalEdits, LatentDistribution, Loss, Metric, ModelConfig,
+    OptimConfig, RecipeConfig, RunConfig, TrainConfig,
 };
 use dcgan::tasks::train::{self, EvalFiles, TrainTask as Task};
 use dcgan::train::run::ResumeOptions;
@@ -83,6 +83,34 @@ pub struct TrainArgs {
     /// Adam β1 (the paper: 0.5).
     #[arg(long, default_value_t = OptimConfig::default().beta1, conflicts_with = "resume")]
     pub beta1: f64,
+    /// D's learning rate, if not --lr (TTUR: D faster than G, e.g. --lr-d 4e-4 --lr-g 1e-4).
+    #[arg(long, conflicts_with = "resume")]
+    pub lr_d: Option<f64>,
+    /// G's learning rate, if not --lr.
+    #[arg(long, conflicts_with = "resume")]
+    pub lr_g: Option<f64>,
+    /// The objective: bce (the paper's binary cross-entropy, non-saturating for G), hinge
+    /// (SNGAN/BigGAN) or lsgan (least squares, Mao et al. 2017).
+    #[arg(long, default_value = "bce", conflicts_with = "resume")]
+    pub loss: String,
+    /// D updates per G update, each on its own real batch (StudioGAN's DCGAN: 2). A step is one
+    /// G update; an epoch ends when the data is used up, so it has 1/N as many steps.
+    #[arg(long, default_value_t = 1, value_name = "N", conflicts_with = "resume")]
+    pub d_steps: u32,
+    /// Keep an exponential moving average of G's weights with this decay (0.999 is usual):
+    /// sample grids, --eval-every, and sample / generate / fid / export-* on the checkpoints use
+    /// it (`dcgan --raw-generator …` for the trained G).
+    #[arg(long, value_name = "DECAY", conflicts_with = "resume")]
+    pub ema_decay: Option<f64>,
+    /// The average is a copy of G until this step.
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "STEP",
+        requires = "ema_decay",
+        conflicts_with = "resume"
+    )]
+    pub ema_start: u64,
     /// Write a fixed-noise sample grid every N steps (and at each epoch's end).
     #[arg(long, default_value_t = TrainConfig::default().sample_every, conflicts_with = "resume")]
     pub sample_every: u64,
@@ -194,6 +222,7 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
     let defaults = RunConfig {
         model: ModelConfig::default(),
         optim: OptimConfig::default(),
+        recipe: RecipeConfig::default(),
         data: DataConfig::default(),
         train: TrainConfig::default(),
         eval: EvalConfig::default(),
@@ -216,7 +245,17 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
         optim: OptimConfig {
             learning_rate: a.lr,
             beta1: a.beta1,
+            lr_d: a.lr_d,
+            lr_g: a.lr_g,
             ..defaults.optim
+        },
+        recipe: RecipeConfig {
+            loss: Loss::parse(&a.loss)?,
+            d_steps: a.d_steps,
+            ema: a.ema_decay.map(|decay| EmaConfig {
+                decay,
+                start: a.ema_start,
+            }),
         },
         data: DataConfig {
             source: ui.data(&data)?,

@@ -325,6 +325,12 @@ TRAIN_OPTIONS = {
     "tensorboard": ("train.tensorboard", os.PathLike),
     "lr": ("optim.learning_rate", float),
     "beta1": ("optim.beta1", float),
+    "lr_d": ("optim.lr_d", float),
+    "lr_g": ("optim.lr_g", float),
+    "loss": ("recipe.loss", str),
+    "d_steps": ("recipe.d_steps", int),
+    "ema_decay": ("recipe.ema.decay", float),
+    "ema_start": ("recipe.ema.start", int),
     "workers": ("data.workers", int),
     "max_bad_fraction": ("data.max_bad_fraction", float),
     "exclude": ("data.exclude", str),
@@ -416,9 +422,16 @@ def train(
         raise TypeError("train() needs data= and out= (or resume=)")
     config = json.loads(_dcgan.default_config_json())
     config["data"]["source"] = _path(data, "data")
+    if "ema_start" in values and "ema_decay" not in values:
+        raise InputError("ema_start needs ema_decay (the average's decay, 0.999 say)")
+    if "ema_decay" in values:
+        config["recipe"]["ema"] = {"decay": None, "start": 0}
     for name, value in values.items():
-        section, _, key = TRAIN_OPTIONS[name][0].rpartition(".")
-        (config[section] if section else config)[key] = value
+        where = config
+        *sections, key = TRAIN_OPTIONS[name][0].split(".")
+        for section in sections:
+            where = where[section]
+        where[key] = value
     if "keep_best" in values:
         config["eval"]["keep_best"] = values["keep_best"].lower()
     report = _dcgan.train(json.dumps(config), _path(out, "out"), None, None, **common)

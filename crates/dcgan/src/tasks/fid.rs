@@ -286,7 +286,16 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
             )?;
             let fake = Side {
                 report: SetReport {
-                    what: format!("{} images of {}", c.n, checkpoint.display()),
+                    what: if ckpt.has_average() {
+                        format!(
+                            "{} images of {} ({} G)",
+                            c.n,
+                            checkpoint.display(),
+                            ckpt.generator_kind()
+                        )
+                    } else {
+                        format!("{} images of {}", c.n, checkpoint.display())
+                    },
                     n: c.n,
                     from_cache: false,
                     fingerprint: None,

@@ -17,9 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::ema::Ema;
 use super::evaluate::Evaluate;
 use super::observer::LogRecord;
 use super::step::Gan;
@@ -104,11 +104,14 @@ pub fn train(
     }
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
     let seed = config.train.seed;
+    let generator = Generator::new(&config.model, seed, &device);
     let gan = Gan {
-        generator: Generator::new(&config.model, seed, &device),
+        ema: config.recipe.ema.clone().map(|e| Ema::new(e, &generator)),
+        generator,
         discriminator: Discriminator::new(&config.model, seed, &device),
-        opt_g: Adam::new(config.optim.clone()),
-        opt_d: Adam::new(config.optim.clone()),
+        opt_g: Adam::new(config.optim.generator()),
+        opt_d: Adam::new(config.optim.discriminator()),
+        loss: config.recipe.loss,
     };
     let state = TrainState {
         data_len: dataset.len() as u64,
@@ -219,11 +222,20 @@ pub fn resume(
     // Rewritten only now that every check has passed: a refused resume leaves the run as it was.
     crate::io::atomic_write(&run.config(), config.to_json().as_bytes())?;
     let (opt_g, opt_d) = ckpt.optimizers(&device, &config.optim)?;
+    let ema = match &config.recipe.ema {
+        Some(e) => Some(Ema {
+            config: e.clone(),
+            generator: ckpt.average_generator(&device.clone().inner())?,
+        }),
+        None => None,
+    };
     let gan = Gan {
-        generator: ckpt.generator(&device)?,
+        generator: ckpt.raw_generator(&device)?,
         discriminator: ckpt.discriminator(&device)?,
         opt_g,
         opt_d,
+        loss: config.recipe.loss,
+        ema,
     };
     truncate_log(&run.log(), ckpt.state.step)?;
     let setting = Setting {
@@ -247,6 +259,8 @@ pub(crate) const RESUME_EDITABLE: &[&str] = &[
     "optim.learning_rate",
     "optim.beta1",
     "optim.beta2",
+    "optim.lr_d",
+    "optim.lr_g",
     "train.epochs",
     "train.max_steps",
     "train.sample_every",
@@ -377,7 +391,7 @@ fn score(
     events: &mut dyn Events,
 ) -> Option<super::Scores> {
     let step = record.step;
-    match ev.evaluate(&gan.generator.valid(), model, device, events) {
+    match ev.evaluate(&gan.sampling_generator(), model, device, events) {
         Ok(s) => {
             record.fid = Some(s.fid);
             record.kid = s.kid;
@@ -542,7 +556,9 @@ impl<'a> Loop<'a> {
         let started = Instant::now();
         let (m, t) = (&cfg.model, &cfg.train);
         let per_epoch = (dataset.len() / t.batch_size) as u64;
-        let mut last_step = t.epochs * per_epoch;
+        // Steps per epoch: a step takes `d_steps` batches, the last of an epoch what is left.
+        let steps_per_epoch = per_epoch.div_ceil(cfg.recipe.d_steps as u64);
+        let mut last_step = t.epochs * steps_per_epoch;
         if let Some(ms) = t.max_steps {
             last_step = last_step.min(ms);
         }
@@ -572,10 +588,17 @@ impl<'a> Loop<'a> {
         };
         events.emit(Event::TrainStart {
             data: dataset.describe(),
-            steps_per_epoch: per_epoch,
+            steps_per_epoch,
             first_step: state.step,
             last_step,
         });
+        let departures = cfg.departures();
+        if !departures.is_empty() {
+            events.info(format!(
+                "beyond the paper's recipe: {}",
+                departures.join(", ")
+            ));
+        }
         Ok(Self {
             run,
             cfg,
@@ -644,14 +667,22 @@ impl<'a> Loop<'a> {
             cfg.data.prefetch,
         )?;
         let mut tick = Instant::now();
+        let d_steps = cfg.recipe.d_steps as usize;
+        // The batches of the step being gathered: one per D step.
+        let mut group: Vec<(Vec<f32>, usize)> = Vec::with_capacity(d_steps);
         for batch in loader {
             let batch = batch?;
             self.count_bad(&batch.bad, state)?;
             state.batch_in_epoch = batch.index as u64 + 1;
-            if batch.count < 2 {
-                continue; // BatchNorm needs two samples
+            if batch.count >= 2 {
+                group.push((batch.images, batch.count)); // BatchNorm needs two samples
             }
-            let mut record = self.train_step(gan, state, batch.images, batch.count, &mut tick)?;
+            if group.is_empty() || (group.len() < d_steps && state.batch_in_epoch < self.per_epoch)
+            {
+                continue;
+            }
+            let group = std::mem::take(&mut group);
+            let mut record = self.train_step(gan, state, group, &mut tick)?;
             let evaluated = cfg.eval.every > 0
                 && (state.step.is_multiple_of(cfg.eval.every) || state.step >= self.last_step);
             if evaluated && self.evaluator.is_some() {
@@ -706,31 +737,49 @@ impl<'a> Loop<'a> {
         Ok(())
     }
 
-    /// One iteration (both half-steps) on a batch of `count` prepared images, with the step's
-    /// latents; a non-finite loss stops the run. Returns the step's log record, its images/s
-    /// measured since `tick` (which restarts).
+    /// One iteration on `batches` of prepared images (each: the images and their count), one
+    /// D step per batch with its latents, then the G step on the last one's fake batch; a
+    /// non-finite loss stops the run. Returns the step's log record, its images/s measured since
+    /// `tick` (which restarts).
     fn train_step(
         &mut self,
         gan: &mut Gan,
         state: &mut TrainState,
-        images: Vec<f32>,
-        count: usize,
+        batches: Vec<(Vec<f32>, usize)>,
         tick: &mut Instant,
     ) -> Result<LogRecord> {
         let (m, t) = (&self.cfg.model, &self.cfg.train);
         let s = m.image_size;
-        let real = Tensor::<4>::from_data(
-            TensorData::new(images, [count, m.channels, s, s]),
-            self.device,
-        );
-        let z = rng::latents(
-            &mut Stream::TrainLatents { step: state.step }.rng(t.seed),
-            count,
-            m.latent_dim,
-            m.latent_distribution,
-        );
-        let z = Tensor::<2>::from_data(TensorData::new(z, [count, m.latent_dim]), self.device);
-        let stats = gan.iteration(real, z);
+        let last = batches.len() - 1;
+        let count: usize = batches.iter().map(|b| b.1).sum();
+        let pairs = batches
+            .into_iter()
+            .enumerate()
+            .map(|(j, (images, n))| {
+                let real = Tensor::<4>::from_data(
+                    TensorData::new(images, [n, m.channels, s, s]),
+                    self.device,
+                );
+                let stream = if j == last {
+                    Stream::TrainLatents { step: state.step }
+                } else {
+                    Stream::ExtraDLatents {
+                        step: state.step,
+                        d_step: j as u64,
+                    }
+                };
+                let z = rng::latents(
+                    &mut stream.rng(t.seed),
+                    n,
+                    m.latent_dim,
+                    m.latent_distribution,
+                );
+                let z = Tensor::<2>::from_data(TensorData::new(z, [n, m.latent_dim]), self.device);
+                (real, z)
+            })
+            .collect();
+        let stats = gan.iteration_d_steps(pairs);
+        state.d_updates = Some(gan.opt_d.step);
         for (what, v) in [("loss_d", stats.loss_d), ("loss_g", stats.loss_g)] {
             if !v.is_finite() {
                 return Err(Error::Diverged {
@@ -848,7 +897,7 @@ impl<'a> Loop<'a> {
     /// The grid of the fixed latents, BatchNorm on batch statistics, as `samples/<name>`.
     fn write_samples(&mut self, gan: &Gan, name: String) -> Result<()> {
         let (m, t) = (&self.cfg.model, &self.cfg.train);
-        let g = gan.generator.valid();
+        let g = gan.sampling_generator();
         let images = generate(
             &g,
             &self.noise,
@@ -875,10 +924,11 @@ impl<'a> Loop<'a> {
     }
 
     fn encode(&self, gan: &Gan, state: &TrainState) -> Vec<u8> {
-        checkpoint::encode(
+        checkpoint::encode_with_average(
             self.cfg,
             state,
             &gan.generator,
+            gan.ema.as_ref().map(|e| &e.generator),
             Some(&gan.discriminator),
             Some((&gan.opt_g, &gan.opt_d)),
         )

@@ -1,15 +1,23 @@
 //! One training iteration (paper §4, pytorch/examples order): a D step on a real batch and a
-//! detached fake batch, then a G step on the same fake batch through the updated D.
+//! detached fake batch, then a G step on the same fake batch through the updated D. With
+//! `--d-steps N`, N D steps, each on its own real batch and latents, then the G step on the last
+//! one's fake batch. The objective is the paper's binary cross-entropy unless `--loss` says
+//! otherwise ([`Loss`]).
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 
+use crate::config::Loss;
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
+use crate::train::ema::Ema;
 
-/// What one iteration measured (all on the host, as f32).
+/// What one iteration measured (all on the host, as f32). The loss fields hold the run's loss
+/// ([`Loss`]); the names below are the paper's. The D outputs are σ(logit) whatever the loss, so
+/// they stay in [0, 1] and comparable between runs. With several D steps, the D fields are
+/// their means over the D steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepStats {
     /// BCE(D(x), 1) + BCE(D(G(z)), 0).
@@ -41,11 +49,49 @@ fn scalar(t: Tensor<1>) -> f32 {
     t.into_scalar::<f32>()
 }
 
+impl Loss {
+    /// D's loss on the logits of real images.
+    pub fn d_real(self, logits: Tensor<1>) -> Tensor<1> {
+        match self {
+            Loss::Bce => bce_with_logits(logits, true),
+            // max(0, 1 − l)
+            Loss::Hinge => relu(logits.neg().add_scalar(1.0)).mean(),
+            // ½(l − 1)²
+            Loss::Lsgan => logits.sub_scalar(1.0).powi_scalar(2).mean().mul_scalar(0.5),
+        }
+    }
+
+    /// D's loss on the logits of generated images (G held fixed).
+    pub fn d_fake(self, logits: Tensor<1>) -> Tensor<1> {
+        match self {
+            Loss::Bce => bce_with_logits(logits, false),
+            // max(0, 1 + l)
+            Loss::Hinge => relu(logits.add_scalar(1.0)).mean(),
+            // ½l²
+            Loss::Lsgan => logits.powi_scalar(2).mean().mul_scalar(0.5),
+        }
+    }
+
+    /// G's loss on D's logits of its images (D held fixed).
+    pub fn g(self, logits: Tensor<1>) -> Tensor<1> {
+        match self {
+            // Non-saturating: −log σ(l)
+            Loss::Bce => bce_with_logits(logits, true),
+            // −l
+            Loss::Hinge => logits.mean().neg(),
+            // ½(l − 1)²
+            Loss::Lsgan => logits.sub_scalar(1.0).powi_scalar(2).mean().mul_scalar(0.5),
+        }
+    }
+}
+
 /// The D half-step's gradients. Objective (paper eq. 1, D's side): maximise
-/// log D(x) + log(1 − D(G(z))), i.e. minimise BCE(D(x), 1) + BCE(D(G(z)), 0). Real and fake go
-/// through D as two batches, so BatchNorm normalises each with its own statistics, as in the
-/// reference code. Fills the D fields of `stats`.
+/// log D(x) + log(1 − D(G(z))), i.e. minimise BCE(D(x), 1) + BCE(D(G(z)), 0); with another
+/// `loss`, minimise its `d_real` + `d_fake`. Real and fake go through D as two batches, so
+/// BatchNorm normalises each with its own statistics, as in the reference code. Fills the D
+/// fields of `stats`.
 pub fn discriminator_grads(
+    loss: Loss,
     d: &Discriminator,
     real: Tensor<4>,
     fake_detached: Tensor<4>,
@@ -55,8 +101,8 @@ pub fn discriminator_grads(
     let logit_fake = d.forward(fake_detached, BnMode::Train);
     stats.d_real = scalar(sigmoid(logit_real.clone().detach()).mean());
     stats.d_fake = scalar(sigmoid(logit_fake.clone().detach()).mean());
-    let loss_real = bce_with_logits(logit_real, true);
-    let loss_fake = bce_with_logits(logit_fake, false);
+    let loss_real = loss.d_real(logit_real);
+    let loss_fake = loss.d_fake(logit_fake);
     let loss = loss_real.clone().add(loss_fake.clone());
     let grads = GradientsParams::from_grads(loss.backward(), d);
     stats.loss_d_real = scalar(loss_real.detach());
@@ -67,22 +113,25 @@ pub fn discriminator_grads(
 
 /// The D half-step: its gradients (above), then Adam.
 pub fn discriminator_step(
+    loss: Loss,
     d: Discriminator,
     opt: &mut Adam,
     real: Tensor<4>,
     fake_detached: Tensor<4>,
     stats: &mut StepStats,
 ) -> Discriminator {
-    let mut grads = discriminator_grads(&d, real, fake_detached, stats);
+    let mut grads = discriminator_grads(loss, &d, real, fake_detached, stats);
     opt.update(d, &mut grads)
 }
 
 /// The G half-step's gradients. Objective (the non-saturating loss the paper's code uses):
-/// maximise log D(G(z)), i.e. minimise BCE(D(G(z)), 1), with D held fixed. D's weights are
+/// maximise log D(G(z)), i.e. minimise BCE(D(G(z)), 1), with D held fixed (another `loss`: its
+/// `g`). D's weights are
 /// marked as not requiring gradients for this pass, so no D weight gradient is computed; D stays
 /// in training mode, so its BatchNorm uses (and updates) batch statistics, as in the reference
 /// code. `fake` is G(z) with its graph. Fills `stats.d_fake_after` and `stats.loss_g`.
 pub fn generator_grads(
+    loss: Loss,
     g: &Generator,
     d: &Discriminator,
     fake: Tensor<4>,
@@ -91,7 +140,7 @@ pub fn generator_grads(
     let d_fixed = d.clone().no_grad();
     let logit = d_fixed.forward(fake, BnMode::Train);
     stats.d_fake_after = scalar(sigmoid(logit.clone().detach()).mean());
-    let loss = bce_with_logits(logit, true);
+    let loss = loss.g(logit);
     let grads = GradientsParams::from_grads(loss.backward(), g);
     stats.loss_g = scalar(loss.detach());
     grads
@@ -99,13 +148,14 @@ pub fn generator_grads(
 
 /// The G half-step: its gradients (above) through the updated D, then Adam.
 pub fn generator_step(
+    loss: Loss,
     g: Generator,
     opt: &mut Adam,
     d: &Discriminator,
     fake: Tensor<4>,
     stats: &mut StepStats,
 ) -> Generator {
-    let mut grads = generator_grads(&g, d, fake, stats);
+    let mut grads = generator_grads(loss, &g, d, fake, stats);
     opt.update(g, &mut grads)
 }
 
@@ -113,6 +163,7 @@ pub fn generator_step(
 /// D's objective on the real batch and G(z) detached, then G's objective through the same D on
 /// the same fake batch. Both networks in training mode. Returns (D's, G's, the measurements).
 pub fn gradients(
+    loss: Loss,
     g: &Generator,
     d: &Discriminator,
     real: Tensor<4>,
@@ -120,12 +171,12 @@ pub fn gradients(
 ) -> (GradientsParams, GradientsParams, StepStats) {
     let mut stats = StepStats::default();
     let fake = g.forward(z, BnMode::Train);
-    let grads_d = discriminator_grads(d, real, fake.clone().detach(), &mut stats);
-    let grads_g = generator_grads(g, d, fake, &mut stats);
+    let grads_d = discriminator_grads(loss, d, real, fake.clone().detach(), &mut stats);
+    let grads_g = generator_grads(loss, g, d, fake, &mut stats);
     (grads_d, grads_g, stats)
 }
 
-/// G, D and their optimisers.
+/// G, D, their optimisers, the objective and, if kept, the averaged G.
 #[derive(Clone, Debug)]
 pub struct Gan {
     /// The generator.
@@ -136,19 +187,91 @@ pub struct Gan {
     pub opt_g: Adam,
     /// D's optimiser.
     pub opt_d: Adam,
+    /// The objective both half-steps minimise.
+    pub loss: Loss,
+    /// The exponential moving average of G (`--ema-decay`), updated after every G step.
+    pub ema: Option<Ema>,
 }
 
 impl Gan {
+    /// The paper's recipe: binary cross-entropy, no averaged G.
+    pub fn paper(
+        generator: Generator,
+        discriminator: Discriminator,
+        opt_g: Adam,
+        opt_d: Adam,
+    ) -> Self {
+        Self {
+            generator,
+            discriminator,
+            opt_g,
+            opt_d,
+            loss: Loss::Bce,
+            ema: None,
+        }
+    }
+
     /// One iteration on a real batch `[b, nc, s, s]` in [−1, 1] and latents `[b, nz]`, both on
     /// the autodiff device.
     pub fn iteration(&mut self, real: Tensor<4>, z: Tensor<2>) -> StepStats {
-        let mut stats = StepStats::default();
-        let fake = self.generator.forward(z, BnMode::Train); // [b, nc, s, s]
-        let d = self.discriminator.clone();
-        self.discriminator =
-            discriminator_step(d, &mut self.opt_d, real, fake.clone().detach(), &mut stats);
+        self.iteration_d_steps(vec![(real, z)])
+    }
+
+    /// One iteration with a D step per `(real, z)` pair, in order, then the G step on the last
+    /// pair's fake batch through the updated D (paired with one batch: [`Gan::iteration`]).
+    /// The D fields of the result are means over the D steps.
+    pub fn iteration_d_steps(&mut self, batches: Vec<(Tensor<4>, Tensor<2>)>) -> StepStats {
+        assert!(!batches.is_empty(), "an iteration needs a batch");
+        let n = batches.len();
+        let mut total = StepStats::default();
+        let mut last_fake = None;
+        for (real, z) in batches {
+            let mut stats = StepStats::default();
+            let fake = self.generator.forward(z, BnMode::Train); // [b, nc, s, s]
+            let d = self.discriminator.clone();
+            self.discriminator = discriminator_step(
+                self.loss,
+                d,
+                &mut self.opt_d,
+                real,
+                fake.clone().detach(),
+                &mut stats,
+            );
+            if n == 1 {
+                total = stats;
+            } else {
+                for (t, s) in [
+                    (&mut total.loss_d, stats.loss_d),
+                    (&mut total.loss_d_real, stats.loss_d_real),
+                    (&mut total.loss_d_fake, stats.loss_d_fake),
+                    (&mut total.d_real, stats.d_real),
+                    (&mut total.d_fake, stats.d_fake),
+                ] {
+                    *t += s / n as f32;
+                }
+            }
+            last_fake = Some(fake);
+        }
         let g = self.generator.clone();
-        self.generator = generator_step(g, &mut self.opt_g, &self.discriminator, fake, &mut stats);
-        stats
+        self.generator = generator_step(
+            self.loss,
+            g,
+            &mut self.opt_g,
+            &self.discriminator,
+            last_fake.expect("one batch at least"),
+            &mut total,
+        );
+        if let Some(ema) = &mut self.ema {
+            ema.update(&self.generator, self.opt_g.step);
+        }
+        total
+    }
+
+    /// The generator that samples and scores are taken from: the averaged one when kept.
+    pub fn sampling_generator(&self) -> Generator {
+        match &self.ema {
+            Some(e) => e.generator.clone(),
+            None => self.generator.valid(),
+        }
     }
 }

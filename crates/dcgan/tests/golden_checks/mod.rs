@@ -173,6 +173,21 @@ pub fn outputs_match(golden: &Golden, device: &Device, tol: f32) -> [f32; 4] {
 /// shapes, and the three losses within 5e-6 (measured: at most 6e-7). Returns the largest
 /// relative difference.
 pub fn gradients_match(golden: &Golden, device: &str, tol: f32) -> f32 {
+    loss_gradients_match(golden, device, tol, dcgan::config::Loss::Bce)
+}
+
+/// [`gradients_match`] for `loss`: PyTorch's gradients of it are `grads_<loss>_d/g.safetensors`
+/// and `grads_<loss>_losses.json` (`scripts/make_loss_goldens.py`) beside the BCE ones.
+pub fn loss_gradients_match(
+    golden: &Golden,
+    device: &str,
+    tol: f32,
+    loss: dcgan::config::Loss,
+) -> f32 {
+    let golden_file = |what: &str, ext: &str| match loss {
+        dcgan::config::Loss::Bce => format!("grads_{what}.{ext}"),
+        other => format!("grads_{}_{what}.{ext}", other.name()),
+    };
     let dir = &golden.dir;
     let tmp = tempfile::tempdir().unwrap();
     let ckpt = tmp.path().join("golden.safetensors");
@@ -191,15 +206,19 @@ pub fn gradients_match(golden: &Golden, device: &str, tol: f32) -> f32 {
             latent: dir.join("z.npy"),
             out: out.clone(),
             device: device.into(),
+            loss: Some(loss),
         },
         &mut dcgan::progress::Quiet,
     )
     .unwrap();
     assert_eq!(report.written.len(), 3);
     let mut worst = 0f32;
-    for file in ["grads_d.safetensors", "grads_g.safetensors"] {
+    for (file, theirs) in [
+        ("grads_d.safetensors", golden_file("d", "safetensors")),
+        ("grads_g.safetensors", golden_file("g", "safetensors")),
+    ] {
         let ours = safetensors_file::read(&out.join(file)).unwrap().tensors;
-        let theirs = safetensors_file::read(&dir.join(file)).unwrap().tensors;
+        let theirs = safetensors_file::read(&dir.join(theirs)).unwrap().tensors;
         assert_eq!(
             ours.keys().collect::<Vec<_>>(),
             theirs.keys().collect::<Vec<_>>(),
@@ -211,7 +230,8 @@ pub fn gradients_match(golden: &Golden, device: &str, tol: f32) -> f32 {
             let scale = want.data.iter().fold(0f32, |m, v| m.max(v.abs()));
             let diff = common::max_abs_diff(&got.data, &want.data);
             eprintln!(
-                "{device} {file} {key}: max |Δ| / max |g| = {:.2e}",
+                "{device} {} {file} {key}: max |Δ| / max |g| = {:.2e}",
+                loss.name(),
                 diff / scale
             );
             assert!(scale > 0.0, "{file} {key}: PyTorch's gradient is zero");
@@ -223,7 +243,8 @@ pub fn gradients_match(golden: &Golden, device: &str, tol: f32) -> f32 {
         }
     }
     let want: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("grads_losses.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join(golden_file("losses", "json"))).unwrap())
+            .unwrap();
     let got: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("losses.json")).unwrap()).unwrap();
     for key in ["err_d_real", "err_d_fake", "err_g"] {

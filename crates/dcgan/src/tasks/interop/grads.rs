@@ -22,6 +22,8 @@ pub struct GradsConfig {
     pub out: PathBuf,
     /// `flex` (CPU) unless told otherwise.
     pub device: String,
+    /// The objective whose gradients are taken (`--loss`); `None`: the checkpoint's run's.
+    pub loss: Option<crate::config::Loss>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -29,11 +31,11 @@ pub struct GradsConfig {
 pub struct GradsReport {
     /// The files written.
     pub written: Vec<PathBuf>,
-    /// BCE(D(x), 1).
+    /// D's loss on the real batch (BCE(D(x), 1) for the paper's loss).
     pub err_d_real: f32,
-    /// BCE(D(G(z)), 0).
+    /// D's loss on the fake batch (BCE(D(G(z)), 0)).
     pub err_d_fake: f32,
-    /// BCE(D(G(z)), 1), through the same D.
+    /// G's loss through the same D (BCE(D(G(z)), 1)).
     pub err_g: f32,
     /// Mean D(x) and D(G(z)).
     pub d_real: f32,
@@ -48,7 +50,15 @@ pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
     let real = read_real(&c.real, m)?;
     let (n_z, z) = crate::io::npy::read_latents(&c.latent, m.latent_dim)?;
     let device = crate::device::by_name(&c.device)?;
-    let files = crate::interop::torch_gradients(&ckpt, &real, &z, n_z, &device, &c.out)?;
+    let files = crate::interop::torch_gradients(
+        c.loss.unwrap_or(ckpt.config.recipe.loss),
+        &ckpt,
+        &real,
+        &z,
+        n_z,
+        &device,
+        &c.out,
+    )?;
     let s = files.stats;
     Ok(GradsReport {
         written: files.written,
