@@ -41,7 +41,9 @@ fn header(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&f.metadata["dcgan"]).unwrap()
 }
 
-const ADDED: [&str; 12] = [
+const ADDED: [&str; 14] = [
+    "--augment",
+    "cutout,color,translation",
     "--loss",
     "hinge",
     "--d-steps",
@@ -77,6 +79,10 @@ fn every_option_is_recorded_and_a_resumed_run_is_the_uninterrupted_one() {
     assert_eq!(config["recipe"]["ema"]["start"], 2);
     assert_eq!(config["optim"]["lr_d"], 4e-4);
     assert_eq!(config["optim"]["lr_g"], 1e-4);
+    assert_eq!(
+        config["recipe"]["augment"],
+        serde_json::json!(["color", "translation", "cutout"])
+    );
     let log = read_log(&full);
     assert_eq!(log.len(), 8);
     // Epochs 0 and 1 have 3 steps each (2 + 2 + 1 batches), then 2 steps of epoch 2.
@@ -247,6 +253,10 @@ fn bad_recipe_values_are_refused_with_one_message() {
         (
             &["--ema-decay", "1"],
             "invalid EMA decay 1: must be between 0 and 1",
+        ),
+        (
+            &["--augment", "color,flip"],
+            "invalid augmentation flip: must be color, translation or cutout",
         ),
         (
             &["--ema-decay", "0"],

@@ -263,13 +263,15 @@ def test_train_equals_the_cli_and_resumes_exactly_after_an_interrupt(tmp_path):
 
 def test_train_takes_the_recipe_options_as_the_cli_does(tmp_path):
     data = save_folder(pictures(40, 16, 11), tmp_path / "data")
-    flags = dict(loss="hinge", d_steps=2, ema_decay=0.9, ema_start=1, lr_d=4e-4, lr_g=1e-4)
+    flags = dict(loss="hinge", d_steps=2, ema_decay=0.9, ema_start=1, lr_d=4e-4, lr_g=1e-4,
+                 augment="color,cutout")
     cli("train", "--data", data, "--out", tmp_path / "cli", *small_flags(), "--max-steps", 4,
         *[f for k, v in flags.items() for f in (f"--{k.replace('_', '-')}", v)])
     dcgan.train(data, tmp_path / "py", max_steps=4, **flags, **SMALL)
     config = lambda p: json.load(open(p / "config.json"))
     assert config(tmp_path / "py")["recipe"] == config(tmp_path / "cli")["recipe"] == {
-        "loss": "hinge", "d_steps": 2, "ema": {"decay": 0.9, "start": 1}}
+        "loss": "hinge", "d_steps": 2, "ema": {"decay": 0.9, "start": 1},
+        "augment": ["color", "cutout"]}
     assert config(tmp_path / "py")["optim"] == config(tmp_path / "cli")["optim"]
     log = lambda p: [{k: v for k, v in json.loads(l).items() if k != "images_per_second"}
                      for l in open(p / "log.jsonl")]

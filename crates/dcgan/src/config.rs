@@ -544,6 +544,8 @@ pub struct RecipeConfig {
     pub d_steps: u32,
     /// The averaged G, if kept.
     pub ema: Option<EmaConfig>,
+    /// DiffAugment's policies applied to every batch D sees (empty: none).
+    pub augment: Vec<crate::train::augment::Augmentation>,
 }
 
 impl Default for RecipeConfig {
@@ -552,6 +554,7 @@ impl Default for RecipeConfig {
             loss: Loss::Bce,
             d_steps: 1,
             ema: None,
+            augment: Vec::new(),
         }
     }
 }
@@ -568,6 +571,11 @@ impl RecipeConfig {
         }
         if let Some(e) = &self.ema {
             e.validate()?;
+        }
+        for (i, a) in self.augment.iter().enumerate() {
+            if self.augment[..i].contains(a) {
+                return Err(Error::config("augmentation", a.name(), "is given twice"));
+            }
         }
         Ok(())
     }
@@ -1011,6 +1019,10 @@ impl RunConfig {
                 format!("EMA of G (decay {})", e.decay)
             });
         }
+        if !r.augment.is_empty() {
+            let names: Vec<_> = r.augment.iter().map(|a| a.name()).collect();
+            out.push(format!("DiffAugment {}", names.join(", ")));
+        }
         let (lr_d, lr_g) = (o.discriminator().learning_rate, o.generator().learning_rate);
         if lr_d != lr_g {
             out.push(format!("learning rates D {lr_d}, G {lr_g}"));
@@ -1250,6 +1262,7 @@ mod recipe_tests {
                 decay: 0.999,
                 start: 1000,
             }),
+            augment: vec![],
         };
         c.optim.lr_d = Some(4e-4);
         c.optim.lr_g = Some(1e-4);

@@ -248,6 +248,13 @@ pub(crate) fn torch_replay(
         opt_d,
     );
     gan.loss = ckpt.config.recipe.loss;
+    if !ckpt.config.recipe.augment.is_empty() {
+        return Err(Error::config(
+            "augmentation",
+            "on",
+            "replay compares with PyTorch's plain iteration; the run uses DiffAugment",
+        ));
+    }
     let image = real.shape[1..].iter().product::<usize>();
     let mut steps = Vec::with_capacity(iterations);
     let mut log = String::new();

@@ -31,7 +31,7 @@ pub enum Purpose {
     Dedup = 7,
     /// Synthetic inputs of `dcgan bench` and `dcgan data preview`'s pick of items.
     Tools = 8,
-    /// Draws of what the recipe adds to the paper's (extra D steps).
+    /// Draws of what the recipe adds to the paper's (extra D steps, augmentation).
     Recipe = 9,
 }
 
@@ -70,6 +70,14 @@ pub enum Stream {
         step: u64,
         /// The D step within it.
         d_step: u64,
+    },
+    /// With `--augment`, the draws of pass `call` through D of training step `step`
+    /// (`train::augment::Pass`: 2d real and 2d + 1 generated in D step d, 255 in the G step).
+    Augment {
+        /// The training step (counted from 0).
+        step: u64,
+        /// The pass.
+        call: u64,
     },
     /// The fixed noise of a run's sample grids.
     FixedNoise,
@@ -175,6 +183,7 @@ impl Stream {
             PreviewOrder => (P::Tools, 0, 1),
             BenchInputs { .. } => (P::Tools, 1 << 50, MANY),
             ExtraDLatents { .. } => (P::Recipe, 0, 1 << 55),
+            Augment { .. } => (P::Recipe, 1 << 55, 1 << 55),
         }
     }
 
@@ -189,6 +198,7 @@ impl Stream {
             FewLabelsDraw { draw } => draw,
             DedupNoise { batch } => batch,
             ExtraDLatents { step, d_step } => step * 128 + d_step,
+            Augment { step, call } => step * 256 + call,
             _ => 0,
         }
     }
@@ -217,6 +227,7 @@ impl Stream {
             DataOrder { epoch: 0 },
             TrainLatents { step: 0 },
             ExtraDLatents { step: 0, d_step: 0 },
+            Augment { step: 0, call: 0 },
             FixedNoise,
             SampleLatents,
             ArithmeticNeighbours,

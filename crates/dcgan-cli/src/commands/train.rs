@@ -11,6 +11,7 @@ use dcgan::config::{
     OptimConfig, RecipeConfig, RunConfig, TrainConfig,
 };
 use dcgan::tasks::train::{self, EvalFiles, TrainTask as Task};
+use dcgan::train::augment::Augmentation;
 use dcgan::train::run::ResumeOptions;
 
 use super::common::JsonArg;
@@ -102,6 +103,11 @@ pub struct TrainArgs {
     /// it (`dcgan --raw-generator …` for the trained G).
     #[arg(long, value_name = "DECAY", conflicts_with = "resume")]
     pub ema_decay: Option<f64>,
+    /// DiffAugment (Zhao et al. 2020) on every batch D sees, real and generated, in both
+    /// half-steps: any of color, translation, cutout, comma-separated (the authors use all
+    /// three for small data sets).
+    #[arg(long, value_name = "LIST", conflicts_with = "resume")]
+    pub augment: Option<String>,
     /// The average is a copy of G until this step.
     #[arg(
         long,
@@ -256,6 +262,12 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
                 decay,
                 start: a.ema_start,
             }),
+            augment: a
+                .augment
+                .as_deref()
+                .map(Augmentation::parse_list)
+                .transpose()?
+                .unwrap_or_default(),
         },
         data: DataConfig {
             source: ui.data(&data)?,

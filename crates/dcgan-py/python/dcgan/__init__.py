@@ -331,6 +331,7 @@ TRAIN_OPTIONS = {
     "d_steps": ("recipe.d_steps", int),
     "ema_decay": ("recipe.ema.decay", float),
     "ema_start": ("recipe.ema.start", int),
+    "augment": ("recipe.augment", list),
     "workers": ("data.workers", int),
     "max_bad_fraction": ("data.max_bad_fraction", float),
     "exclude": ("data.exclude", str),
@@ -359,6 +360,13 @@ def _option(name, value):
         return float(value)
     if kind is os.PathLike:
         return _path(value, name)
+    if kind is list:
+        # "color,translation" as on the command line, or a list of names.
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{name} must be a comma-separated str or a list of str")
+        return list(value)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     return value

@@ -1,6 +1,7 @@
 //! Training (paper §4): the half-steps, Adam, checkpoints and the loop that ties them to a run
 //! directory.
 
+pub mod augment;
 pub mod ema;
 pub mod evaluate;
 pub mod observer;

@@ -112,6 +112,7 @@ pub fn train(
         opt_g: Adam::new(config.optim.generator()),
         opt_d: Adam::new(config.optim.discriminator()),
         loss: config.recipe.loss,
+        augment: augmenter(&config),
     };
     let state = TrainState {
         data_len: dataset.len() as u64,
@@ -170,6 +171,14 @@ impl ResumeOptions {
             config.train.tensorboard = Some(d.clone());
         }
     }
+}
+
+/// The run's DiffAugment, if it has one.
+fn augmenter(config: &RunConfig) -> Option<super::augment::Augmenter> {
+    (!config.recipe.augment.is_empty()).then(|| super::augment::Augmenter {
+        policies: config.recipe.augment.clone(),
+        seed: config.train.seed,
+    })
 }
 
 /// Continue the run in `out` from its newest checkpoint (`evaluator`: as for [`train`]).
@@ -236,6 +245,7 @@ pub fn resume(
         opt_d,
         loss: config.recipe.loss,
         ema,
+        augment: augmenter(&config),
     };
     truncate_log(&run.log(), ckpt.state.step)?;
     let setting = Setting {

@@ -12,6 +12,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use crate::config::Loss;
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
+use crate::train::augment::{Augmenter, Pass};
 use crate::train::ema::Ema;
 
 /// What one iteration measured (all on the host, as f32). The loss fields hold the run's loss
@@ -191,6 +192,8 @@ pub struct Gan {
     pub loss: Loss,
     /// The exponential moving average of G (`--ema-decay`), updated after every G step.
     pub ema: Option<Ema>,
+    /// DiffAugment (`--augment`): applied to every batch D sees, in both half-steps.
+    pub augment: Option<Augmenter>,
 }
 
 impl Gan {
@@ -208,6 +211,7 @@ impl Gan {
             opt_d,
             loss: Loss::Bce,
             ema: None,
+            augment: None,
         }
     }
 
@@ -223,20 +227,21 @@ impl Gan {
     pub fn iteration_d_steps(&mut self, batches: Vec<(Tensor<4>, Tensor<2>)>) -> StepStats {
         assert!(!batches.is_empty(), "an iteration needs a batch");
         let n = batches.len();
+        let step = self.opt_g.step; // G updates so far: the training step, from 0
+        let augment = |x: Tensor<4>, pass: Pass| match &self.augment {
+            Some(a) => a.apply(x, step, pass),
+            None => x,
+        };
         let mut total = StepStats::default();
         let mut last_fake = None;
-        for (real, z) in batches {
+        for (j, (real, z)) in batches.into_iter().enumerate() {
             let mut stats = StepStats::default();
             let fake = self.generator.forward(z, BnMode::Train); // [b, nc, s, s]
+            let real = augment(real, Pass::Real(j as u64));
+            let fake_seen = augment(fake.clone().detach(), Pass::Fake(j as u64));
             let d = self.discriminator.clone();
-            self.discriminator = discriminator_step(
-                self.loss,
-                d,
-                &mut self.opt_d,
-                real,
-                fake.clone().detach(),
-                &mut stats,
-            );
+            self.discriminator =
+                discriminator_step(self.loss, d, &mut self.opt_d, real, fake_seen, &mut stats);
             if n == 1 {
                 total = stats;
             } else {
@@ -252,13 +257,14 @@ impl Gan {
             }
             last_fake = Some(fake);
         }
+        let fake = augment(last_fake.expect("one batch at least"), Pass::Generator);
         let g = self.generator.clone();
         self.generator = generator_step(
             self.loss,
             g,
             &mut self.opt_g,
             &self.discriminator,
-            last_fake.expect("one batch at least"),
+            fake,
             &mut total,
         );
         if let Some(ema) = &mut self.ema {
