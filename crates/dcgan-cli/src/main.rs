@@ -117,7 +117,7 @@ impl LocationArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Train a DCGAN on a folder of images or a data set, or resume a run.
-    Train(commands::train::TrainArgs),
+    Train(Box<commands::train::TrainArgs>),
     /// Write a grid of samples from a trained generator.
     Sample(commands::sample::SampleArgs),
     /// Run the generator on latents from a .npy file; write raw output (.npy) or PNGs.
@@ -204,7 +204,7 @@ fn main() -> ExitCode {
     dcgan::checkpoint::prefer_raw_generator(cli.raw_generator);
     let ui = &mut ui::Ui::new(cli.locations.resolve(), cli.background);
     let result = match cli.command {
-        Command::Train(a) => commands::train::run(a, ui),
+        Command::Train(a) => commands::train::run(*a, ui),
         Command::Sample(a) => commands::sample::run_sample(a, ui),
         Command::Generate(a) => commands::sample::run_generate(a, ui),
         Command::ImportTorch(a) => commands::interop::run_import(a, ui),

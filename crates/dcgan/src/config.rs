@@ -505,6 +505,68 @@ impl TryFrom<String> for Loss {
     }
 }
 
+/// One of DiffAugment's policies (`--augment color,translation,cutout`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum Augmentation {
+    /// Brightness, saturation and contrast.
+    Color,
+    /// A shift by up to an eighth of the side, zeros coming in.
+    Translation,
+    /// A square of half the side set to zero.
+    Cutout,
+}
+
+impl Augmentation {
+    /// Every policy, in the order they are applied.
+    pub const ALL: [Augmentation; 3] = [
+        Augmentation::Color,
+        Augmentation::Translation,
+        Augmentation::Cutout,
+    ];
+
+    /// The name the command line and config.json use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Augmentation::Color => "color",
+            Augmentation::Translation => "translation",
+            Augmentation::Cutout => "cutout",
+        }
+    }
+
+    /// The policy called `name`; the error lists them.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == name)
+            .ok_or_else(|| {
+                Error::config("augmentation", name, "must be color, translation or cutout")
+            })
+    }
+
+    /// A comma-separated list (`color,translation`), each at most once, applied in the order
+    /// of [`Augmentation::ALL`] whatever the order given.
+    pub fn parse_list(list: &str) -> Result<Vec<Self>> {
+        let mut out = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let a = Self::parse(name)?;
+            if out.contains(&a) {
+                return Err(Error::config("augmentation", name, "is given twice"));
+            }
+            out.push(a);
+        }
+        out.sort_by_key(|a| Self::ALL.iter().position(|b| b == a));
+        Ok(out)
+    }
+}
+
+impl TryFrom<String> for Augmentation {
+    type Error = Error;
+    fn try_from(name: String) -> Result<Self> {
+        Augmentation::parse(&name)
+    }
+}
+
 /// An exponential moving average of G's weights (`--ema-decay`, `--ema-start`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -545,7 +607,7 @@ pub struct RecipeConfig {
     /// The averaged G, if kept.
     pub ema: Option<EmaConfig>,
     /// DiffAugment's policies applied to every batch D sees (empty: none).
-    pub augment: Vec<crate::train::augment::Augmentation>,
+    pub augment: Vec<Augmentation>,
 }
 
 impl Default for RecipeConfig {

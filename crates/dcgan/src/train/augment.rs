@@ -20,69 +20,7 @@
 use burn::tensor::{Int, Tensor, TensorData};
 use rand::Rng;
 
-use crate::{Error, Result};
-
-/// One of DiffAugment's policies (`--augment color,translation,cutout`).
-#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase", try_from = "String")]
-pub enum Augmentation {
-    /// Brightness, saturation and contrast.
-    Color,
-    /// A shift by up to an eighth of the side, zeros coming in.
-    Translation,
-    /// A square of half the side set to zero.
-    Cutout,
-}
-
-impl Augmentation {
-    /// Every policy, in the order they are applied.
-    pub const ALL: [Augmentation; 3] = [
-        Augmentation::Color,
-        Augmentation::Translation,
-        Augmentation::Cutout,
-    ];
-
-    /// The name the command line and config.json use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Augmentation::Color => "color",
-            Augmentation::Translation => "translation",
-            Augmentation::Cutout => "cutout",
-        }
-    }
-
-    /// The policy called `name`; the error lists them.
-    pub fn parse(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.name() == name)
-            .ok_or_else(|| {
-                Error::config("augmentation", name, "must be color, translation or cutout")
-            })
-    }
-
-    /// A comma-separated list (`color,translation`), each at most once, applied in the order
-    /// of [`Augmentation::ALL`] whatever the order given.
-    pub fn parse_list(list: &str) -> Result<Vec<Self>> {
-        let mut out = Vec::new();
-        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let a = Self::parse(name)?;
-            if out.contains(&a) {
-                return Err(Error::config("augmentation", name, "is given twice"));
-            }
-            out.push(a);
-        }
-        out.sort_by_key(|a| Self::ALL.iter().position(|b| b == a));
-        Ok(out)
-    }
-}
-
-impl TryFrom<String> for Augmentation {
-    type Error = Error;
-    fn try_from(name: String) -> Result<Self> {
-        Augmentation::parse(&name)
-    }
-}
+pub use crate::config::Augmentation;
 
 /// The random values of one pass of a batch through the policies.
 #[derive(Clone, Debug, Default, PartialEq)]
