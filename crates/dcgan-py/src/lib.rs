@@ -213,13 +213,20 @@ struct Generator {
 
 #[pymethods]
 impl Generator {
-    /// G of a run directory (its newest checkpoint) or a checkpoint file.
+    /// G of a run directory (its newest checkpoint) or a checkpoint file: its averaged G when
+    /// it holds one, unless `raw`.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, raw = false))]
+    fn load(py: Python<'_>, path: PathBuf, raw: bool) -> PyResult<Self> {
         detached(py, || {
             let ckpt = Checkpoint::load(&path)?;
+            let g = if raw {
+                ckpt.raw_generator(&Device::flex())?
+            } else {
+                ckpt.generator(&Device::flex())?
+            };
             Ok(Generator {
-                g: std::sync::Mutex::new(ckpt.generator(&Device::flex())?),
+                g: std::sync::Mutex::new(g),
                 model: ckpt.model().clone(),
                 path: ckpt.path.clone(),
                 step: ckpt.state.step,

@@ -282,6 +282,11 @@ def test_train_takes_the_recipe_options_as_the_cli_does(tmp_path):
     cli("generate", "--checkpoint", tmp_path / "cli", "--latent", tmp_path / "z.npy",
         "--out", tmp_path / "x.npy")
     assert np.array_equal(dcgan.Generator.load(tmp_path / "py")(z), np.load(tmp_path / "x.npy"))
+    cli("--raw-generator", "generate", "--checkpoint", tmp_path / "cli", "--latent",
+        tmp_path / "z.npy", "--out", tmp_path / "raw.npy")
+    raw = dcgan.Generator.load(tmp_path / "py", raw=True)(z)
+    assert np.array_equal(raw, np.load(tmp_path / "raw.npy"))
+    assert not np.array_equal(raw, np.load(tmp_path / "x.npy"))
     with pytest.raises(dcgan.InputError, match="ema_start needs ema_decay"):
         dcgan.train(data, tmp_path / "bad", ema_start=3, **SMALL)
     with pytest.raises(dcgan.InputError, match="invalid loss wgan: must be bce, hinge or lsgan"):

@@ -226,9 +226,10 @@ class Generator:
 
     @classmethod
     @_translated
-    def load(cls, path) -> "Generator":
-        """G of a run directory (its newest checkpoint) or a checkpoint file."""
-        return cls(_dcgan.Generator.load(_path(path, "path")))
+    def load(cls, path, raw: bool = False) -> "Generator":
+        """G of a run directory (its newest checkpoint) or a checkpoint file: the averaged G
+        when the run kept one (``train(ema_decay=…)``), the trained G with ``raw=True``."""
+        return cls(_dcgan.Generator.load(_path(path, "path"), bool(raw)))
 
     @property
     def latent_dim(self) -> int:
