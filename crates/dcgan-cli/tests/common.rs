@@ -59,6 +59,14 @@ pub fn small_model() -> Vec<&'static str> {
     ]
 }
 
+/// A log without its timing column (`images_per_second`), for comparing runs.
+pub fn without_timing(mut log: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    log.iter_mut().for_each(|r| {
+        r.as_object_mut().unwrap().remove("images_per_second");
+    });
+    log
+}
+
 pub fn read_log(run: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(run.join("log.jsonl"))
         .unwrap()

@@ -28,11 +28,10 @@ fn args(data: &std::path::Path, out: &std::path::Path, steps: &str, extra: &[&st
     a
 }
 
-fn without_timing(mut log: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
-    log.iter_mut().for_each(|r| {
-        r.as_object_mut().unwrap().remove("images_per_second");
-    });
-    log
+/// Runs `dcgan` with `args` and asserts it succeeded.
+fn succeed(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) {
+    let o = dcgan().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// The checkpoint's `dcgan` header (config and counters).
@@ -65,12 +64,11 @@ fn every_option_is_recorded_and_a_resumed_run_is_the_uninterrupted_one() {
     // batches; 8 steps cross the first epoch's end twice.
     let data = image_folder(dir.path(), 40, 16);
     let full = dir.path().join("full");
-    let o = dcgan()
-        .args(args(&data, &full, "8", &ADDED))
-        .args(["--checkpoint-every", "4"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(
+        args(&data, &full, "8", &ADDED)
+            .into_iter()
+            .chain(["--checkpoint-every", "4"].map(String::from)),
+    );
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(full.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["recipe"]["loss"], "hinge");
@@ -109,12 +107,11 @@ fn every_option_is_recorded_and_a_resumed_run_is_the_uninterrupted_one() {
 
     // Stopped at step 4 (inside epoch 1), then resumed to 8.
     let part = dir.path().join("part");
-    let o = dcgan()
-        .args(args(&data, &part, "4", &ADDED))
-        .args(["--checkpoint-every", "4"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(
+        args(&data, &part, "4", &ADDED)
+            .into_iter()
+            .chain(["--checkpoint-every", "4"].map(String::from)),
+    );
     let o = run(&[
         "train",
         "--resume",
@@ -134,17 +131,16 @@ fn the_averaged_generator_is_its_recurrence_and_is_what_sampling_uses() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 40, 16);
     let out = dir.path().join("run");
-    let o = dcgan()
-        .args(args(
+    succeed(
+        args(
             &data,
             &out,
             "6",
             &["--ema-decay", "0.8", "--ema-start", "2"],
-        ))
-        .args(["--checkpoint-every", "1", "--keep-checkpoints", "100"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+        )
+        .into_iter()
+        .chain(["--checkpoint-every", "1", "--keep-checkpoints", "100"].map(String::from)),
+    );
     let (decay, rest) = (0.8f32, (1.0f64 - 0.8) as f32);
     let mut avg: std::collections::BTreeMap<String, Vec<f32>> = Default::default();
     for step in 1..=6u64 {
@@ -219,12 +215,11 @@ fn the_averaged_generator_is_its_recurrence_and_is_what_sampling_uses() {
     // The trained G of this checkpoint is the one a run without the average would sample: the
     // same weights in a checkpoint of their own.
     let plain = dir.path().join("plain");
-    let o = dcgan()
-        .args(args(&data, &plain, "6", &[]))
-        .args(["--checkpoint-every", "6"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(
+        args(&data, &plain, "6", &[])
+            .into_iter()
+            .chain(["--checkpoint-every", "6"].map(String::from)),
+    );
     let o = run(&[
         "generate",
         "--checkpoint",
@@ -306,16 +301,12 @@ fn a_resume_may_change_the_two_learning_rates_but_not_the_loss_or_the_average() 
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    let o = dcgan()
-        .args(args(
-            &data,
-            &out,
-            "2",
-            &["--loss", "lsgan", "--ema-decay", "0.99"],
-        ))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(args(
+        &data,
+        &out,
+        "2",
+        &["--loss", "lsgan", "--ema-decay", "0.99"],
+    ));
     let path = out.join("config.json");
     let original = std::fs::read_to_string(&path).unwrap();
     for (from, to, field) in [
@@ -371,8 +362,7 @@ fn the_paper_recipe_spelled_out_is_the_default_to_the_bit() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 40, 16);
     let (a, b) = (dir.path().join("default"), dir.path().join("spelled"));
-    let o = dcgan().args(args(&data, &a, "7", &[])).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(args(&data, &a, "7", &[]));
     let spelled = [
         "--loss",
         "bce",
@@ -383,11 +373,7 @@ fn the_paper_recipe_spelled_out_is_the_default_to_the_bit() {
         "--lr-g",
         "2e-4",
     ];
-    let o = dcgan()
-        .args(args(&data, &b, "7", &spelled))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    succeed(args(&data, &b, "7", &spelled));
     assert_eq!(without_timing(read_log(&a)), without_timing(read_log(&b)));
     let tensors = |run: &std::path::Path| {
         safetensors_file::read(&run.join("checkpoints/step-00000007.safetensors"))

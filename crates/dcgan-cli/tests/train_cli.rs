@@ -557,13 +557,7 @@ fn ctrl_c_checkpoints_exits_130_and_the_resume_crosses_epochs_exactly() {
     let o = run(&["train", "--resume", stopped.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     // The log, but for its timing column, is the uninterrupted run's.
-    let strip = |mut log: Vec<serde_json::Value>| {
-        log.iter_mut().for_each(|r| {
-            r.as_object_mut().unwrap().remove("images_per_second");
-        });
-        log
-    };
-    let (got, want) = (strip(read_log(&stopped)), strip(want));
+    let (got, want) = (without_timing(read_log(&stopped)), without_timing(want));
     assert_eq!(got.len(), 300);
     if let Some(i) = (0..300).find(|&i| got[i] != want[i]) {
         panic!(
