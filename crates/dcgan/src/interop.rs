@@ -229,6 +229,17 @@ pub(crate) fn torch_replay(
     mut on_step: impl FnMut(u64, &StepStats),
 ) -> Result<ReplayFiles> {
     require_torch_layout(ckpt, "dcgan replay")?;
+    // Refused before any weight is loaded: the replay feeds given batches to the plain
+    // iteration, which has no augmentation draws to match.
+    let augment = &ckpt.config.recipe.augment;
+    if !augment.is_empty() {
+        let names: Vec<_> = augment.iter().map(|a| a.name()).collect();
+        return Err(Error::config(
+            "augmentation",
+            names.join(","),
+            "dcgan replay runs the plain iteration on given batches; this run uses DiffAugment",
+        ));
+    }
     let m = ckpt.model();
     let n = real.shape[0];
     let iterations = n / batch;
@@ -248,13 +259,6 @@ pub(crate) fn torch_replay(
         opt_d,
     );
     gan.loss = ckpt.config.recipe.loss;
-    if !ckpt.config.recipe.augment.is_empty() {
-        return Err(Error::config(
-            "augmentation",
-            "on",
-            "replay compares with PyTorch's plain iteration; the run uses DiffAugment",
-        ));
-    }
     let image = real.shape[1..].iter().product::<usize>();
     let mut steps = Vec::with_capacity(iterations);
     let mut log = String::new();
