@@ -1,9 +1,11 @@
 // The DCGAN explorer: the generator runs in this page, in WebAssembly (dcgan_web.js).
 //
-// For scripts and tests: window.dcgan = { ready, info: {nz, nc, size, step}, generate(z, n),
-// timings, latent(k) },
+// For scripts and tests: window.dcgan = { ready, info: {nz, nc, size, step, classes},
+// generate(z, n), setClass(k), timings, latent(k) },
 // where generate takes n·nz latent values and resolves to n·nc·size·size values in [-1, 1]
-// (channel planes, rows, columns: the layout of `dcgan generate --out x.npy`).
+// (channel planes, rows, columns: the layout of `dcgan generate --out x.npy`), of the class
+// chosen last for a class-conditional generator (`dcgan train --conditional`; classes lists
+// its class names, empty otherwise).
 
 import init, { WebGenerator } from './dcgan_web.js';
 
@@ -34,8 +36,11 @@ const api = {
   info: null,
   timings,
   ready: generator.then((g) => {
-    api.info = { nz: g.nz(), nc: g.nc(), size: g.size(), step: Number(g.step()) };
+    api.info = { nz: g.nz(), nc: g.nc(), size: g.size(), step: Number(g.step()), classes: g.classes() };
   }),
+  async setClass(k) {
+    (await generator).setClass(k);
+  },
   async generate(z, n) {
     return (await generator).generate(z instanceof Float32Array ? z : Float32Array.from(z), n);
   },
@@ -323,8 +328,19 @@ api.ready
     await newGrid(1);
     $('status').textContent =
       `${size}×${size} ${nc === 1 ? 'grey' : 'RGB'} generator, latent size ${nz}, ` +
+      (api.info.classes.length ? `class-conditional (${api.info.classes.length} classes), ` : '') +
       `trained ${step} steps; ${GRID} samples drawn in ${(performance.now() - t0).toFixed(0)} ms`;
     let seed = 1;
+    if (api.info.classes.length) {
+      // A class-conditional generator: every image is of the class picked here.
+      const pick = $('class');
+      api.info.classes.forEach((name, k) => pick.add(new Option(`${k}: ${name}`, String(k))));
+      $('class-picker').hidden = false;
+      pick.addEventListener('change', async () => {
+        await api.setClass(Number(pick.value));
+        await newGrid(seed);
+      });
+    }
     $('new').addEventListener('click', () => newGrid(++seed));
     $('png').addEventListener('click', () =>
       sheet([...$('grid').children], 8).toBlob((b) => download('samples.png', b)));

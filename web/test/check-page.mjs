@@ -1,7 +1,7 @@
 // Load a site written by `dcgan export-web` in headless Chromium (Debian's chromium, driven by
 // playwright-core) and check it:
 //
-//   node web/test/check-page.mjs SITE LATENTS.npy EXPECTED.npy
+//   node web/test/check-page.mjs SITE LATENTS.npy EXPECTED.npy [CLASS EXPECTED_CLASS.npy]
 //
 // - G in the page on LATENTS against EXPECTED (`dcgan generate --out EXPECTED.npy` on the same
 //   latents): largest |difference|;
@@ -9,6 +9,9 @@
 // - a walk between two clicked samples renders 10 frames that start and end at them;
 // - vector arithmetic on clicked exemplars: the grid's centre is G(mean A − mean B + mean C);
 // - the direction slider at t = 1 draws G(base + mean(end) − mean(start));
+// - a class-conditional generator (CLASS given): the page shows its class picker, and after
+//   CLASS is picked there G draws EXPECTED_CLASS (`dcgan generate --labels`, every latent of
+//   CLASS); an unconditional one: no picker;
 // - the console shows no error.
 //
 // Prints one JSON object; exits 1 when a check fails. CHROMIUM overrides /usr/bin/chromium.
@@ -18,7 +21,7 @@ import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [site, latentsPath, expectedPath] = process.argv.slice(2);
+const [site, latentsPath, expectedPath, pickClass, expectedClassPath] = process.argv.slice(2);
 if (!expectedPath) {
   console.error('usage: node web/test/check-page.mjs SITE LATENTS.npy EXPECTED.npy');
   process.exit(2);
@@ -188,6 +191,24 @@ try {
   }
   if (!(ar.slider_vs_expected <= 1 && ar.strip === 9 && ar.label === 't = 1.0')) {
     failed.push(`the direction slider: ${JSON.stringify(ar)}`);
+  }
+  result.class_picker_shown = await page.evaluate(() => !document.getElementById('class-picker').hidden);
+  if (result.class_picker_shown !== (pickClass !== undefined)) {
+    failed.push(`class picker shown: ${result.class_picker_shown}`);
+  }
+  if (pickClass !== undefined) {
+    await page.selectOption('#class', pickClass);
+    const wantClass = readNpy(expectedClassPath);
+    // The picker's handler sets the class before it redraws; wait for the new grid.
+    await page.waitForTimeout(500);
+    const gotClass = await page.evaluate(
+      async ([zs, count]) => Array.from(await window.dcgan.generate(Float32Array.from(zs), count)),
+      [Array.from(z.values), n],
+    );
+    result.class_max_abs_diff = gotClass.reduce((m, v, i) => Math.max(m, Math.abs(v - wantClass.values[i])), 0);
+    if (!(result.class_max_abs_diff <= 1e-4)) {
+      failed.push(`class ${pickClass}: max |diff| ${result.class_max_abs_diff} > 1e-4`);
+    }
   }
   result.status = await page.textContent('#status');
   result.wasm_bytes = statSync(join(site, 'dcgan_web_bg.wasm')).size;

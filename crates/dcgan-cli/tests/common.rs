@@ -201,3 +201,23 @@ pub fn missing(test: &str, what: &str) {
         let _ = writeln!(f, "{line}");
     }
 }
+
+/// `labels` as a 1-D int64 `.npy` file (NumPy's layout: magic, version 1.0, a header padded
+/// to 64 bytes, little-endian values), as `np.save` writes class labels.
+pub fn write_labels(path: &Path, labels: &[i64]) {
+    let mut header = format!(
+        "{{'descr': '<i8', 'fortran_order': False, 'shape': ({},), }}",
+        labels.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in labels {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}

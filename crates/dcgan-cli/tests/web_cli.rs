@@ -100,10 +100,100 @@ fn the_exported_page_draws_what_dcgan_generate_draws() {
         }
         assert_eq!(
             r["info"],
-            serde_json::json!({"nz": 100, "nc": 3, "size": 64, "step": 0})
+            serde_json::json!({"nz": 100, "nc": 3, "size": 64, "step": 0, "classes": []})
         );
         assert_eq!(r["walk"]["frames"], 10);
     }
+}
+
+/// A class-conditional G (the in-repository PyTorch golden pair, 3 classes): the page shows a
+/// class picker, and with class 2 picked it draws what `dcgan generate --labels` draws.
+#[test]
+fn the_exported_page_of_a_conditional_generator_draws_the_picked_class() {
+    if !web_bundle().join("dcgan_web_bg.wasm").is_file() {
+        return common::missing(
+            "web",
+            "the web bundle (target/web; run `bash scripts/build-web.sh`)",
+        );
+    }
+    if !common::has_playwright() {
+        return common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let golden =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dcgan/tests/golden/dcgan32-rgb");
+    let ckpt = tmp.path().join("cond.safetensors");
+    let o = run(&[
+        "import-torch",
+        "--generator",
+        golden.join("cond_netG.safetensors").to_str().unwrap(),
+        "--image-size",
+        "32",
+        "--nz",
+        "16",
+        "--ngf",
+        "8",
+        "--ndf",
+        "8",
+        "--classes",
+        "a,b,c",
+        "--out",
+        ckpt.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let z = golden.join("z.npy");
+    let (y0, y2) = (tmp.path().join("y0.npy"), tmp.path().join("y2.npy"));
+    common::write_labels(&y0, &[0; 8]);
+    common::write_labels(&y2, &[2; 8]);
+    let mut want = Vec::new();
+    for (labels, name) in [(&y0, "g0.npy"), (&y2, "g2.npy")] {
+        let out = tmp.path().join(name);
+        let o = run(&[
+            "generate",
+            "--checkpoint",
+            ckpt.to_str().unwrap(),
+            "--latent",
+            z.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        want.push(out);
+    }
+    let site = tmp.path().join("site");
+    let o = run(&[
+        "export-web",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (passed, r) = browser_check(
+        "conditional",
+        "check-page.mjs",
+        &[
+            site.as_os_str(),
+            z.as_os_str(),
+            want[0].as_os_str(),
+            std::ffi::OsStr::new("2"),
+            want[1].as_os_str(),
+        ],
+    );
+    assert!(passed, "{}", r["failed"]);
+    assert_eq!(r["info"]["classes"], serde_json::json!(["a", "b", "c"]));
+    assert_eq!(r["class_picker_shown"], true);
+    assert!(r["class_max_abs_diff"].as_f64().unwrap() <= 2e-7, "{r}");
+    assert!(
+        r["status"]
+            .as_str()
+            .unwrap()
+            .contains("class-conditional (3 classes)"),
+        "{}",
+        r["status"]
+    );
 }
 
 #[test]

@@ -234,11 +234,14 @@ impl Generator {
         })
     }
 
-    /// Images of latents `z` (n, nz) float32: (n, nc, size, size) float32 in [-1, 1].
+    /// Images of latents `z` (n, nz) float32, each of its class in `labels` for a
+    /// class-conditional G: (n, nc, size, size) float32 in [-1, 1].
+    #[pyo3(signature = (z, labels = None))]
     fn generate<'py>(
         &self,
         py: Python<'py>,
         z: PyReadonlyArrayDyn<'py, f32>,
+        labels: Option<Vec<i64>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (z, shape) = floats(&z, "z")?;
         let nz = self.model.latent_dim;
@@ -248,12 +251,25 @@ impl Generator {
                 format!("z has shape {shape:?}; this generator takes (N, {nz}) with N ≥ 1"),
             )));
         }
+        let labels = match labels_for(&self.model, labels, shape[0], "generator")? {
+            Some(y) => y,
+            None if self.model.class_count() > 0 => {
+                return Err(Error::new_err((
+                    "input",
+                    format!(
+                        "this generator is class-conditional ({} classes): give labels, one class per latent",
+                        self.model.class_count()
+                    ),
+                )));
+            }
+            None => Vec::new(),
+        };
         let images = detached(py, || {
             let g = self.g.lock().unwrap_or_else(|p| p.into_inner());
-            Ok(dcgan::model::inference::generate_chunked(
+            Ok(dcgan::model::inference::generate_labelled(
                 &g,
                 &z,
-                nz,
+                &labels,
                 BnMode::Eval,
                 256,
                 &Device::flex(),
@@ -296,6 +312,40 @@ impl Generator {
     fn step(&self) -> u64 {
         self.step
     }
+}
+
+/// `labels` (one class per item of `n`) checked against a model: None when none were given;
+/// an error when given to an unconditional `what`, of the wrong count or out of range.
+fn labels_for(
+    model: &ModelConfig,
+    labels: Option<Vec<i64>>,
+    n: usize,
+    what: &str,
+) -> PyResult<Option<Vec<usize>>> {
+    let k = model.class_count();
+    let Some(y) = labels else {
+        return Ok(None);
+    };
+    let bad = |m: String| Err(Error::new_err(("input", m)));
+    if k == 0 {
+        return bad(format!(
+            "labels were given, but this {what} is not class-conditional"
+        ));
+    }
+    if y.len() != n {
+        return bad(format!("{} labels for {n} inputs", y.len()));
+    }
+    if let Some((i, v)) = y
+        .iter()
+        .enumerate()
+        .find(|(_, v)| **v < 0 || **v >= k as i64)
+    {
+        return bad(format!(
+            "label {v} at index {i} is not a class of this {what} (0 to {})",
+            k - 1
+        ));
+    }
+    Ok(Some(y.into_iter().map(|v| v as usize).collect()))
 }
 
 /// A trained discriminator, BatchNorm in inference mode.
@@ -342,16 +392,30 @@ impl Discriminator {
         })
     }
 
-    /// D's probability that each image is real: (n,) float32.
+    /// D's probability that each image is real: (n,) float32. A class-conditional D given
+    /// `labels` adds its class term; without them it scores the class-agnostic part.
+    #[pyo3(signature = (x, labels = None))]
     fn probabilities<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArrayDyn<'py, f32>,
+        labels: Option<Vec<i64>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let x = self.input(&x)?;
+        let n = x.dims()[0];
+        let labels = labels_for(&self.model, labels, n, "discriminator")?;
+        let k = self.model.class_count();
         let p = detached(py, || {
             let d = self.d.lock().unwrap_or_else(|p| p.into_inner());
-            Ok(host(d.probabilities(x, BnMode::Eval)))
+            let y = labels.map(|y| {
+                let one_hot = dcgan::model::inference::one_hot(&y, k);
+                Tensor::<2>::from_data(TensorData::new(one_hot, [n, k]), &Device::flex())
+            });
+            Ok(host(burn::tensor::activation::sigmoid(d.forward_labelled(
+                x,
+                BnMode::Eval,
+                y,
+            ))))
         })?;
         Ok(PyArray1::from_vec(py, p).into_any())
     }
@@ -433,7 +497,7 @@ impl Events for PyEvents<'_> {
 /// `dcgan train`: a new run (`config_json`: a whole RunConfig) in `out`, or the resume of
 /// `resume` with `resume_json` (ResumeOptions' fields). Returns the report as JSON.
 #[pyfunction]
-#[pyo3(signature = (config_json, out, resume, resume_json, weights, stats_cache, on_event))]
+#[pyo3(signature = (config_json, out, resume, resume_json, weights, stats_cache, on_event, conditional = false))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -444,6 +508,7 @@ fn train(
     weights: Option<PathBuf>,
     stats_cache: bool,
     on_event: Option<Py<PyAny>>,
+    conditional: bool,
 ) -> PyResult<String> {
     use dcgan::tasks::train::{EvalFiles, TrainTask};
     let files = EvalFiles {
@@ -457,6 +522,10 @@ fn train(
             if config.model.channels == 0 {
                 // Left to the data: grey data trains a grey model.
                 detached(py, || dcgan::tasks::train::resolve_channels(&mut config))?;
+            }
+            if conditional {
+                config.model.classes =
+                    detached(py, || dcgan::train::conditional_classes(&config.data))?;
             }
             TrainTask::New {
                 config: Box::new(config),

@@ -293,6 +293,53 @@ def test_train_takes_the_recipe_options_as_the_cli_does(tmp_path):
         dcgan.train(data, tmp_path / "bad", loss="wgan", **SMALL)
 
 
+def test_conditional_training_and_labelled_generation_match_the_cli(tmp_path):
+    # Two classes: one subfolder each.
+    data = tmp_path / "data"
+    save_folder(pictures(20, 16, 3), data / "cats")
+    save_folder(pictures(20, 16, 4), data / "dogs")
+    cli("train", "--data", data, "--out", tmp_path / "cli", *small_flags(), "--max-steps", 3,
+        "--conditional")
+    dcgan.train(data, tmp_path / "py", max_steps=3, conditional=True, **SMALL)
+    config = lambda p: json.load(open(p / "config.json"))
+    assert config(tmp_path / "py")["model"]["classes"] == ["cats", "dogs"]
+    assert config(tmp_path / "py") == {**config(tmp_path / "cli"),
+                                       "data": config(tmp_path / "py")["data"]}
+    log = lambda p: [{k: v for k, v in json.loads(l).items() if k != "images_per_second"}
+                     for l in open(p / "log.jsonl")]
+    assert log(tmp_path / "py") == log(tmp_path / "cli")
+    G = dcgan.Generator.load(tmp_path / "py")
+    assert G.classes == ["cats", "dogs"]
+    z = G.latents(4, seed=5)
+    labels = np.array([1, 0, 1, 1])
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", labels)
+    cli("generate", "--checkpoint", tmp_path / "cli", "--latent", tmp_path / "z.npy",
+        "--labels", tmp_path / "y.npy", "--out", tmp_path / "x.npy")
+    assert np.array_equal(G(z, labels), np.load(tmp_path / "x.npy"))
+    # The class is an input: the same latents drawn as the other class differ.
+    assert not np.array_equal(G(z, 1 - labels), G(z, labels))
+    assert np.array_equal(G.sample(4, seed=5, label=1), G(z, np.ones(4, np.int64)))
+    assert np.array_equal(G.sample(4, seed=5), G(z, np.array([0, 1, 0, 1])))
+    with pytest.raises(dcgan.InputError, match=r"class-conditional \(2 classes\): give labels"):
+        G(z)
+    with pytest.raises(dcgan.InputError, match="label 2 at index 1 is not a class of this generator"):
+        G(z, np.array([0, 2, 0, 0]))
+    with pytest.raises(dcgan.InputError, match="3 labels for 4 inputs"):
+        G(z, np.array([0, 1, 0]))
+    # D's class term: given labels, its scores depend on them.
+    D = dcgan.Discriminator.load(tmp_path / "py")
+    x = G(z, labels)
+    assert D(x, labels).shape == (4,)
+    assert not np.array_equal(D(x, labels), D(x, 1 - labels))
+    assert not np.array_equal(D(x, labels), D(x))
+    with pytest.raises(dcgan.InputError, match="a resumed run keeps its conditional"):
+        dcgan.train(resume=tmp_path / "py", conditional=True)
+    flat = save_folder(pictures(10, 16, 5), tmp_path / "flat")
+    with pytest.raises(dcgan.InputError, match="--conditional needs images with classes"):
+        dcgan.train(flat, tmp_path / "bad", conditional=True, **SMALL)
+
+
 # ---------------------------------------------------------------- bad input
 
 

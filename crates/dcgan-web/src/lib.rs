@@ -20,6 +20,8 @@ pub struct WebGenerator {
     model: WebModel,
     g: Generator,
     device: Device,
+    /// The class a conditional G draws (0 until [`WebGenerator::set_class`]).
+    class: std::cell::Cell<usize>,
 }
 
 impl WebGenerator {
@@ -28,7 +30,12 @@ impl WebGenerator {
         let model = WebModel::parse(model_json)?;
         let device = Device::flex();
         let g = model.generator(weights, &device)?;
-        Ok(Self { model, g, device })
+        Ok(Self {
+            model,
+            g,
+            device,
+            class: std::cell::Cell::new(0),
+        })
     }
 
     /// The `model.json` G was read from.
@@ -36,7 +43,21 @@ impl WebGenerator {
         &self.model
     }
 
-    /// G's images of `n` latents (`[n, nz]` row-major), `[n, nc, size, size]` in [−1, 1].
+    /// Draw a conditional G's images of class `class` from now on.
+    pub fn choose_class(&self, class: usize) -> Result<(), String> {
+        let k = self.model.classes.len();
+        if class >= k {
+            return Err(match k {
+                0 => "this generator is not class-conditional".to_string(),
+                _ => format!("class {class} is not below {k}"),
+            });
+        }
+        self.class.set(class);
+        Ok(())
+    }
+
+    /// G's images of `n` latents (`[n, nz]` row-major), `[n, nc, size, size]` in [−1, 1]; a
+    /// conditional G's of the chosen class.
     pub fn images(&self, z: &[f32], n: usize) -> Result<Vec<f32>, String> {
         let nz = self.model.latent_dim;
         if n == 0 || z.len() != n * nz {
@@ -45,11 +66,13 @@ impl WebGenerator {
                 z.len()
             ));
         }
-        Ok(inference::generate(
+        let labels = vec![self.class.get(); n];
+        Ok(inference::generate_labelled(
             &self.g,
             z,
-            nz,
+            &labels,
             BnMode::Eval,
+            n,
             &self.device,
         ))
     }
@@ -83,6 +106,17 @@ impl WebGenerator {
     /// The checkpoint's training step.
     pub fn step(&self) -> u64 {
         self.model.step
+    }
+
+    /// A class-conditional G's class names (empty for the paper's unconditional G).
+    pub fn classes(&self) -> Vec<String> {
+        self.model.classes.clone()
+    }
+
+    /// Draw images of class `class` (0 to K−1) from now on.
+    #[wasm_bindgen(js_name = setClass)]
+    pub fn set_class(&self, class: usize) -> Result<(), JsError> {
+        self.choose_class(class).map_err(|e| JsError::new(&e))
     }
 
     /// `n` images of the latents `z` (`n·nz` values), `n·nc·size·size` values in [−1, 1].

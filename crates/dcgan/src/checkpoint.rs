@@ -290,6 +290,21 @@ impl Checkpoint {
         self.raw_generator(device)
     }
 
+    /// [`Checkpoint::generator`] for a tool that draws from latents alone (`what` names it): an
+    /// error naming the checkpoint for a class-conditional G, which also needs a class.
+    pub fn unconditional_generator(&self, device: &Device, what: &str) -> Result<Generator> {
+        let k = self.model().class_count();
+        if k > 0 {
+            return Err(Error::format(
+                &self.path,
+                format!(
+                    "is a class-conditional model ({k} classes); {what} draws from latents alone and does not take classes yet (sample --class, generate --labels and fid do)"
+                ),
+            ));
+        }
+        self.generator(device)
+    }
+
     /// The trained G (the one optimised), on `device`.
     pub fn raw_generator(&self, device: &Device) -> Result<Generator> {
         let g = Generator::new(&self.config.model, 0, device);

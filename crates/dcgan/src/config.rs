@@ -44,6 +44,12 @@ pub struct ModelConfig {
     pub batch_norm_momentum: f64,
     /// Negative slope of D's LeakyReLU (paper: 0.2).
     pub leaky_slope: f64,
+    /// The class names of a class-conditional DCGAN (`--conditional`), in label order; empty for
+    /// the paper's unconditional one. G takes the class as a one-hot vector after z (Mirza &
+    /// Osindero's conditional GAN); D is conditioned by projection (Miyato & Koyama 2018): its
+    /// logit gains ⟨embed(y), Σ features⟩ over its last hidden layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 impl Default for ModelConfig {
@@ -59,11 +65,27 @@ impl Default for ModelConfig {
             batch_norm_eps: 1e-5,
             batch_norm_momentum: 0.1,
             leaky_slope: 0.2,
+            classes: Vec::new(),
         }
     }
 }
 
 impl ModelConfig {
+    /// The number of classes G and D are conditioned on; 0 for the paper's unconditional DCGAN.
+    pub fn class_count(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// G's input width: z, then the class as one-hot when conditional.
+    pub fn generator_input(&self) -> usize {
+        self.latent_dim + self.class_count()
+    }
+
+    /// Width of D's last hidden layer, the features its class projection reads.
+    pub fn discriminator_top(&self) -> usize {
+        self.discriminator_width << (self.upsamplings() - 1)
+    }
+
     /// Number of stride-2 layers: image_size = 4·2^k.
     pub fn upsamplings(&self) -> usize {
         (self.image_size / 4).trailing_zeros() as usize
@@ -91,6 +113,13 @@ impl ModelConfig {
         }
         if self.latent_dim == 0 {
             return Err(Error::config("latent size", 0, "must be positive"));
+        }
+        if self.class_count() == 1 || self.class_count() > MAX_CLASSES {
+            return Err(Error::config(
+                "number of classes",
+                self.class_count(),
+                format!("a conditional model needs 2 to {MAX_CLASSES} classes"),
+            ));
         }
         if self.generator_width == 0 || self.discriminator_width == 0 {
             return Err(Error::config("width", 0, "must be positive"));
@@ -143,7 +172,8 @@ impl ModelConfig {
             .iter()
             .chain(&self.discriminator_plan())
             .map(Layer::weight_count)
-            .sum()
+            .sum::<f64>()
+            + (self.class_count() * self.discriminator_top()) as f64 // D's class embedding
     }
 
     /// G's layers, input first: the one description of G's architecture that the model, the
@@ -162,7 +192,7 @@ impl ModelConfig {
             Layer {
                 name: "project_conv".into(),
                 kind: LayerKind::ConvTranspose,
-                in_channels: self.latent_dim,
+                in_channels: self.generator_input(),
                 out_channels: top,
                 in_side: 1,
                 out_side: 4,
@@ -177,7 +207,7 @@ impl ModelConfig {
             Layer {
                 name: "project_dense".into(),
                 kind: LayerKind::Dense,
-                in_channels: self.latent_dim,
+                in_channels: self.generator_input(),
                 out_channels: top * 16,
                 in_side: 1,
                 out_side: 4,
@@ -373,6 +403,8 @@ impl Layer {
 
 /// Widest G or D layer width (ngf, ndf) accepted.
 const MAX_WIDTH: usize = 65_536;
+/// The most classes a conditional model takes (ImageNet has 1,000; the embedding is K × width).
+const MAX_CLASSES: usize = 100_000;
 
 /// Most weights a model may have: 1e9 (4 GiB of f32, 16 GiB with Adam's moments and gradients).
 const MAX_PARAMETERS: f64 = 1e9;
@@ -1066,6 +1098,12 @@ impl RunConfig {
         let (o, r) = (&self.optim, &self.recipe);
         let paper = OptimConfig::default();
         let mut out = Vec::new();
+        if self.model.class_count() > 0 {
+            out.push(format!(
+                "class-conditional ({} classes)",
+                self.model.class_count()
+            ));
+        }
         match r.loss {
             Loss::Bce => {}
             Loss::Hinge => out.push("hinge loss".to_string()),
@@ -1342,6 +1380,36 @@ mod recipe_tests {
         c.optim.lr_d = Some(1e-4);
         c.optim.learning_rate = 1e-4;
         assert_eq!(c.departures(), ["learning rate 0.0001"]);
+        // A conditional model: first, with its number of classes.
+        c.model.classes = vec!["cat".into(), "dog".into()];
+        assert_eq!(
+            c.departures(),
+            ["class-conditional (2 classes)", "learning rate 0.0001"]
+        );
+    }
+
+    #[test]
+    fn classes_are_left_out_of_an_unconditional_config_and_checked() {
+        let mut m = ModelConfig::default();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(!json.contains("classes"), "{json}");
+        assert_eq!(m.generator_input(), 100);
+        m.classes = vec!["only".into()];
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "invalid number of classes 1: a conditional model needs 2 to 100000 classes"
+        );
+        m.classes = (0..10).map(|k| k.to_string()).collect();
+        m.validate().unwrap();
+        assert_eq!(m.generator_input(), 110);
+        assert_eq!(m.generator_plan()[0].in_channels, 110);
+        // D's embedding: 10 × ndf·8 (64×64: the last hidden layer has 512 channels).
+        assert_eq!(m.discriminator_top(), 512);
+        let plain = ModelConfig::default().weight_count();
+        let extra = (10 * 512 + 10 * 512 * 16) as f64; // embedding, G's first-layer rows
+        assert_eq!(m.weight_count(), plain + extra);
+        let back: ModelConfig = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
     }
 
     #[test]

@@ -124,16 +124,18 @@ pub(crate) struct GradientFiles {
 
 /// The gradients of both half-steps at the checkpoint's weights (`train::step::gradients`: both
 /// networks in training mode, no optimizer step), on the real batch `real` `[n, nc, s, s]` in
-/// [−1, 1] and the latents `z` (`n_z` rows), written in pytorch/examples' state-dict layout:
+/// [−1, 1], the latents `z` (`n_z` rows) and, for a conditional pair, their classes, written
+/// in pytorch/examples' state-dict layout:
 /// `out_dir/grads_d.safetensors` = ∂/∂θ_D [BCE(D(x), 1) + BCE(D(G(z)), 0)],
-/// `out_dir/grads_g.safetensors` = ∂/∂θ_G BCE(D(G(z)), 1), keys `main.N.weight` / `main.N.bias`;
+/// `out_dir/grads_g.safetensors` = ∂/∂θ_G BCE(D(G(z)), 1), keys `main.N.weight` / `main.N.bias`
+/// (and `embed.weight`, a conditional D's class embedding);
 /// and `out_dir/losses.json` with the three losses (`err_d_real`, `err_d_fake`, `err_g`).
 pub(crate) fn torch_gradients(
     loss: Loss,
     ckpt: &Checkpoint,
     real: &HostTensor,
-    z: &[f32],
-    n_z: usize,
+    (z, n_z): (&[f32], usize),
+    labels: Option<&[usize]>,
     device: &Device,
     out_dir: &Path,
 ) -> Result<GradientFiles> {
@@ -144,7 +146,12 @@ pub(crate) fn torch_gradients(
     let d = ckpt.discriminator(&device)?;
     let x: Tensor<4> = real.to_tensor(&device);
     let z: Tensor<2> = Tensor::from_data(TensorData::new(z.to_vec(), [n_z, m.latent_dim]), &device);
-    let (grads_d, grads_g, stats) = gradients(loss, &g, &d, x, z);
+    let labels = labels.map(|y| {
+        let k = m.class_count();
+        let one_hot = crate::model::inference::one_hot(y, k);
+        Tensor::<2>::from_data(TensorData::new(one_hot, [y.len(), k]), &device)
+    });
+    let (grads_d, grads_g, stats) = gradients(loss, &g, &d, x, z, labels);
     let (td, _) = to_torch(Net::Discriminator, m, &named_grads(&d, &grads_d), 0);
     let (tg, _) = to_torch(Net::Generator, m, &named_grads(&g, &grads_g), 0);
     std::fs::create_dir_all(out_dir).at(out_dir)?;
@@ -241,6 +248,12 @@ pub(crate) fn torch_replay(
         ));
     }
     let m = ckpt.model();
+    if m.class_count() > 0 {
+        return Err(Error::format(
+            &ckpt.path,
+            "is a class-conditional model; dcgan replay runs the unconditional iteration (dcgan grads --labels takes classes)",
+        ));
+    }
     let n = real.shape[0];
     let iterations = n / batch;
     let device = device.clone().autodiff();

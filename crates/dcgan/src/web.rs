@@ -68,6 +68,9 @@ pub struct WebModel {
     pub precision: Precision,
     /// The checkpoint's training step, shown on the page.
     pub step: u64,
+    /// A class-conditional G's class names (the page shows a class picker); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 impl WebModel {
@@ -84,6 +87,7 @@ impl WebModel {
             weights: WEIGHTS_FILE.to_string(),
             precision,
             step,
+            classes: model.classes.clone(),
         }
     }
 
@@ -127,6 +131,7 @@ impl WebModel {
             generator_width: self.generator_width,
             kernel_size: self.kernel_size,
             batch_norm_eps: self.batch_norm_eps,
+            classes: self.classes.clone(),
             ..ModelConfig::default()
         }
     }

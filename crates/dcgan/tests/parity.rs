@@ -113,7 +113,7 @@ fn discriminator_half_step(golden: &Golden) {
     let mut opt = Adam::new(OptimConfig::default());
     let mut stats = StepStats::default();
     let fake = g.forward(z, BnMode::Train).detach();
-    let d = step::discriminator_step(Loss::Bce, d, &mut opt, x, fake, &mut stats);
+    let d = step::discriminator_step(Loss::Bce, d, &mut opt, x, fake, None, &mut stats);
     let want = step_json(golden);
     let w = |k: &str| want[k].as_f64().unwrap() as f32;
     assert_close("err_d_real", stats.loss_d_real, w("err_d_real"), LOSS_TOL);
@@ -158,6 +158,7 @@ fn full_iteration_with_its_updated_d(golden: &Golden) {
         &mut opt_d,
         x,
         fake.clone().detach(),
+        None,
         &mut stats,
     );
     // Replace D's weights (not its running statistics) by PyTorch's.
@@ -168,7 +169,7 @@ fn full_iteration_with_its_updated_d(golden: &Golden) {
         }
     }
     let d = load_named(d, &weights, &golden.path("netD_step.safetensors")).unwrap();
-    let g = step::generator_step(Loss::Bce, g, &mut opt_g, &d, fake, &mut stats);
+    let g = step::generator_step(Loss::Bce, g, &mut opt_g, &d, fake, None, &mut stats);
     let want = step_json(golden);
     let w = |k: &str| want[k].as_f64().unwrap() as f32;
     assert_close("err_g", stats.loss_g, w("err_g"), LOSS_TOL);
@@ -230,6 +231,15 @@ fn gradients_of_both_half_steps_match_pytorch() {
         // Measured: at most 2.1e-6 of a tensor's largest entry.
         golden_checks::gradients_match(&golden, "flex", 1e-5);
     }
+}
+
+/// `--conditional`: the class-conditional pair's gradients (G's one-hot input, D's projection
+/// term and its embedding's gradient) on Flex against PyTorch's
+/// (`scripts/make_conditional_goldens.py`), every tensor within 1e-5 of its largest entry.
+#[test]
+fn gradients_of_the_conditional_pair_match_pytorch() {
+    let worst = golden_checks::conditional_gradients_match(&Golden::in_repo(), "flex", 1e-5);
+    eprintln!("conditional: worst {worst:.2e}");
 }
 
 /// `--loss hinge` and `--loss lsgan`: `dcgan grads` of each objective on Flex against PyTorch's

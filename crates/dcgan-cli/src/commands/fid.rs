@@ -76,6 +76,15 @@ pub struct FidArgs {
     /// package's)
     #[arg(long, default_value_t = 3)]
     pub k: usize,
+    /// A class-conditional generator: also each class's FID against the real images of that
+    /// class (n/K images a side), and how often a classifier trained on the real images
+    /// (linear SVM on Inception features) assigns G's images to the class asked for
+    #[arg(long, requires = "checkpoint")]
+    pub per_class: bool,
+    /// With --per-class: labelled held-out real images (same classes) to report the
+    /// classifier's own accuracy on, the ceiling for G's
+    #[arg(long, value_name = "DATA", requires = "per_class")]
+    pub class_test: Option<String>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -126,6 +135,8 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         background: ui.background(),
         mode: a.fid_mode.into(),
         prdc_k: a.metrics.contains(&MetricArg::Prdc).then_some(a.k),
+        per_class: a.per_class,
+        class_test: a.class_test.map(|t| ui.data(&t)).transpose()?,
     };
     let want_kid = a.metrics.contains(&MetricArg::Kid);
     let r = fid::run(config, ui)?;
@@ -154,6 +165,33 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
             lines.push(format!(
                 "precision {:.4}, recall {:.4}, density {:.4}, coverage {:.4} (k = {})",
                 p.precision, p.recall, p.density, p.coverage, p.k
+            ));
+        }
+        if let Some(pc) = &r.per_class {
+            lines.push(format!(
+                "per class: mean FID {:.3}; classifier accuracy on G's images {:.4}",
+                pc.mean_fid, pc.accuracy
+            ));
+            for c in &pc.classes {
+                lines.push(format!(
+                    "  {:>3} {:<16} FID {:>8.3} ({} real, {} generated), accuracy {:.4}",
+                    c.class, c.name, c.fid, c.real, c.generated, c.accuracy
+                ));
+            }
+            let k = &pc.classifier;
+            lines.push(format!(
+                "classifier: {} (C {:e}, held-out accuracy {:.4}); trained on {} real images (accuracy {:.4}){}",
+                k.kind,
+                k.c,
+                k.validation_accuracy,
+                k.trained_on,
+                k.train_accuracy,
+                match (&k.test_set, k.test_images, k.test_accuracy) {
+                    (Some(t), Some(n), Some(acc)) => {
+                        format!("; on {n} held-out images of {t}: {acc:.4}")
+                    }
+                    _ => String::new(),
+                }
             ));
         }
         if let (Some(w), Some(h)) = (&r.weights, &r.weights_sha256) {

@@ -31,6 +31,11 @@ pub struct ImportArgs {
     pub ndf: usize,
     #[arg(long, default_value_t = ModelConfig::default().channels)]
     pub nc: usize,
+    /// A class-conditional pair's class names, comma-separated: G's first layer then takes
+    /// nz + K inputs (z, then the class one-hot) and D's state dict holds `embed.weight`, its
+    /// projection embedding (K × the last hidden layer's width).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub classes: Vec<String>,
     /// The checkpoint file to write.
     #[arg(long)]
     pub out: PathBuf,
@@ -101,6 +106,7 @@ pub fn run_import(a: ImportArgs, ui: &mut Ui) -> dcgan::Result<()> {
             latent_dim: a.nz,
             generator_width: a.ngf,
             discriminator_width: a.ndf,
+            classes: a.classes,
             ..ModelConfig::default()
         },
         out: a.out,
@@ -140,6 +146,10 @@ pub struct GradsArgs {
     /// The objective: bce (the paper's), hinge or lsgan; the checkpoint's run's by default.
     #[arg(long, value_name = "LOSS")]
     pub loss: Option<String>,
+    /// A class-conditional model's classes of the batch: .npy of N integers (the real images'
+    /// classes, and the classes the fakes are drawn for).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
     /// Folder for the gradient files.
     #[arg(long)]
     pub out: PathBuf,
@@ -179,6 +189,7 @@ pub fn run_grads(a: GradsArgs, ui: &mut Ui) -> dcgan::Result<()> {
             out: a.out,
             device: a.device.device,
             loss,
+            labels: a.labels,
         },
         ui,
     )?;

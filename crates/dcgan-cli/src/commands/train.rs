@@ -108,6 +108,12 @@ pub struct TrainArgs {
     /// three for small data sets).
     #[arg(long, value_name = "LIST", conflicts_with = "resume")]
     pub augment: Option<String>,
+    /// A class-conditional DCGAN on the data's classes (subfolders, CIFAR-10/SVHN labels, an
+    /// IDX label file): G takes the class one-hot after z, D is conditioned by projection
+    /// (Miyato & Koyama 2018). `sample --class`, `generate --labels` and `fid --per-class` then
+    /// pick classes.
+    #[arg(long, conflicts_with = "resume")]
+    pub conditional: bool,
     /// The average is a copy of G until this step.
     #[arg(
         long,
@@ -297,6 +303,9 @@ fn task(a: TrainArgs, ui: &mut Ui) -> dcgan::Result<Task> {
     };
     if a.channels.is_none() {
         train::resolve_channels(&mut config)?;
+    }
+    if a.conditional {
+        config.model.classes = dcgan::train::conditional_classes(&config.data)?;
     }
     Ok(Task::New {
         config: Box::new(config),

@@ -217,6 +217,16 @@ def inception_features(
     )
 
 
+def _labels(labels):
+    """Class labels as a list of int (None stays None)."""
+    if labels is None:
+        return None
+    y = np.asarray(labels)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise InputError(f"labels must be one row of integers, not {y.dtype} of shape {y.shape}")
+    return [int(v) for v in y]
+
+
 class Generator:
     """A trained G (BatchNorm in inference mode): ``G = Generator.load(run_dir)``, ``G(z)``."""
 
@@ -244,6 +254,11 @@ class Generator:
         return self.config["channels"]
 
     @property
+    def classes(self) -> list:
+        """A class-conditional G's class names (``train(conditional=True)``); empty otherwise."""
+        return list(self.config.get("classes", []))
+
+    @property
     def step(self) -> int:
         """Training steps behind these weights."""
         return self._g.step
@@ -254,24 +269,36 @@ class Generator:
         return os.fspath(self._g.path)
 
     @_translated
-    def __call__(self, z) -> np.ndarray:
+    def __call__(self, z, labels=None) -> np.ndarray:
         """Images (N, channels, size, size) float32 in [-1, 1] of latents ``z`` (N, nz) (or
-        (N, nz, 1, 1)): ``dcgan generate``'s output for the same latents."""
+        (N, nz, 1, 1)): ``dcgan generate``'s output for the same latents. A class-conditional
+        G needs ``labels``, one class index per latent (``dcgan generate --labels``)."""
         z = _floats(z, "z", np.ndim(z))
         if z.ndim == 4 and z.shape[2:] == (1, 1):
             z = z.reshape(z.shape[0], -1)
         if z.ndim != 2:
             raise InputError(f"z has shape {z.shape}; this generator takes (N, {self.latent_dim})")
-        return self._g.generate(z)
+        return self._g.generate(z, _labels(labels))
 
     @_translated
     def latents(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` latents (N, nz) float32 as ``dcgan sample --seed SEED --save-latents`` draws them."""
         return self._g.latents(_int(n, "n", 1), _int(seed, "seed"))
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` images from latents drawn from ``seed``: the images of ``dcgan sample``'s grid."""
-        return self(self.latents(n, seed))
+    def sample(self, n: int, seed: int = 0, label=None) -> np.ndarray:
+        """``n`` images from latents drawn from ``seed``: the images of ``dcgan sample``'s grid.
+        A class-conditional G draws class ``label`` (``dcgan sample --class``), or with none
+        the classes in turn (0, 1, …, K−1, 0, …)."""
+        z = self.latents(n, seed)
+        if not self.classes:
+            if label is not None:
+                raise InputError("label was given, but this generator is not class-conditional")
+            return self(z)
+        if label is None:
+            labels = np.arange(len(z)) % len(self.classes)
+        else:
+            labels = np.full(len(z), _int(label, "label"))
+        return self(z, labels)
 
     def __repr__(self):
         return f"Generator({self.path!r}, step {self.step}, {self.image_size}×{self.image_size}×{self.channels})"
@@ -291,10 +318,12 @@ class Discriminator:
         return cls(_dcgan.Discriminator.load(_path(path, "path")))
 
     @_translated
-    def __call__(self, x) -> np.ndarray:
+    def __call__(self, x, labels=None) -> np.ndarray:
         """D's probability that each image of ``x`` (N, channels, size, size), values in
-        [-1, 1], is real: (N,) float32."""
-        return self._d.probabilities(_floats(x, "x", 4))
+        [-1, 1], is real: (N,) float32. A class-conditional D given ``labels`` (one class per
+        image) adds its class (projection) term; without them it scores the class-agnostic
+        part of its logit."""
+        return self._d.probabilities(_floats(x, "x", 4), _labels(labels))
 
     @_translated
     def features(self, x) -> np.ndarray:
@@ -333,6 +362,8 @@ TRAIN_OPTIONS = {
     "ema_decay": ("recipe.ema.decay", float),
     "ema_start": ("recipe.ema.start", int),
     "augment": ("recipe.augment", list),
+    # True: the data's classes become model.classes (read from the data by the library).
+    "conditional": ("model.classes", bool),
     "workers": ("data.workers", int),
     "max_bad_fraction": ("data.max_bad_fraction", float),
     "exclude": ("data.exclude", str),
@@ -359,6 +390,10 @@ def _option(name, value):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
             raise TypeError(f"{name} must be a number, not {type(value).__name__}")
         return float(value)
+    if kind is bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+        return bool(value)
     if kind is os.PathLike:
         return _path(value, name)
     if kind is list:
@@ -435,6 +470,7 @@ def train(
         raise InputError("ema_start needs ema_decay (the average's decay, 0.999 say)")
     if "ema_decay" in values:
         config["recipe"]["ema"] = {"decay": None, "start": 0}
+    common["conditional"] = values.pop("conditional", False)
     for name, value in values.items():
         where = config
         *sections, key = TRAIN_OPTIONS[name][0].split(".")

@@ -192,7 +192,7 @@ pub fn natural_channels(dataset: &dyn Dataset) -> usize {
 /// A data set without some of its items (for example the duplicates a de-duplication report
 /// lists), in the original order.
 pub struct Subset {
-    inner: Box<dyn Dataset>,
+    inner: std::sync::Arc<dyn Dataset>,
     keep: Vec<usize>,
     why: String,
 }
@@ -206,7 +206,23 @@ impl Subset {
             }
         }
         let keep = (0..inner.len()).filter(|&i| !drop[i]).collect();
-        Self { inner, keep, why }
+        Self {
+            inner: inner.into(),
+            keep,
+            why,
+        }
+    }
+
+    /// The items of class `class` (by [`Dataset::label`]), in order; `name` describes it.
+    pub fn of_class(inner: std::sync::Arc<dyn Dataset>, class: usize, name: &str) -> Self {
+        let keep = (0..inner.len())
+            .filter(|&i| inner.label(i) == Some(class))
+            .collect();
+        Self {
+            inner,
+            keep,
+            why: format!("class {class}, {name}"),
+        }
     }
 }
 

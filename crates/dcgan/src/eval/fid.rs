@@ -21,7 +21,7 @@ use super::inception::{self, FEATURES, Inception};
 use crate::config::{FidMode, ModelConfig};
 use crate::data::{Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
-use crate::model::inference::generate;
+use crate::model::inference::{cycled_labels, generate_labelled};
 use crate::model::{BnMode, Generator};
 use crate::progress::{Events, Pass};
 use crate::rng;
@@ -372,7 +372,8 @@ pub(crate) fn dataset_features(
 }
 
 /// Inception pool features of `n` images from G (BatchNorm in inference mode), latents from
-/// the evaluation stream of `seed`. Images are rounded to 8 bits first, as saved PNGs are, so
+/// the evaluation stream of `seed`; a conditional G's image i is of class `class`, or of class
+/// i mod K without one. Images are rounded to 8 bits first, as saved PNGs are, so
 /// this equals measuring `dcgan generate`'s PNG output.
 pub(crate) fn generator_features(
     x: &Extractor,
@@ -380,6 +381,7 @@ pub(crate) fn generator_features(
     model: &ModelConfig,
     n: usize,
     seed: u64,
+    class: Option<usize>,
     events: &mut dyn Events,
 ) -> Result<Vec<f32>> {
     let Extractor {
@@ -395,7 +397,12 @@ pub(crate) fn generator_features(
     while done < n {
         let k = batch.min(n - done);
         let z = rng::latents(&mut rng, k, model.latent_dim, model.latent_distribution);
-        let mut images = generate(g, &z, model.latent_dim, BnMode::Eval, device);
+        // A conditional G: the classes in turn, so each is scored equally often.
+        let labels = match class {
+            Some(c) => vec![c; k],
+            None => cycled_labels(done, k, g.classes),
+        };
+        let mut images = generate_labelled(g, &z, &labels, BnMode::Eval, k, device);
         for v in &mut images {
             *v = ((*v).clamp(-1.0, 1.0) * 127.5 + 127.5).round() / 127.5 - 1.0;
         }

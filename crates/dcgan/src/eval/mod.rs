@@ -5,6 +5,7 @@
 //! - [`inception`], [`fid`]: the FID Inception-v3 network (its input in each FID mode), FID and
 //!   KID;
 //! - [`prdc`]: precision, recall, density and coverage on the same features;
+//! - [`per_class`]: a class-conditional G's per-class FID and classifier accuracy;
 //! - [`measure`], [`fid_cache`], [`training`]: a set measured for FID (from statistics, the
 //!   cache or images) and two sets scored, as `dcgan fid` and `train --eval-every` both do.
 
@@ -14,6 +15,7 @@ pub mod fid_cache;
 pub mod inception;
 pub mod kmeans;
 pub mod measure;
+pub mod per_class;
 pub mod prdc;
 pub mod protocol;
 pub mod svm;

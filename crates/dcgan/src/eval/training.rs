@@ -106,6 +106,7 @@ impl crate::train::Evaluate for TrainingEvaluator {
             model,
             c.n,
             c.seed,
+            None,
             events,
         )?;
         let stats = Stats::from_features(&feats, FEATURES)?;

@@ -55,7 +55,7 @@ pub fn arithmetic(
 ) -> Result<ArithmeticResult> {
     let m = ckpt.model();
     let dim = m.latent_dim;
-    let g = ckpt.generator(device)?;
+    let g = ckpt.unconditional_generator(device, "arithmetic")?;
     let find = |name: &str| concepts.iter().find(|c| c.name == name);
     let mean = |c: &Concept| {
         mean_of(
@@ -130,7 +130,7 @@ pub fn turn(
     device: &Device,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
     let dim = ckpt.model().latent_dim;
-    let g = ckpt.generator(device)?;
+    let g = ckpt.unconditional_generator(device, "arithmetic")?;
     let all = |z: &[f32]| (0..z.len() / dim).collect::<Vec<_>>();
     let v: Vec<f32> = mean_of(left, dim, &all(left))
         .iter()

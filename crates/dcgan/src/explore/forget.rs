@@ -218,5 +218,5 @@ pub fn render_without(
 
 /// Load G and the latents of a sheet.
 pub fn generator(ckpt: &Checkpoint, device: &Device) -> Result<Generator> {
-    ckpt.generator(device)
+    ckpt.unconditional_generator(device, "forget")
 }

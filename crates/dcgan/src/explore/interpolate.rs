@@ -51,7 +51,7 @@ pub fn walks(ckpt: &Checkpoint, plan: &WalkPlan, device: &Device) -> Result<Walk
     } = plan.clone();
     let m = ckpt.model();
     let dim = m.latent_dim;
-    let g = ckpt.generator(device)?;
+    let g = ckpt.unconditional_generator(device, "interpolate")?;
     let point_sets: Vec<Vec<f32>> = match given {
         Some(p) => vec![p],
         None => (0..walks)

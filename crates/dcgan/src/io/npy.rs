@@ -147,6 +147,82 @@ pub fn read_latents(path: &Path, latent_dim: usize) -> Result<(usize, Vec<f32>)>
     Ok((t.shape[0], t.data))
 }
 
+/// Read class labels: a 1-D integer array (`int64`, `int32`, `uint8`, … as NumPy saves them)
+/// of `count` entries, each below `classes`; `count` None accepts any length ≥ 1.
+pub fn read_labels(path: &Path, count: Option<usize>, classes: usize) -> Result<Vec<usize>> {
+    let bytes = std::fs::read(path).at(path)?;
+    check_header(&bytes, path)?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| Error::format(path, format!("not a .npy file ({e})")))?;
+    let shape: Vec<u64> = npy.shape().to_vec();
+    let descr = npy.dtype().descr();
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"').to_string();
+    let values: Vec<i64> = match descr.as_str() {
+        "<i8" => npy.into_vec::<i64>(),
+        "<i4" => npy
+            .into_vec::<i32>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "<i2" => npy
+            .into_vec::<i16>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "|i1" => npy
+            .into_vec::<i8>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "|u1" => npy
+            .into_vec::<u8>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "<u2" => npy
+            .into_vec::<u16>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "<u4" => npy
+            .into_vec::<u32>()
+            .map(|v| v.into_iter().map(i64::from).collect()),
+        "<u8" => npy.into_vec::<u64>().map(|v| {
+            v.into_iter()
+                .map(|x| x.min(i64::MAX as u64) as i64)
+                .collect()
+        }),
+        other => {
+            return Err(Error::format(
+                path,
+                format!("labels must be integers; this array's type is {other}"),
+            ));
+        }
+    }
+    .map_err(|e| Error::format(path, format!("truncated or unreadable .npy data ({e})")))?;
+    if shape.len() != 1 || shape[0] == 0 {
+        return Err(Error::format(
+            path,
+            format!("labels have shape {shape:?}; they must be one non-empty row (N,)"),
+        ));
+    }
+    if let Some(n) = count
+        && values.len() != n
+    {
+        return Err(Error::format(
+            path,
+            format!(
+                "holds {} labels; {n} are needed, one per latent",
+                values.len()
+            ),
+        ));
+    }
+    if let Some((i, y)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, y)| **y < 0 || **y as u64 >= classes as u64)
+    {
+        return Err(Error::format(
+            path,
+            format!(
+                "label {y} at index {i} is not a class of this model (0 to {})",
+                classes - 1
+            ),
+        ));
+    }
+    Ok(values.into_iter().map(|y| y as usize).collect())
+}
+
 /// Write an int64 array (labels) in C order, atomically.
 pub(crate) fn write_i64(path: &Path, shape: &[usize], data: &[i64]) -> Result<()> {
     let mut buf = Vec::new();
@@ -167,6 +243,51 @@ pub(crate) fn write_i64(path: &Path, shape: &[usize], data: &[i64]) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An array of `T` as NumPy saves it.
+    fn save<T: npyz::Serialize + npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], v: &[T]) {
+        let mut buf = Vec::new();
+        let mut w = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
+        w.extend(v.iter().copied()).unwrap();
+        w.finish().unwrap();
+        std::fs::write(path, buf).unwrap();
+    }
+
+    #[test]
+    fn labels_read_from_every_integer_type_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("y.npy");
+        write_i64(&p, &[3], &[2, 0, 1]).unwrap();
+        assert_eq!(read_labels(&p, Some(3), 3).unwrap(), [2, 0, 1]);
+        assert_eq!(read_labels(&p, None, 3).unwrap(), [2, 0, 1]);
+        save::<i32>(&p, &[2], &[1, 0]);
+        assert_eq!(read_labels(&p, Some(2), 2).unwrap(), [1, 0]);
+        save::<u8>(&p, &[2], &[4, 9]);
+        assert_eq!(read_labels(&p, None, 10).unwrap(), [4, 9]);
+        let err = |p: &Path, n, k| read_labels(p, n, k).unwrap_err().to_string();
+        assert!(
+            err(&p, None, 5).ends_with("label 9 at index 1 is not a class of this model (0 to 4)"),
+            "{}",
+            err(&p, None, 5)
+        );
+        assert!(err(&p, Some(3), 10).ends_with("holds 2 labels; 3 are needed, one per latent"));
+        save::<i64>(&p, &[1, 2], &[0, 1]);
+        assert!(
+            err(&p, None, 2)
+                .ends_with("labels have shape [1, 2]; they must be one non-empty row (N,)")
+        );
+        save::<i64>(&p, &[2], &[-1, 0]);
+        assert!(
+            err(&p, None, 2).ends_with("label -1 at index 0 is not a class of this model (0 to 1)")
+        );
+        save::<f32>(&p, &[2], &[0.0, 1.0]);
+        assert!(err(&p, None, 2).ends_with("labels must be integers; this array's type is <f4"));
+    }
 
     #[test]
     fn round_trip_and_latent_shape_checks() {

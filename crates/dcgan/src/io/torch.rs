@@ -43,6 +43,10 @@ fn layout(net: Net, model: &ModelConfig) -> Vec<(String, String, bool)> {
     v
 }
 
+/// A conditional D's class embedding: our name, and the name of an `nn.Embedding` called
+/// `embed` beside `main` in a PyTorch module (as `scripts/make_conditional_goldens.py` builds it).
+const EMBEDDING: (&str, &str) = ("embedding", "embed.weight");
+
 const NORM_FIELDS: [(&str, &str); 4] = [
     ("gamma", "weight"),
     ("beta", "bias"),
@@ -75,6 +79,9 @@ pub(crate) fn to_torch(
             out.insert(format!("{torch}.weight"), t.clone());
         }
     }
+    if let Some(t) = ours.get(EMBEDDING.0).filter(|_| net == Net::Discriminator) {
+        out.insert(EMBEDDING.1.to_string(), t.clone());
+    }
     (out, ints)
 }
 
@@ -96,6 +103,9 @@ pub fn from_torch(
         } else {
             names.insert(format!("{t}.weight"), format!("{our}.weight"));
         }
+    }
+    if net == Net::Discriminator && model.class_count() > 0 {
+        names.insert(EMBEDDING.1.to_string(), EMBEDDING.0.to_string());
     }
     let mut out = TensorMap::new();
     let mut unknown = Vec::new();

@@ -33,6 +33,8 @@ pub struct Generator {
     pub output: ConvT,
     /// Size of z.
     pub latent_dim: usize,
+    /// Classes of a conditional G (0: unconditional); its input is z then the class one-hot.
+    pub classes: usize,
     /// Channels of the 4×4 map the projection makes.
     pub base_channels: usize,
 }
@@ -72,11 +74,18 @@ impl Generator {
             blocks,
             output: ConvT::new(output, rng, device),
             latent_dim: cfg.latent_dim,
+            classes: cfg.class_count(),
             base_channels: output_of_projection(project),
         }
     }
 
-    /// `z`: `[batch, nz]` → `[batch, nc, size, size]` in [−1, 1].
+    /// G's input width: `nz`, plus the classes of a conditional G.
+    pub fn input_dim(&self) -> usize {
+        self.latent_dim + self.classes
+    }
+
+    /// `z`: `[batch, nz]` (a conditional G: `[batch, nz + K]`, each latent followed by its class
+    /// one-hot, see [`super::inference::conditioned`]) → `[batch, nc, size, size]` in [−1, 1].
     pub fn forward(&self, z: Tensor<2>, mode: BnMode) -> Tensor<4> {
         kernels::tanh(self.output.forward(self.hidden(z, mode)))
     }
@@ -94,7 +103,7 @@ impl Generator {
     pub fn hidden(&self, z: Tensor<2>, mode: BnMode) -> Tensor<4> {
         let [batch, _] = z.dims();
         let mut x = if let Some(conv) = &self.project_conv {
-            let x = conv.forward(z.reshape([batch, self.latent_dim, 1, 1])); // [b, C, 4, 4]
+            let x = conv.forward(z.reshape([batch, self.input_dim(), 1, 1])); // [b, C, 4, 4]
             self.project_norm.forward_act(x, mode, 0.0) // ReLU
         } else {
             let dense = self.project_dense.as_ref().expect("G has a projection");

@@ -125,6 +125,13 @@ pub struct FidConfig {
     /// Precision, recall, density and coverage with k = 3 neighbours (the papers' and the
     /// prdc package's default); `None`: not measured.
     pub prdc_k: Option<usize>,
+    /// A class-conditional generator: also each class's FID against the real images of that
+    /// class (n / K images a side) and the accuracy of a classifier trained on the real images
+    /// on G's images ([`crate::eval::per_class`]).
+    pub per_class: bool,
+    /// Labelled held-out real images (same classes) on which the classifier's own accuracy is
+    /// measured, with `per_class`.
+    pub class_test: Option<String>,
 }
 
 impl Default for FidConfig {
@@ -148,6 +155,8 @@ impl Default for FidConfig {
             background: p.background,
             mode: p.mode,
             prdc_k: p.prdc_k,
+            per_class: false,
+            class_test: None,
         }
     }
 }
@@ -205,6 +214,20 @@ impl FidConfig {
                 ));
             }
         }
+        if self.class_test.is_some() && !self.per_class {
+            return Err(Error::config(
+                "class test set",
+                self.class_test.as_deref().unwrap_or_default(),
+                "is used with --per-class only",
+            ));
+        }
+        if self.per_class && !matches!(self.comparison, Comparison::Generator { .. }) {
+            return Err(Error::config(
+                "per-class",
+                "on",
+                "needs a class-conditional generator (--checkpoint) and labelled data",
+            ));
+        }
         if let Some(s) = self.image_size {
             at_least_one("image size", s)?;
             at_most("image size", s, 4096, "images are resampled to 299×299")?;
@@ -235,6 +258,9 @@ pub struct FidReport {
     /// 16 hex digits of the weights file's SHA-256.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights_sha256: Option<String>,
+    /// Each class's FID and the classifier's accuracy (`per_class`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_class: Option<crate::eval::per_class::PerClass>,
     /// Where the first set's statistics were written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_stats: Option<PathBuf>,
@@ -250,10 +276,23 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
     let device = crate::device::by_name(&c.device)?;
     // The cheap inputs first: a bad checkpoint is reported before the weights are read.
     let (ckpt, mut given) = match &c.comparison {
-        Comparison::Generator { checkpoint, data } => (
-            Some(Checkpoint::load(checkpoint)?),
-            [stats_side(data, c.mode)?, None],
-        ),
+        Comparison::Generator { checkpoint, data } => {
+            let ckpt = Checkpoint::load(checkpoint)?;
+            if c.per_class && ckpt.model().class_count() == 0 {
+                return Err(Error::format(
+                    &ckpt.path,
+                    "--per-class needs a class-conditional model (train --conditional); this one is not",
+                ));
+            }
+            if c.per_class && stats_side(data, c.mode)?.is_some() {
+                return Err(Error::config(
+                    "data",
+                    data,
+                    "--per-class needs the labelled images, not statistics",
+                ));
+            }
+            (Some(ckpt), [stats_side(data, c.mode)?, None])
+        }
         Comparison::Sets { a, b } => (None, [a.given(c.mode)?, b.given(c.mode)?]),
     };
     // Two sets of statistics need no network.
@@ -262,7 +301,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         .then(|| Inception::load(&c.weights, &device))
         .transpose()?;
     let net = || net.as_ref().expect("loaded when a side needs features");
-    let (a, b) = match (&c.comparison, ckpt) {
+    let (a, b, per_class) = match (&c.comparison, ckpt) {
         (Comparison::Generator { checkpoint, data }, Some(ckpt)) => {
             let m = ckpt.model().clone();
             let g = ckpt.generator(&device)?;
@@ -282,8 +321,36 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                 &m,
                 c.n,
                 c.seed,
+                None,
                 events,
             )?;
+            let per_class = if c.per_class {
+                let k = m.class_count();
+                let open = |s: &str| -> Result<std::sync::Arc<dyn crate::data::Dataset>> {
+                    Ok(std::sync::Arc::from(crate::data::open(s, c.background)?))
+                };
+                let test = match &c.class_test {
+                    Some(t) => Some((open(t)?, t.as_str())),
+                    None => None,
+                };
+                let setup = crate::eval::per_class::Setup {
+                    net: net(),
+                    protocol: &p,
+                    device: &device,
+                    size: size.unwrap_or(m.image_size),
+                    per_class: (c.n / k).max(2),
+                };
+                Some(crate::eval::per_class::per_class(
+                    &setup,
+                    &g,
+                    &m,
+                    (open(data)?, data.as_str()),
+                    test,
+                    events,
+                )?)
+            } else {
+                None
+            };
             let fake = Side {
                 report: SetReport {
                     what: if ckpt.has_average() {
@@ -304,7 +371,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                 stats: Stats::from_features(&feats, FEATURES)?,
                 features: Some(feats),
             };
-            (real, fake)
+            (real, fake, per_class)
         }
         (Comparison::Generator { .. }, None) => unreachable!("loaded above"),
         (Comparison::Sets { a, b }, _) => {
@@ -318,6 +385,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                     Some(side) => side,
                     None => b.measure(net(), c.image_size, &p, &device, events)?,
                 },
+                None,
             )
         }
     };
@@ -339,6 +407,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         b: b.report,
         weights: needs_net.then(|| c.weights.display().to_string()),
         weights_sha256: needs_net.then(|| weights_hash(&c.weights)).transpose()?,
+        per_class,
         saved_stats: c.save_stats,
         seconds: started.elapsed().as_secs_f64(),
     })

@@ -17,6 +17,9 @@ pub struct GenerateConfig {
     pub checkpoint: PathBuf,
     /// `.npy` of shape (N, nz) or (N, nz, 1, 1), float32 or float64.
     pub latents: PathBuf,
+    /// A class-conditional model's class for each latent: `.npy` of N integers (required for
+    /// such a model, refused for another).
+    pub labels: Option<PathBuf>,
     /// `out.npy`: float32 (N, nc, H, W) in [−1, 1]; a folder (ends in `/` or exists): PNGs.
     pub out: PathBuf,
     /// Which statistics BatchNorm uses (running ones by default).
@@ -30,6 +33,7 @@ impl Default for GenerateConfig {
         Self {
             checkpoint: PathBuf::new(),
             latents: PathBuf::new(),
+            labels: None,
             out: PathBuf::new(),
             batch_norm: BnMode::Eval,
             device: "flex".into(),
@@ -53,7 +57,13 @@ pub fn generate(c: GenerateConfig, _events: &mut dyn Events) -> Result<GenerateR
     let device = crate::device::by_name(&c.device)?;
     let ckpt = Checkpoint::load(&c.checkpoint)?;
     let m = ckpt.model().clone();
-    let (n, images) = crate::sample::generate_from_file(&ckpt, &c.latents, c.batch_norm, &device)?;
+    let (n, images) = crate::sample::generate_from_file(
+        &ckpt,
+        &c.latents,
+        c.labels.as_deref(),
+        c.batch_norm,
+        &device,
+    )?;
     let as_dir = c.out.to_string_lossy().ends_with('/') || c.out.is_dir();
     if as_dir {
         crate::sample::save_pngs(&c.out, &images, n, m.channels, m.image_size)?;

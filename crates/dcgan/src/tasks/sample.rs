@@ -9,6 +9,7 @@ use crate::Result;
 use crate::checkpoint::Checkpoint;
 use crate::io::{HostTensor, npy};
 use crate::model::BnMode;
+use crate::sample::ClassChoice;
 
 /// A grid of samples from a trained generator.
 #[derive(Clone, Debug)]
@@ -25,6 +26,9 @@ pub struct SampleConfig {
     pub save_latents: Option<PathBuf>,
     /// Images per row; 0: a square grid.
     pub per_row: usize,
+    /// A class-conditional model: draw every image of this class. None: one row per class,
+    /// `per_row` latents (0: ⌈√n⌉) shown in every class.
+    pub class: Option<usize>,
     /// Running statistics (inference mode): each image depends on its own latent only.
     pub batch_norm: BnMode,
     /// The compute device.
@@ -40,6 +44,7 @@ impl Default for SampleConfig {
             seed: 0,
             save_latents: None,
             per_row: 0,
+            class: None,
             batch_norm: BnMode::Eval,
             device: "flex".into(),
         }
@@ -66,10 +71,22 @@ pub struct SampleReport {
     pub checkpoint: PathBuf,
     /// Images drawn.
     pub n: usize,
+    /// Their classes, for a class-conditional model (one per image, in grid order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<usize>,
+    /// The class names of a class-conditional model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
     /// The grid written.
     pub grid: PathBuf,
     /// The latents written, when asked for.
     pub latents: Option<PathBuf>,
+}
+
+/// Where `sample --save-latents z.npy` puts a conditional model's classes: `z.labels.npy`, for
+/// `generate --latents z.npy --labels z.labels.npy`.
+pub fn labels_beside(latents: &std::path::Path) -> PathBuf {
+    latents.with_extension("labels.npy")
 }
 
 /// A grid of G's images from a checkpoint.
@@ -78,16 +95,27 @@ pub fn sample(c: SampleConfig, _events: &mut dyn Events) -> Result<SampleReport>
     let device = crate::device::by_name(&c.device)?;
     let ckpt = Checkpoint::load(&c.checkpoint)?;
     let m = ckpt.model().clone();
-    let (images, z) = crate::sample::sample(&ckpt, c.n, c.seed, c.batch_norm, &device)?;
+    let choice = match c.class {
+        Some(k) => ClassChoice::One(k),
+        None => ClassChoice::Rows,
+    };
+    let d = crate::sample::sample(&ckpt, c.n, c.seed, choice, c.per_row, c.batch_norm, &device)?;
+    let n = d.images.len() / (m.channels * m.image_size * m.image_size);
     super::make_parent(&c.out)?;
-    crate::viz::save_grid(&c.out, &images, c.n, m.channels, m.image_size, c.per_row)?;
+    crate::viz::save_grid(&c.out, &d.images, n, m.channels, m.image_size, d.per_row)?;
     if let Some(p) = &c.save_latents {
         super::make_parent(p)?;
-        npy::write(p, &HostTensor::new(vec![c.n, m.latent_dim], z))?;
+        npy::write(p, &HostTensor::new(vec![n, m.latent_dim], d.latents))?;
+        if !d.labels.is_empty() {
+            let labels: Vec<i64> = d.labels.iter().map(|&y| y as i64).collect();
+            npy::write_i64(&labels_beside(p), &[n], &labels)?;
+        }
     }
     Ok(SampleReport {
         checkpoint: ckpt.path.clone(),
-        n: c.n,
+        n,
+        labels: d.labels,
+        classes: m.classes.clone(),
         grid: c.out,
         latents: c.save_latents,
     })

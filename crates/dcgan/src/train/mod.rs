@@ -11,5 +11,5 @@ pub mod step;
 pub use ema::Ema;
 pub use evaluate::{Evaluate, Scores};
 pub use observer::LogRecord;
-pub use run::{Summary, resume, train};
-pub use step::{Gan, StepStats};
+pub use run::{Summary, conditional_classes, resume, train};
+pub use step::{Gan, StepInput, StepStats};

@@ -22,13 +22,13 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::ema::Ema;
 use super::evaluate::Evaluate;
 use super::observer::LogRecord;
-use super::step::Gan;
+use super::step::{Gan, StepInput};
 use crate::checkpoint::{self, Best, Checkpoint, TrainState};
 use crate::config::{RunConfig, RunDir};
 use crate::data::{self, Dataset, Loader, Transform};
 use crate::error::{Error, IoContext, Result};
 use crate::io::tensorboard::EventWriter;
-use crate::model::inference::generate;
+use crate::model::inference::{class_rows, generate, generate_labelled};
 use crate::model::{BnMode, Discriminator, Generator};
 use crate::optim::Adam;
 use crate::progress::{Event, Events};
@@ -96,6 +96,7 @@ pub fn train(
     }
     let dataset: Arc<dyn Dataset> = Arc::from(data::open_config(&config.data)?);
     check_data_size(&*dataset, &config)?;
+    check_classes(&*dataset, &config)?;
     board_folder(&config)?;
     let device = crate::device::by_name(&config.device)?.autodiff();
     let evaluator = prepare(&config, evaluator, events)?;
@@ -131,6 +132,67 @@ pub fn train(
         stop,
     };
     run_loop(setting, gan, state)
+}
+
+/// The classes of the data `config` names, for a class-conditional run (`--conditional`): its
+/// subfolders, CIFAR-10's or SVHN's labels, an IDX label file. An error naming the data when it
+/// has fewer than two classes or an image without a class.
+pub fn conditional_classes(config: &crate::config::DataConfig) -> Result<Vec<String>> {
+    let dataset = data::open_config(config)?;
+    let classes = dataset.classes();
+    if classes.len() < 2 {
+        return Err(Error::Data(format!(
+            "{}: --conditional needs images with classes (one subfolder per class, CIFAR-10 or SVHN labels, an IDX label file); {}",
+            config.source,
+            if classes.is_empty() {
+                "this data has none".to_string()
+            } else {
+                "this data has one class only".to_string()
+            }
+        )));
+    }
+    check_labelled(&*dataset, &config.source, classes.len())?;
+    Ok(classes)
+}
+
+/// Every item of `dataset` has a class below `count`.
+fn check_labelled(dataset: &dyn Dataset, source: &str, count: usize) -> Result<()> {
+    for i in 0..dataset.len() {
+        match dataset.label(i) {
+            Some(y) if y < count => {}
+            Some(y) => {
+                return Err(Error::Data(format!(
+                    "{source}: {} has class {y}, outside the run's {count} classes",
+                    dataset.name(i)
+                )));
+            }
+            None => {
+                return Err(Error::Data(format!(
+                    "{source}: {} has no class; a conditional run needs every image labelled",
+                    dataset.name(i)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A conditional run trains on data with its classes, in its order.
+fn check_classes(dataset: &dyn Dataset, config: &RunConfig) -> Result<()> {
+    let want = &config.model.classes;
+    if want.is_empty() {
+        return Ok(());
+    }
+    let have = dataset.classes();
+    if &have != want {
+        return Err(Error::Data(format!(
+            "{}: its classes ({}) are not the run's ({})",
+            config.data.source,
+            have.join(", "),
+            want.join(", ")
+        )));
+    }
+    check_labelled(dataset, &config.data.source, want.len())
 }
 
 /// Changes allowed when resuming: how long to go on for.
@@ -218,6 +280,7 @@ pub fn resume(
             config.data.source
         )));
     }
+    check_classes(&*dataset, &config)?;
     let device = crate::device::by_name(&config.device)?.autodiff();
     if config.device != ckpt.config.device {
         events.emit(Event::Warning(format!(
@@ -475,6 +538,13 @@ pub(crate) fn fixed_noise(config: &RunConfig) -> Vec<f32> {
     )
 }
 
+/// A batch as the loader prepared it: the images, their count and their classes.
+struct Prepared {
+    images: Vec<f32>,
+    count: usize,
+    labels: Vec<Option<usize>>,
+}
+
 /// Where a run trains: its folder, config, data and device, and who hears about it.
 struct Setting<'a> {
     run: &'a RunDir,
@@ -679,13 +749,17 @@ impl<'a> Loop<'a> {
         let mut tick = Instant::now();
         let d_steps = cfg.recipe.d_steps as usize;
         // The batches of the step being gathered: one per D step.
-        let mut group: Vec<(Vec<f32>, usize)> = Vec::with_capacity(d_steps);
+        let mut group: Vec<Prepared> = Vec::with_capacity(d_steps);
         for batch in loader {
             let batch = batch?;
             self.count_bad(&batch.bad, state)?;
             state.batch_in_epoch = batch.index as u64 + 1;
             if batch.count >= 2 {
-                group.push((batch.images, batch.count)); // BatchNorm needs two samples
+                group.push(Prepared {
+                    images: batch.images,
+                    count: batch.count,
+                    labels: batch.labels,
+                }); // BatchNorm needs two samples
             }
             if group.is_empty() || (group.len() < d_steps && state.batch_in_epoch < self.per_epoch)
             {
@@ -755,17 +829,27 @@ impl<'a> Loop<'a> {
         &mut self,
         gan: &mut Gan,
         state: &mut TrainState,
-        batches: Vec<(Vec<f32>, usize)>,
+        batches: Vec<Prepared>,
         tick: &mut Instant,
     ) -> Result<LogRecord> {
         let (m, t) = (&self.cfg.model, &self.cfg.train);
         let s = m.image_size;
         let last = batches.len() - 1;
-        let count: usize = batches.iter().map(|b| b.1).sum();
+        let count: usize = batches.iter().map(|b| b.count).sum();
         let pairs = batches
             .into_iter()
             .enumerate()
-            .map(|(j, (images, n))| {
+            .map(|(j, b)| {
+                let (images, n) = (b.images, b.count);
+                let labels = (m.class_count() > 0).then(|| {
+                    let k = m.class_count();
+                    // Every image's class was checked before the run started.
+                    let y: Vec<usize> = (b.labels.iter())
+                        .map(|y| y.expect("a conditional run's images have classes"))
+                        .collect();
+                    let one_hot = crate::model::inference::one_hot(&y, k);
+                    Tensor::<2>::from_data(TensorData::new(one_hot, [n, k]), self.device)
+                });
                 let real = Tensor::<4>::from_data(
                     TensorData::new(images, [n, m.channels, s, s]),
                     self.device,
@@ -785,7 +869,7 @@ impl<'a> Loop<'a> {
                     m.latent_distribution,
                 );
                 let z = Tensor::<2>::from_data(TensorData::new(z, [n, m.latent_dim]), self.device);
-                (real, z)
+                StepInput { real, z, labels }
             })
             .collect();
         let stats = gan.iteration_d_steps(pairs);
@@ -908,15 +992,24 @@ impl<'a> Loop<'a> {
     fn write_samples(&mut self, gan: &Gan, name: String) -> Result<()> {
         let (m, t) = (&self.cfg.model, &self.cfg.train);
         let g = gan.sampling_generator();
-        let images = generate(
-            &g,
-            &self.noise,
-            m.latent_dim,
-            BnMode::BatchStats,
-            &self.inner,
-        );
         let path = self.run.samples().join(name);
-        crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
+        if m.class_count() == 0 {
+            let images = generate(
+                &g,
+                &self.noise,
+                m.latent_dim,
+                BnMode::BatchStats,
+                &self.inner,
+            );
+            crate::viz::save_grid(&path, &images, t.sample_count, m.channels, m.image_size, 0)?;
+        } else {
+            // One row per class; as many columns as the unconditional grid's square has.
+            let cols = (t.sample_count as f64).sqrt().ceil() as usize;
+            let (z, labels) = class_rows(&self.noise, m.latent_dim, m.class_count(), cols);
+            let (mode, n) = (BnMode::BatchStats, labels.len());
+            let images = generate_labelled(&g, &z, &labels, mode, n, &self.inner);
+            crate::viz::save_grid(&path, &images, n, m.channels, m.image_size, cols)?;
+        }
         if let Some(board) = &mut self.board {
             let png = std::fs::read(&path).at(&path)?;
             let (w, h) =

@@ -96,10 +96,11 @@ pub fn discriminator_grads(
     d: &Discriminator,
     real: Tensor<4>,
     fake_detached: Tensor<4>,
+    labels: Option<Tensor<2>>,
     stats: &mut StepStats,
 ) -> GradientsParams {
-    let logit_real = d.forward(real, BnMode::Train);
-    let logit_fake = d.forward(fake_detached, BnMode::Train);
+    let logit_real = d.forward_labelled(real, BnMode::Train, labels.clone());
+    let logit_fake = d.forward_labelled(fake_detached, BnMode::Train, labels);
     stats.d_real = scalar(sigmoid(logit_real.clone().detach()).mean());
     stats.d_fake = scalar(sigmoid(logit_fake.clone().detach()).mean());
     let loss_real = loss.d_real(logit_real);
@@ -119,9 +120,10 @@ pub fn discriminator_step(
     opt: &mut Adam,
     real: Tensor<4>,
     fake_detached: Tensor<4>,
+    labels: Option<Tensor<2>>,
     stats: &mut StepStats,
 ) -> Discriminator {
-    let mut grads = discriminator_grads(loss, &d, real, fake_detached, stats);
+    let mut grads = discriminator_grads(loss, &d, real, fake_detached, labels, stats);
     opt.update(d, &mut grads)
 }
 
@@ -136,10 +138,11 @@ pub fn generator_grads(
     g: &Generator,
     d: &Discriminator,
     fake: Tensor<4>,
+    labels: Option<Tensor<2>>,
     stats: &mut StepStats,
 ) -> GradientsParams {
     let d_fixed = d.clone().no_grad();
-    let logit = d_fixed.forward(fake, BnMode::Train);
+    let logit = d_fixed.forward_labelled(fake, BnMode::Train, labels);
     stats.d_fake_after = scalar(sigmoid(logit.clone().detach()).mean());
     let loss = loss.g(logit);
     let grads = GradientsParams::from_grads(loss.backward(), g);
@@ -154,27 +157,59 @@ pub fn generator_step(
     opt: &mut Adam,
     d: &Discriminator,
     fake: Tensor<4>,
+    labels: Option<Tensor<2>>,
     stats: &mut StepStats,
 ) -> Generator {
-    let mut grads = generator_grads(loss, &g, d, fake, stats);
+    let mut grads = generator_grads(loss, &g, d, fake, labels, stats);
     opt.update(g, &mut grads)
 }
 
 /// Both half-steps' gradients at the current weights, with no optimizer step between them:
 /// D's objective on the real batch and G(z) detached, then G's objective through the same D on
-/// the same fake batch. Both networks in training mode. Returns (D's, G's, the measurements).
+/// the same fake batch. Both networks in training mode; with `labels` (one-hot `[b, K]`, for a
+/// conditional pair) the real images and the fakes share them. Returns (D's, G's, the
+/// measurements).
 pub fn gradients(
     loss: Loss,
     g: &Generator,
     d: &Discriminator,
     real: Tensor<4>,
     z: Tensor<2>,
+    labels: Option<Tensor<2>>,
 ) -> (GradientsParams, GradientsParams, StepStats) {
     let mut stats = StepStats::default();
-    let fake = g.forward(z, BnMode::Train);
-    let grads_d = discriminator_grads(loss, d, real, fake.clone().detach(), &mut stats);
-    let grads_g = generator_grads(loss, g, d, fake, &mut stats);
+    let fake = g.forward(generator_input(z, labels.clone()), BnMode::Train);
+    let grads_d = discriminator_grads(
+        loss,
+        d,
+        real,
+        fake.clone().detach(),
+        labels.clone(),
+        &mut stats,
+    );
+    let grads_g = generator_grads(loss, g, d, fake, labels, &mut stats);
     (grads_d, grads_g, stats)
+}
+
+/// G's input: z, then the one-hot labels of a conditional G.
+pub fn generator_input(z: Tensor<2>, labels: Option<Tensor<2>>) -> Tensor<2> {
+    match labels {
+        Some(y) => Tensor::cat(vec![z, y], 1),
+        None => z,
+    }
+}
+
+/// What one D step takes: a real batch `[b, nc, s, s]` in [−1, 1], latents `[b, nz]` and, for
+/// a conditional pair, the real images' classes one-hot `[b, K]`, which the fakes are drawn
+/// for as well (so generated classes follow the data's frequencies). All on the autodiff device.
+#[derive(Clone, Debug)]
+pub struct StepInput {
+    /// The real images.
+    pub real: Tensor<4>,
+    /// G's latents.
+    pub z: Tensor<2>,
+    /// The classes, one-hot; None for the unconditional DCGAN.
+    pub labels: Option<Tensor<2>>,
 }
 
 /// G, D, their optimisers, the objective and, if kept, the averaged G.
@@ -218,13 +253,17 @@ impl Gan {
     /// One iteration on a real batch `[b, nc, s, s]` in [−1, 1] and latents `[b, nz]`, both on
     /// the autodiff device.
     pub fn iteration(&mut self, real: Tensor<4>, z: Tensor<2>) -> StepStats {
-        self.iteration_d_steps(vec![(real, z)])
+        self.iteration_d_steps(vec![StepInput {
+            real,
+            z,
+            labels: None,
+        }])
     }
 
-    /// One iteration with a D step per `(real, z)` pair, in order, then the G step on the last
-    /// pair's fake batch through the updated D (paired with one batch: [`Gan::iteration`]).
-    /// The D fields of the result are means over the D steps.
-    pub fn iteration_d_steps(&mut self, batches: Vec<(Tensor<4>, Tensor<2>)>) -> StepStats {
+    /// One iteration with a D step per input, in order, then the G step on the last one's fake
+    /// batch through the updated D (with one unlabelled input: [`Gan::iteration`]). The D
+    /// fields of the result are means over the D steps.
+    pub fn iteration_d_steps(&mut self, batches: Vec<StepInput>) -> StepStats {
         assert!(!batches.is_empty(), "an iteration needs a batch");
         let n = batches.len();
         let step = self.opt_g.step; // G updates so far: the training step, from 0
@@ -234,14 +273,22 @@ impl Gan {
         };
         let mut total = StepStats::default();
         let mut last_fake = None;
-        for (j, (real, z)) in batches.into_iter().enumerate() {
+        for (j, StepInput { real, z, labels }) in batches.into_iter().enumerate() {
             let mut stats = StepStats::default();
-            let fake = self.generator.forward(z, BnMode::Train); // [b, nc, s, s]
+            let input = generator_input(z, labels.clone());
+            let fake = self.generator.forward(input, BnMode::Train); // [b, nc, s, s]
             let real = augment(real, Pass::Real(j as u64));
             let fake_seen = augment(fake.clone().detach(), Pass::Fake(j as u64));
             let d = self.discriminator.clone();
-            self.discriminator =
-                discriminator_step(self.loss, d, &mut self.opt_d, real, fake_seen, &mut stats);
+            self.discriminator = discriminator_step(
+                self.loss,
+                d,
+                &mut self.opt_d,
+                real,
+                fake_seen,
+                labels.clone(),
+                &mut stats,
+            );
             if n == 1 {
                 total = stats;
             } else {
@@ -255,9 +302,10 @@ impl Gan {
                     *t += s / n as f32;
                 }
             }
-            last_fake = Some(fake);
+            last_fake = Some((fake, labels));
         }
-        let fake = augment(last_fake.expect("one batch at least"), Pass::Generator);
+        let (fake, labels) = last_fake.expect("one batch at least");
+        let fake = augment(fake, Pass::Generator);
         let g = self.generator.clone();
         self.generator = generator_step(
             self.loss,
@@ -265,6 +313,7 @@ impl Gan {
             &mut self.opt_g,
             &self.discriminator,
             fake,
+            labels,
             &mut total,
         );
         if let Some(ema) = &mut self.ema {

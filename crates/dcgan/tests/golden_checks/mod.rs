@@ -184,17 +184,41 @@ pub fn loss_gradients_match(
     tol: f32,
     loss: dcgan::config::Loss,
 ) -> f32 {
+    gradients_match_of(golden, device, tol, loss, false)
+}
+
+/// The class-conditional pair's gradients (`scripts/make_conditional_goldens.py`: 3 classes,
+/// G's input z then the class one-hot, D's projection term), as [`loss_gradients_match`].
+pub fn conditional_gradients_match(golden: &Golden, device: &str, tol: f32) -> f32 {
+    gradients_match_of(golden, device, tol, dcgan::config::Loss::Bce, true)
+}
+
+fn gradients_match_of(
+    golden: &Golden,
+    device: &str,
+    tol: f32,
+    loss: dcgan::config::Loss,
+    conditional: bool,
+) -> f32 {
     let golden_file = |what: &str, ext: &str| match loss {
+        _ if conditional => format!("grads_cond_{what}.{ext}"),
         dcgan::config::Loss::Bce => format!("grads_{what}.{ext}"),
         other => format!("grads_{}_{what}.{ext}", other.name()),
     };
     let dir = &golden.dir;
     let tmp = tempfile::tempdir().unwrap();
     let ckpt = tmp.path().join("golden.safetensors");
+    let mut config = golden.config.clone();
+    let prefix = if conditional {
+        config.classes = ["a", "b", "c"].map(String::from).to_vec();
+        "cond_"
+    } else {
+        ""
+    };
     dcgan::interop::import_torch(
-        &golden.config,
-        &dir.join("netG.safetensors"),
-        Some(&dir.join("netD.safetensors")),
+        &config,
+        &dir.join(format!("{prefix}netG.safetensors")),
+        Some(&dir.join(format!("{prefix}netD.safetensors"))),
         &ckpt,
     )
     .unwrap();
@@ -207,6 +231,7 @@ pub fn loss_gradients_match(
             out: out.clone(),
             device: device.into(),
             loss: Some(loss),
+            labels: conditional.then(|| dir.join("cond_labels.npy")),
         },
         &mut dcgan::progress::Quiet,
     )

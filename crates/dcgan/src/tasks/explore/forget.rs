@@ -71,7 +71,7 @@ pub fn forget(c: ForgetConfig, _events: &mut dyn Events) -> Result<ForgetReport>
     let sheet = read_sheet(&c.sheet, m.latent_dim)?;
     let n = sheet.len() / m.latent_dim;
     let boxes = forget::read_boxes(&c.boxes, n, m.image_size)?;
-    let g = ckpt.generator(&device)?;
+    let g = ckpt.unconditional_generator(&device, "forget")?;
     let examples = forget::Examples {
         latents: &sheet,
         latent_dim: m.latent_dim,

@@ -87,7 +87,17 @@ pub fn neighbours(c: NeighboursConfig, events: &mut dyn Events) -> Result<Neighb
         size: m.image_size,
         channels: m.channels,
     };
-    let (samples, _) = crate::sample::sample(&ckpt, c.n, c.seed, BnMode::Eval, &device)?;
+    // A conditional G draws every class in turn.
+    let samples = crate::sample::sample(
+        &ckpt,
+        c.n,
+        c.seed,
+        crate::sample::ClassChoice::Cycle,
+        0,
+        BnMode::Eval,
+        &device,
+    )?
+    .images;
     let d = ckpt.discriminator(&device)?;
     events.emit(crate::tasks::Event::Info(format!(
         "searching {} for the nearest images of {} samples",

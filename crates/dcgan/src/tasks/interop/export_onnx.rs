@@ -78,7 +78,7 @@ pub struct ExportOnnxReport {
 pub fn export_onnx(c: ExportOnnxConfig, _events: &mut dyn Events) -> Result<ExportOnnxReport> {
     c.validate()?;
     let ckpt = Checkpoint::load(&c.checkpoint)?;
-    let g = ckpt.generator(&Device::flex())?;
+    let g = ckpt.unconditional_generator(&Device::flex(), "export-onnx")?;
     let m = ckpt.model();
     let doc = format!(
         "DCGAN generator from {} after {} training steps",

@@ -24,6 +24,10 @@ pub struct GradsConfig {
     pub device: String,
     /// The objective whose gradients are taken (`--loss`); `None`: the checkpoint's run's.
     pub loss: Option<crate::config::Loss>,
+    /// A conditional model's classes for the batch, `.npy` of N integers: the real images'
+    /// classes, and the classes the fakes are drawn for (required for a conditional model,
+    /// refused otherwise).
+    pub labels: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -49,13 +53,14 @@ pub fn grads(c: GradsConfig, _events: &mut dyn Events) -> Result<GradsReport> {
     let m = ckpt.model();
     let real = read_real(&c.real, m)?;
     let (n_z, z) = crate::io::npy::read_latents(&c.latent, m.latent_dim)?;
+    let labels = crate::sample::read_labels_for(&ckpt, c.labels.as_deref(), n_z)?;
     let device = crate::device::by_name(&c.device)?;
     let files = crate::interop::torch_gradients(
         c.loss.unwrap_or(ckpt.config.recipe.loss),
         &ckpt,
         &real,
-        &z,
-        n_z,
+        (&z, n_z),
+        labels.as_deref(),
         &device,
         &c.out,
     )?;
