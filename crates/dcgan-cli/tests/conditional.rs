@@ -318,6 +318,22 @@ fn conditional_input_is_checked() {
     // --conditional cannot be added on resume.
     let o = run(&["train", "--resume", p, "--conditional"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // --per-class against data without the model's classes: refused before Inception runs
+    // (the weights named here do not exist, and are not what the message is about).
+    let cond = dir.path().join("cond");
+    succeed(train_args(&data, &cond, "2"));
+    let o = run(&[
+        "fid",
+        "--checkpoint",
+        cond.to_str().unwrap(),
+        "--data",
+        flat.to_str().unwrap(),
+        "--per-class",
+        "--weights",
+        "/nonexistent/weights.pt",
+    ]);
+    assert_clean_failure(&o, 2, "its classes (none) are not the model's (a, b)");
 }
 
 /// `fid --per-class` on a conditional G: each class's FID against that class's real images and

@@ -138,7 +138,7 @@ fn split_fifths(x: &[f32], y: &[usize]) -> (Labelled, Labelled) {
 }
 
 /// `data` has the model's classes, in its order.
-fn check_classes(data: &dyn Dataset, source: &str, names: &[String]) -> Result<()> {
+pub(crate) fn check_classes(data: &dyn Dataset, source: &str, names: &[String]) -> Result<()> {
     let have = data.classes();
     if have != names {
         return Err(Error::Data(format!(

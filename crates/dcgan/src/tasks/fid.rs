@@ -295,6 +295,25 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         }
         Comparison::Sets { a, b } => (None, [a.given(c.mode)?, b.given(c.mode)?]),
     };
+    // --per-class: the labelled sets, their classes checked against the model's before any
+    // image goes through Inception.
+    let labelled = match (&c.comparison, &ckpt) {
+        (Comparison::Generator { data, .. }, Some(ckpt)) if c.per_class => {
+            let names = &ckpt.model().classes;
+            let open = |s: &str| -> Result<std::sync::Arc<dyn crate::data::Dataset>> {
+                let ds: std::sync::Arc<dyn crate::data::Dataset> =
+                    std::sync::Arc::from(crate::data::open(s, c.background)?);
+                crate::eval::per_class::check_classes(ds.as_ref(), s, names)?;
+                Ok(ds)
+            };
+            let test = match &c.class_test {
+                Some(t) => Some((open(t)?, t.clone())),
+                None => None,
+            };
+            Some((open(data)?, test))
+        }
+        _ => None,
+    };
     // Two sets of statistics need no network.
     let needs_net = ckpt.is_some() || given.iter().any(Option::is_none);
     let net = needs_net
@@ -324,32 +343,25 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
                 None,
                 events,
             )?;
-            let per_class = if c.per_class {
-                let k = m.class_count();
-                let open = |s: &str| -> Result<std::sync::Arc<dyn crate::data::Dataset>> {
-                    Ok(std::sync::Arc::from(crate::data::open(s, c.background)?))
-                };
-                let test = match &c.class_test {
-                    Some(t) => Some((open(t)?, t.as_str())),
-                    None => None,
-                };
-                let setup = crate::eval::per_class::Setup {
-                    net: net(),
-                    protocol: &p,
-                    device: &device,
-                    size: size.unwrap_or(m.image_size),
-                    per_class: (c.n / k).max(2),
-                };
-                Some(crate::eval::per_class::per_class(
-                    &setup,
-                    &g,
-                    &m,
-                    (open(data)?, data.as_str()),
-                    test,
-                    events,
-                )?)
-            } else {
-                None
+            let per_class = match labelled {
+                Some((data_set, test)) => {
+                    let setup = crate::eval::per_class::Setup {
+                        net: net(),
+                        protocol: &p,
+                        device: &device,
+                        size: size.unwrap_or(m.image_size),
+                        per_class: (c.n / m.class_count()).max(2),
+                    };
+                    Some(crate::eval::per_class::per_class(
+                        &setup,
+                        &g,
+                        &m,
+                        (data_set, data.as_str()),
+                        test.as_ref().map(|(t, name)| (t.clone(), name.as_str())),
+                        events,
+                    )?)
+                }
+                None => None,
             };
             let fake = Side {
                 report: SetReport {
