@@ -43,6 +43,36 @@ pub fn image_folder(dir: &Path, n: usize, size: u32) -> PathBuf {
     root
 }
 
+/// Runs `dcgan` with `args`, asserts it succeeded and returns its output.
+pub fn succeed(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) -> Output {
+    let o = dcgan().args(args).output().expect("dcgan runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// `train` of the small model on `data` into `out` for `steps` steps (grids every 1000 steps,
+/// epochs never the limit), then `extra`.
+pub fn train_args(data: &Path, out: &Path, steps: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--max-steps",
+        steps,
+        "--epochs",
+        "100",
+        "--sample-every",
+        "1000",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(small_model().iter().map(|s| s.to_string()));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
 /// Arguments for a small, fast model on 16×16 images.
 pub fn small_model() -> Vec<&'static str> {
     vec![

@@ -7,33 +7,14 @@ use common::*;
 
 use dcgan::io::safetensors_file;
 
-fn train_args(data: &std::path::Path, out: &std::path::Path, steps: &str) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--max-steps",
+/// A conditional run of the small model, checkpoints every 3 steps.
+fn conditional(data: &std::path::Path, out: &std::path::Path, steps: &str) -> Vec<String> {
+    train_args(
+        data,
+        out,
         steps,
-        "--epochs",
-        "100",
-        "--sample-every",
-        "1000",
-        "--checkpoint-every",
-        "3",
-        "--conditional",
-    ]
-    .map(String::from)
-    .to_vec();
-    a.extend(small_model().iter().map(|s| s.to_string()));
-    a
-}
-
-fn succeed(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) -> std::process::Output {
-    let o = dcgan().args(args).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    o
+        &["--checkpoint-every", "3", "--conditional"],
+    )
 }
 
 fn json(o: &std::process::Output) -> serde_json::Value {
@@ -47,7 +28,7 @@ fn a_conditional_run_records_its_classes_and_resumes_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 24, 16);
     let full = dir.path().join("full");
-    succeed(train_args(&data, &full, "6"));
+    succeed(conditional(&data, &full, "6"));
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(full.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["model"]["classes"], serde_json::json!(["a", "b"]));
@@ -67,7 +48,7 @@ fn a_conditional_run_records_its_classes_and_resumes_exactly() {
     );
 
     let part = dir.path().join("part");
-    succeed(train_args(&data, &part, "3"));
+    succeed(conditional(&data, &part, "3"));
     succeed([
         "train",
         "--resume",
@@ -93,7 +74,7 @@ fn sampling_picks_classes_and_refuses_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 24, 16);
     let out = dir.path().join("run");
-    succeed(train_args(&data, &out, "3"));
+    succeed(conditional(&data, &out, "3"));
     let ckpt = out.to_str().unwrap();
     let (grid, z) = (dir.path().join("grid.png"), dir.path().join("z.npy"));
     let o = succeed([
@@ -258,16 +239,17 @@ fn conditional_input_is_checked() {
             .unwrap();
     }
     let out = dir.path().join("run");
-    let o = dcgan().args(train_args(&flat, &out, "2")).output().unwrap();
+    let o = dcgan()
+        .args(conditional(&flat, &out, "2"))
+        .output()
+        .unwrap();
     assert_clean_failure(&o, 2, "--conditional needs images with classes");
     assert!(!out.exists(), "a refused run wrote {}", out.display());
 
     // An unconditional run: --class, --labels and --per-class are refused.
     let data = image_folder(dir.path(), 16, 16);
     let plain = dir.path().join("plain");
-    let mut args = train_args(&data, &plain, "2");
-    args.retain(|a| a != "--conditional");
-    succeed(args);
+    succeed(train_args(&data, &plain, "2", &["--checkpoint-every", "3"]));
     let p = plain.to_str().unwrap();
     let png = dir.path().join("g.png");
     let o = run(&[
@@ -322,7 +304,7 @@ fn conditional_input_is_checked() {
     // --per-class against data without the model's classes: refused before Inception runs
     // (the weights named here do not exist, and are not what the message is about).
     let cond = dir.path().join("cond");
-    succeed(train_args(&data, &cond, "2"));
+    succeed(conditional(&data, &cond, "2"));
     let o = run(&[
         "fid",
         "--checkpoint",
@@ -350,7 +332,7 @@ fn fid_per_class_scores_every_class() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 24, 16);
     let out = dir.path().join("run");
-    succeed(train_args(&data, &out, "3"));
+    succeed(conditional(&data, &out, "3"));
     let cache = dir.path().join("cache");
     let o = succeed([
         "--cache-dir",

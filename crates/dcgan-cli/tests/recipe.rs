@@ -7,33 +7,6 @@ use common::*;
 
 use dcgan::io::safetensors_file;
 
-fn args(data: &std::path::Path, out: &std::path::Path, steps: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--max-steps",
-        steps,
-        "--epochs",
-        "100",
-        "--sample-every",
-        "1000",
-    ]
-    .map(String::from)
-    .to_vec();
-    a.extend(small_model().iter().map(|s| s.to_string()));
-    a.extend(extra.iter().map(|s| s.to_string()));
-    a
-}
-
-/// Runs `dcgan` with `args` and asserts it succeeded.
-fn succeed(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) {
-    let o = dcgan().args(args).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-}
-
 /// The checkpoint's `dcgan` header (config and counters).
 fn header(path: &std::path::Path) -> serde_json::Value {
     let f = safetensors_file::read(path).unwrap();
@@ -65,7 +38,7 @@ fn every_option_is_recorded_and_a_resumed_run_is_the_uninterrupted_one() {
     let data = image_folder(dir.path(), 40, 16);
     let full = dir.path().join("full");
     succeed(
-        args(&data, &full, "8", &ADDED)
+        train_args(&data, &full, "8", &ADDED)
             .into_iter()
             .chain(["--checkpoint-every", "4"].map(String::from)),
     );
@@ -108,7 +81,7 @@ fn every_option_is_recorded_and_a_resumed_run_is_the_uninterrupted_one() {
     // Stopped at step 4 (inside epoch 1), then resumed to 8.
     let part = dir.path().join("part");
     succeed(
-        args(&data, &part, "4", &ADDED)
+        train_args(&data, &part, "4", &ADDED)
             .into_iter()
             .chain(["--checkpoint-every", "4"].map(String::from)),
     );
@@ -132,7 +105,7 @@ fn the_averaged_generator_is_its_recurrence_and_is_what_sampling_uses() {
     let data = image_folder(dir.path(), 40, 16);
     let out = dir.path().join("run");
     succeed(
-        args(
+        train_args(
             &data,
             &out,
             "6",
@@ -216,7 +189,7 @@ fn the_averaged_generator_is_its_recurrence_and_is_what_sampling_uses() {
     // same weights in a checkpoint of their own.
     let plain = dir.path().join("plain");
     succeed(
-        args(&data, &plain, "6", &[])
+        train_args(&data, &plain, "6", &[])
             .into_iter()
             .chain(["--checkpoint-every", "6"].map(String::from)),
     );
@@ -272,7 +245,7 @@ fn bad_recipe_values_are_refused_with_one_message() {
     ] {
         let out = dir.path().join("run");
         let o = dcgan()
-            .args(args(&data, &out, "2", extra))
+            .args(train_args(&data, &out, "2", extra))
             .output()
             .unwrap();
         assert_clean_failure(&o, 2, needle);
@@ -284,7 +257,7 @@ fn bad_recipe_values_are_refused_with_one_message() {
     }
     // --ema-start means nothing without an average.
     let o = dcgan()
-        .args(args(
+        .args(train_args(
             &data,
             &dir.path().join("run"),
             "2",
@@ -301,7 +274,7 @@ fn a_resume_may_change_the_two_learning_rates_but_not_the_loss_or_the_average() 
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 16, 16);
     let out = dir.path().join("run");
-    succeed(args(
+    succeed(train_args(
         &data,
         &out,
         "2",
@@ -362,7 +335,7 @@ fn the_paper_recipe_spelled_out_is_the_default_to_the_bit() {
     let dir = tempfile::tempdir().unwrap();
     let data = image_folder(dir.path(), 40, 16);
     let (a, b) = (dir.path().join("default"), dir.path().join("spelled"));
-    succeed(args(&data, &a, "7", &[]));
+    succeed(train_args(&data, &a, "7", &[]));
     let spelled = [
         "--loss",
         "bce",
@@ -373,7 +346,7 @@ fn the_paper_recipe_spelled_out_is_the_default_to_the_bit() {
         "--lr-g",
         "2e-4",
     ];
-    succeed(args(&data, &b, "7", &spelled));
+    succeed(train_args(&data, &b, "7", &spelled));
     assert_eq!(without_timing(read_log(&a)), without_timing(read_log(&b)));
     let tensors = |run: &std::path::Path| {
         safetensors_file::read(&run.join("checkpoints/step-00000007.safetensors"))

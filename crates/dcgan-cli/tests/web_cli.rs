@@ -24,16 +24,27 @@ fn golden_checkpoint(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     Some((ckpt, golden))
 }
 
-#[test]
-fn the_exported_page_draws_what_dcgan_generate_draws() {
+/// The page tests need the web bundle and playwright; without either, a counted skip (under
+/// CI a failure) and false.
+fn page_tools_present() -> bool {
     if !web_bundle().join("dcgan_web_bg.wasm").is_file() {
-        return common::missing(
+        common::missing(
             "web",
             "the web bundle (target/web; run `bash scripts/build-web.sh`)",
         );
+        return false;
     }
     if !common::has_playwright() {
-        return common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
+        common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn the_exported_page_draws_what_dcgan_generate_draws() {
+    if !page_tools_present() {
+        return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let Some((ckpt, golden)) = golden_checkpoint(tmp.path()) else {
@@ -110,14 +121,8 @@ fn the_exported_page_draws_what_dcgan_generate_draws() {
 /// class picker, and with class 2 picked it draws what `dcgan generate --labels` draws.
 #[test]
 fn the_exported_page_of_a_conditional_generator_draws_the_picked_class() {
-    if !web_bundle().join("dcgan_web_bg.wasm").is_file() {
-        return common::missing(
-            "web",
-            "the web bundle (target/web; run `bash scripts/build-web.sh`)",
-        );
-    }
-    if !common::has_playwright() {
-        return common::missing("web", "web/node_modules (run `npm ci --prefix web`)");
+    if !page_tools_present() {
+        return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let golden =
