@@ -125,8 +125,22 @@ fn class_features(
         .collect()
 }
 
-/// Features and labels split into four fifths to fit and every fifth item held out.
+/// Feature rows (`[n, FEATURES]`, row-major) and their labels.
 type Labelled = (Vec<f32>, Vec<usize>);
+
+/// Each class's features one after the other, and their labels.
+fn stacked(per_class: &[(Vec<f32>, usize)]) -> Labelled {
+    let x = per_class
+        .iter()
+        .flat_map(|(f, _)| f.iter().copied())
+        .collect();
+    let y = (per_class.iter().enumerate())
+        .flat_map(|(c, (_, n))| std::iter::repeat_n(c, *n))
+        .collect();
+    (x, y)
+}
+
+/// Features and labels split into four fifths to fit and every fifth item held out.
 fn split_fifths(x: &[f32], y: &[usize]) -> (Labelled, Labelled) {
     let (mut fit, mut held): (Labelled, Labelled) = Default::default();
     for (i, (row, &label)) in x.chunks_exact(FEATURES).zip(y).enumerate() {
@@ -155,7 +169,9 @@ pub(crate) fn check_classes(data: &dyn Dataset, source: &str, names: &[String]) 
 }
 
 /// Per-class FID and classifier accuracy of the conditional `g` against the labelled `data`
-/// (`test`: labelled held-out real images, for the classifier's own accuracy).
+/// (`test`: labelled held-out real images, for the classifier's own accuracy). Both sets'
+/// classes must be the model's ([`check_classes`], which `dcgan fid` runs before any image
+/// goes through Inception).
 pub(crate) fn per_class(
     s: &Setup,
     g: &Generator,
@@ -166,16 +182,9 @@ pub(crate) fn per_class(
 ) -> Result<PerClass> {
     let names = &model.classes;
     let k = names.len();
-    check_classes(data.as_ref(), source, names)?;
-    if let Some((t, name)) = &test {
-        check_classes(t.as_ref(), name, names)?;
-    }
     let real = class_features(s, &data, source, k, events)?;
     // The classifier, on the standardised real features.
-    let train_x: Vec<f32> = real.iter().flat_map(|(f, _)| f.iter().copied()).collect();
-    let train_y: Vec<usize> = (real.iter().enumerate())
-        .flat_map(|(c, (_, n))| std::iter::repeat_n(c, *n))
-        .collect();
+    let (train_x, train_y) = stacked(&real);
     let scaler = Scaler::fit(&train_x, FEATURES);
     let train_x = scaler.apply(&train_x);
     let options = SvmOptions {
@@ -206,11 +215,7 @@ pub(crate) fn per_class(
     let train_accuracy = svm.accuracy(&train_x, &train_y);
     let (test_set, test_images, test_accuracy) = match &test {
         Some((t, name)) => {
-            let feats = class_features(s, t, name, k, events)?;
-            let x: Vec<f32> = feats.iter().flat_map(|(f, _)| f.iter().copied()).collect();
-            let y: Vec<usize> = (feats.iter().enumerate())
-                .flat_map(|(c, (_, n))| std::iter::repeat_n(c, *n))
-                .collect();
+            let (x, y) = stacked(&class_features(s, t, name, k, events)?);
             let acc = svm.accuracy(&scaler.apply(&x), &y);
             (Some(name.to_string()), Some(y.len()), Some(acc))
         }
