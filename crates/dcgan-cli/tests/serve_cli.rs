@@ -215,7 +215,7 @@ fn serve_answers_inside_runs_only_and_the_page_follows_training() {
     if bundle.is_file() {
         assert_eq!(
             r["explorer"],
-            serde_json::json!({"nz": 16, "nc": 3, "size": 16, "step": 6})
+            serde_json::json!({"nz": 16, "nc": 3, "size": 16, "step": 6, "classes": []})
         );
     } else {
         common::missing("serve explorer", "the web bundle (target/web)");
