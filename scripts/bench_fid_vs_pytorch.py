@@ -9,7 +9,10 @@ same threads (network and resizing only, after two warm-up passes over the image
 
 The images are CIFAR-10 test JPEGs from ../shared/data/cifar10-jpg.tar.gz (two classes, half
 each), as `dcgan fid A B` compares them. Prints images/s of each side (median of --runs), their
-ratio (above 1: dcgan is faster) and this host's 2048³ float32 matmul rate in PyTorch.
+ratio (above 1: dcgan is faster), this host's 2048³ float32 matmul rate in PyTorch, and each
+side's share of that roofline: images/s × 11.42 GFLOP (Inception-v3's 5.711 G multiply-adds per
+299×299 image, counted from its layer shapes as direct convolutions; Winograd's layers do fewer,
+so a share can pass 100 %) over the matmul rate.
 
 `--dcgan BIN` (repeatable; default target/release/dcgan) times several builds in the same
 interleaved runs, for instance the code before and after a change: the host's speed drifts
@@ -27,6 +30,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Inception-v3's multiply-adds per 299×299 image, summed over its convolutions' shapes.
+GFLOP_PER_IMAGE = 2 * 5.711168096
 
 
 def extract(tarball, dest, per_set):
@@ -123,22 +128,28 @@ def main():
         extract(os.path.join(a.shared, "data", "cifar10-jpg.tar.gz"), tmp, per_set)
         n, torch_run, gflops, version = torch_side(tmp, a.weights, a.threads)
         runs = [dcgan_side(exe, tmp, a.weights, a.threads, per_set) for exe in builds]
-        # Interleaved, so that a slow spell of the host falls on every side.
+        # Interleaved, so that a slow spell of the host falls on every side, and the builds'
+        # order rotated from run to run: on the 2-core Xeon VM the process that ran right after
+        # PyTorch's was up to 10 % slower than the same binary run later, whichever it was.
         t_torch, t_dcgan, fids = [], [[] for _ in builds], [None] * len(builds)
-        for _ in range(a.runs):
+        for r in range(a.runs):
             t_torch.append(torch_run())
-            for i, run in enumerate(runs):
-                seconds, fids[i] = run()
+            for j in range(len(runs)):
+                i = (r + j) % len(runs)
+                seconds, fids[i] = runs[i]()
                 t_dcgan[i].append(seconds)
     torch_ips = n / statistics.median(t_torch)
     each = [{"binary": exe, "seconds": t, "images_per_second": n / statistics.median(t), "fid": f,
-             "ratio": n / statistics.median(t) / torch_ips} for exe, t, f in zip(builds, t_dcgan, fids)]
+             "ratio": n / statistics.median(t) / torch_ips,
+             "roofline_share": n / statistics.median(t) * GFLOP_PER_IMAGE / gflops}
+            for exe, t, f in zip(builds, t_dcgan, fids)]
     report = {
         "images": n,
         "threads": a.threads,
         "runs": a.runs,
-        "pytorch": {"version": version, "seconds": t_torch, "images_per_second": torch_ips},
-        "dcgan": {k: each[0][k] for k in ("seconds", "images_per_second", "fid")},
+        "pytorch": {"version": version, "seconds": t_torch, "images_per_second": torch_ips,
+                    "roofline_share": torch_ips * GFLOP_PER_IMAGE / gflops},
+        "dcgan": {k: each[0][k] for k in ("seconds", "images_per_second", "fid", "roofline_share")},
         "ratio": each[0]["ratio"],
         "host_matmul_gflops": gflops,
     }
@@ -146,10 +157,12 @@ def main():
         report["builds"] = each
     print(f"{n} CIFAR-10 JPEGs, {a.threads} threads, median of {a.runs} runs; "
           f"host matmul (PyTorch, 2048³ f32): {gflops:.0f} GFLOP/s")
-    print(f"PyTorch {version} Inception (network + resize): {torch_ips:.2f} images/s")
+    print(f"PyTorch {version} Inception (network + resize): {torch_ips:.2f} images/s, "
+          f"{report['pytorch']['roofline_share']:.0%} of the matmul roofline")
     for b in each:
         print(f"dcgan fid (whole process, {b['binary']}): {b['images_per_second']:.2f} images/s "
-              f"(FID {b['fid']:.3f}), ratio dcgan / PyTorch: {b['ratio']:.2f}")
+              f"(FID {b['fid']:.3f}), {b['roofline_share']:.0%} of the matmul roofline, "
+              f"ratio dcgan / PyTorch: {b['ratio']:.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -135,7 +135,7 @@ impl Block {
                     + tower[tower.len() - 1].host.cout
                     + tower_1[tower_1.len() - 1].host.cout
                     + tower_2.host.cout;
-                let mut out = Map::zeros(x.n, x.h, x.w, c);
+                let mut out = Map::spare(x.n, x.h, x.w, c);
                 let p = heads.product(x);
                 heads.finish_into(0, &p, &mut out, 0);
                 let mut at =
@@ -146,7 +146,7 @@ impl Block {
             }
             Block::B { conv, tower } => {
                 let (h, w) = conv.host.out_dims(x.h, x.w);
-                let mut out = Map::zeros(x.n, h, w, conv.host.cout + tower[2].host.cout + x.c);
+                let mut out = Map::spare(x.n, h, w, conv.host.cout + tower[2].host.cout + x.c);
                 let mut at = tower_into(std::slice::from_ref(conv), x, &mut out, 0);
                 at = tower_into(tower, x, &mut out, at);
                 nhwc::max_pool3_stride2_into(x, &mut out, at);
@@ -159,7 +159,7 @@ impl Block {
             } => {
                 let (h, w) = tower[1].host.out_dims(x.h, x.w);
                 let mut out =
-                    Map::zeros(x.n, h, w, tower[1].host.cout + tower_1[3].host.cout + x.c);
+                    Map::spare(x.n, h, w, tower[1].host.cout + tower_1[3].host.cout + x.c);
                 let p = heads.product(x);
                 let mut at = tower_into(&tower[1..], &heads.finish(0, &p), &mut out, 0);
                 at = tower_into(&tower_1[1..], &heads.finish(1, &p), &mut out, at);
@@ -176,7 +176,7 @@ impl Block {
                 heads,
                 ..
             } => {
-                let mut out = Map::zeros(x.n, x.h, x.w, FEATURES);
+                let mut out = Map::spare(x.n, x.h, x.w, FEATURES);
                 let p = heads.product(x);
                 heads.finish_into(0, &p, &mut out, 0);
                 let mut at = conv.host.cout;

@@ -1,21 +1,91 @@
 //! Inference-only convolutions and pools on channels-last maps (`[N, H, W, C]`, f32): the FID
 //! network (Inception-v3) on the CPU.
 //!
-//! Why channels-last and one image at a time: Inception's convolutions are mostly 1×1 (on a
-//! channels-last map a 1×1 convolution is one matrix product with no copy at all), its other
-//! kernels (3×3, 5×5, 1×7, 7×1, 1×3, 3×1, strides 1 and 2) gather whole channel runs per tap,
-//! and its blocks concatenate branches along channels, which channels-last lets each branch
-//! write in place (a row stride of the block's width) instead of copying. The caller spreads a
-//! batch over rayon's threads, one image per task with single-threaded matrix products (a
-//! map's batch dimension is kept for callers that want more rows per product; for Inception
-//! on 2 cores, 1, 2, 5 and 25 images per task measured the same within noise). burn's Flex convolutions are channels-first with a separate concatenation, and ran
-//! at 0.72× PyTorch's speed on this network.
+//! Why channels-last: Inception's convolutions are mostly 1×1 (on a channels-last map a 1×1
+//! convolution is one matrix product with no copy at all), its other kernels (3×3, 5×5, 1×7,
+//! 7×1, 1×3, 3×1, strides 1 and 2) gather whole channel runs per tap, and its blocks
+//! concatenate branches along channels, which channels-last lets each branch write in place (a
+//! row stride of the block's width) instead of copying. The caller spreads a batch over rayon's
+//! threads, a group of images per task with single-threaded matrix products: the stem and the
+//! 35×35 blocks one image at a time, the 17×17 and 8×8 blocks on the group's images in one map
+//! (`Inception::stages`). burn's Flex convolutions are channels-first with a separate
+//! concatenation, and ran at 0.72× PyTorch's speed on this network.
 
 use gemm::Parallelism;
 
 use crate::kernels::conv::matmul;
 
+/// Buffers recycled within a thread. One Inception pass allocates the same sizes in the same
+/// order for every image or group of images (about 40 maps and scratch buffers of 0.1–10 MB),
+/// and a fresh zeroed allocation costs a `memset` or the kernel's page clearing for each: 12 %
+/// of a `dcgan fid` process on the 2-core AVX-512 Xeon (`perf`). Each pass after a thread's
+/// first reuses the previous one's buffers instead: the smallest spare that holds the length
+/// asked for and is less than twice as large, so that groups of 6 and 7 images share one set.
+/// Kept per thread (rayon's workers), up to `SPARE_BYTES` a thread. A buffer handed out holds
+/// whatever its last user left, so every caller of [`spare`] writes each element before
+/// reading it (in the unit tests it holds NaNs, to check that).
+mod scratch {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    const SPARE_BYTES: usize = 512 << 20;
+
+    #[derive(Default)]
+    struct Spares {
+        /// By capacity.
+        free: BTreeMap<usize, Vec<Vec<f32>>>,
+        bytes: usize,
+    }
+
+    thread_local! {
+        static SPARES: RefCell<Spares> = RefCell::new(Spares::default());
+    }
+
+    /// A buffer of `len` floats with unspecified contents.
+    pub(super) fn spare(len: usize) -> Vec<f32> {
+        let reused = SPARES.with(|s| {
+            let mut s = s.borrow_mut();
+            let (&cap, list) = s.free.range_mut(len..2 * len).next()?;
+            let v = list.pop().expect("no empty lists are kept");
+            if list.is_empty() {
+                s.free.remove(&cap);
+            }
+            s.bytes -= cap * 4;
+            Some(v)
+        });
+        match reused {
+            Some(mut v) => {
+                // Within the capacity: no reallocation, and only a longer length writes (the
+                // tail it adds).
+                v.resize(len, 0.0);
+                if cfg!(test) {
+                    v.fill(f32::NAN);
+                }
+                v
+            }
+            None => vec![if cfg!(test) { f32::NAN } else { 0.0 }; len],
+        }
+    }
+
+    /// `v` back for later [`spare`] calls on this thread.
+    pub(super) fn give_back(v: Vec<f32>) {
+        let cap = v.capacity();
+        if cap == 0 {
+            return;
+        }
+        // `try_with`: a map dropped while the thread's storage is being torn down is freed.
+        let _ = SPARES.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.bytes + cap * 4 <= SPARE_BYTES {
+                s.bytes += cap * 4;
+                s.free.entry(cap).or_default().push(v);
+            }
+        });
+    }
+}
+
 /// A batch of maps, channels last: pixel `(i, y, x)` is row `(i·H + y)·W + x` of `[N·H·W, C]`.
+/// Its buffer goes back to the thread's spares when it is dropped.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Map {
     /// Images.
@@ -42,10 +112,22 @@ impl Map {
         }
     }
 
+    /// A map whose every value the caller writes before reading any: its contents are
+    /// unspecified (a recycled buffer).
+    pub(super) fn spare(n: usize, h: usize, w: usize, c: usize) -> Self {
+        Self {
+            n,
+            h,
+            w,
+            c,
+            data: scratch::spare(n * h * w * c),
+        }
+    }
+
     /// From channels-first images `[N, C, H, W]`.
     pub fn from_nchw(x: &[f32], n: usize, c: usize, h: usize, w: usize) -> Self {
         assert_eq!(x.len(), n * c * h * w, "from_nchw: size");
-        let mut data = vec![0.0; x.len()];
+        let mut data = scratch::spare(x.len());
         let plane = h * w;
         for i in 0..n {
             let dst = &mut data[i * plane * c..][..plane * c];
@@ -57,6 +139,29 @@ impl Map {
             }
         }
         Self { n, h, w, c, data }
+    }
+}
+
+impl Map {
+    /// Maps of one size as one map, images in order.
+    pub fn stack(maps: &[Map]) -> Self {
+        let first = maps.first().expect("Map::stack: no maps");
+        let (h, w, c) = (first.h, first.w, first.c);
+        let n = maps.iter().map(|m| m.n).sum();
+        let mut out = Map::spare(n, h, w, c);
+        let mut at = 0;
+        for m in maps {
+            assert_eq!((m.h, m.w, m.c), (h, w, c), "Map::stack: sizes differ");
+            out.data[at..at + m.data.len()].copy_from_slice(&m.data);
+            at += m.data.len();
+        }
+        out
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        scratch::give_back(std::mem::take(&mut self.data));
     }
 }
 
@@ -155,7 +260,7 @@ impl NhwcConv {
     /// `relu(conv(x) + bias)`, BatchNorm folded into the weights and bias.
     pub fn apply(&self, x: &Map) -> Map {
         let (h, w) = self.out_dims(x.h, x.w);
-        let mut out = Map::zeros(x.n, h, w, self.cout);
+        let mut out = Map::spare(x.n, h, w, self.cout);
         self.apply_into(x, &mut out, 0);
         out
     }
@@ -180,7 +285,7 @@ impl NhwcConv {
         let mut patches = if self.pointwise() {
             Vec::new()
         } else {
-            vec![0.0; band * k]
+            scratch::spare(band * k)
         };
         let oc = out.c;
         for p0 in (0..pixels).step_by(band) {
@@ -211,6 +316,7 @@ impl NhwcConv {
                 bias_relu(&mut dst[r * oc..r * oc + self.cout], &self.bias);
             }
         }
+        scratch::give_back(patches);
     }
 
     /// The patches of output pixels `p0..p0 + rows`: row `r` holds, for every tap `(ky, kx)`,
@@ -296,7 +402,7 @@ impl Heads {
     /// Every head's convolution of `x` before bias and ReLU: `[N, H, W, ΣCout]`.
     pub fn product(&self, x: &Map) -> Map {
         assert_eq!(x.c, self.cin, "convolution: input channels");
-        let mut out = Map::zeros(x.n, x.h, x.w, self.width);
+        let mut out = Map::spare(x.n, x.h, x.w, self.width);
         let pixels = x.n * x.h * x.w;
         matmul(
             (pixels, self.width, self.cin),
@@ -337,7 +443,7 @@ impl Heads {
 
     /// Head `head`'s output as a map of its own.
     pub fn finish(&self, head: usize, product: &Map) -> Map {
-        let mut out = Map::zeros(product.n, product.h, product.w, self.parts[head].1.len());
+        let mut out = Map::spare(product.n, product.h, product.w, self.parts[head].1.len());
         self.finish_into(head, product, &mut out, 0);
         out
     }
@@ -372,9 +478,12 @@ impl Heads {
 ///   28 multiplications (2.8× fewer, less the 3 outputs of 20 that 5 tiles overhang a side of
 ///   17). F(2, 7) and F(3, 7) were slower (`docs/performance.md`).
 ///
-/// Used for stride-1 layers whose output is at least `WINOGRAD_MIN_SIDE` on a side (smaller maps
-/// have too few tiles per product) and which have at least `WINOGRAD_MIN_CIN` input and
-/// `WINOGRAD_MIN_COUT` output channels: with fewer, the transforms cost more than the
+/// Used for stride-1 layers whose output is at least `WINOGRAD_MIN_SIDE` on a side and which
+/// have at least `WINOGRAD_MIN_CIN` input and `WINOGRAD_MIN_COUT` output channels. The side
+/// includes the 8×8 blocks' 3×3 layer (448→384), whose 4 tiles an image make thin products but
+/// which ran in 1.08 ms against 1.37 direct for one image on the AVX-512 Xeon
+/// (`examples/nhwc_layers.rs`), and made `dcgan fid` 1 % faster with the images grouped. With
+/// fewer channels: with fewer, the transforms cost more than the
 /// multiplications saved (Inception's stem layer 32→32 stays direct, 32→64 does not). The 1×3
 /// and 3×1 layers of the 8×8 blocks stay direct too: F(2, 3) along their axis was slower there.
 /// The transforms run compiled for AVX2 and FMA where the CPU has them.
@@ -383,7 +492,7 @@ impl Heads {
 /// against the definition the tests hold F(4×4, 3×3) and F(4×4, 5×5) to 1e-5 of the largest
 /// output (both measured 6–7e-6) and F(4, 7) to 3e-5 (it measured 1.2e-5), and the FID parity
 /// tests keep their tolerances.
-const WINOGRAD_MIN_SIDE: usize = 16;
+const WINOGRAD_MIN_SIDE: usize = 8;
 const WINOGRAD_MIN_CIN: usize = 32;
 const WINOGRAD_MIN_COUT: usize = 64;
 
@@ -602,9 +711,9 @@ impl NhwcConv {
         let nn = plan.y.n * plan.x.n;
         let tiles = x.n * th * tw;
         let band = (WINOGRAD_BAND_FLOATS / (nn * cin)).max(16).min(tiles);
-        let mut v = vec![0.0f32; nn * band * cin];
-        let mut m = vec![0.0f32; nn * band * cout];
-        let mut tmp = vec![0.0f32; 2 * nn * cin.max(cout)];
+        let mut v = scratch::spare(nn * band * cin);
+        let mut m = scratch::spare(nn * band * cout);
+        let mut tmp = scratch::spare(2 * nn * cin.max(cout));
         for t0 in (0..tiles).step_by(band) {
             let pass = Band {
                 conv: self,
@@ -628,6 +737,9 @@ impl NhwcConv {
                 );
             }
             output_pass(&pass, &m, out, offset, &mut tmp);
+        }
+        for b in [v, m, tmp] {
+            scratch::give_back(b);
         }
     }
 }
@@ -824,7 +936,7 @@ fn pixels(n: usize, h: usize, w: usize) -> impl Iterator<Item = (usize, usize, u
 }
 
 pub(crate) fn max_pool3_stride2(x: &Map) -> Map {
-    let mut out = Map::zeros(x.n, (x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1, x.c);
+    let mut out = Map::spare(x.n, (x.h - 3) / 2 + 1, (x.w - 3) / 2 + 1, x.c);
     max_pool3_stride2_into(x, &mut out, 0);
     out
 }
@@ -832,7 +944,7 @@ pub(crate) fn max_pool3_stride2(x: &Map) -> Map {
 /// 3×3 pooling with stride 1 and padding 1 (the map's size kept): the mean over the taps inside
 /// the map (PyTorch's `count_include_pad=False`), or the maximum.
 pub fn pool3_same(x: &Map, average: bool) -> Map {
-    let mut out = Map::zeros(x.n, x.h, x.w, x.c);
+    let mut out = Map::spare(x.n, x.h, x.w, x.c);
     pool3_same_into(x, 0..x.c, average, None, &mut out, 0);
     out
 }
@@ -1147,6 +1259,35 @@ mod tests {
                 .all(|px| px[..3] == [0.0; 3] && px[11..20] == [0.0; 9])
         );
         assert!(largest > 1.0, "the outputs are not all clipped by ReLU");
+    }
+
+    #[test]
+    fn spare_buffers_are_reused_within_twice_their_length() {
+        let a = scratch::spare(1000);
+        let at = a.as_ptr();
+        scratch::give_back(a);
+        // A shorter request within twice the length gets it back, at the length asked for.
+        let b = scratch::spare(700);
+        assert_eq!((b.as_ptr(), b.len()), (at, 700));
+        assert!(b.iter().all(|v| v.is_nan()), "tests hand out NaNs");
+        scratch::give_back(b);
+        // And a longer one up to its capacity.
+        let c = scratch::spare(1000);
+        assert_eq!((c.as_ptr(), c.len()), (at, 1000));
+        scratch::give_back(c);
+        // Less than half its size: a buffer of its own.
+        let d = scratch::spare(400);
+        assert_ne!(d.as_ptr(), at);
+        assert_eq!(d.len(), 400);
+    }
+
+    #[test]
+    fn stacked_maps_keep_each_image() {
+        let a = Map::from_nchw(&values(2 * 3 * 4 * 5, 1), 2, 3, 4, 5);
+        let b = Map::from_nchw(&values(3 * 4 * 5, 2), 1, 3, 4, 5);
+        let s = Map::stack(&[a.clone(), b.clone()]);
+        assert_eq!((s.n, s.h, s.w, s.c), (3, 4, 5, 3));
+        assert_eq!(s.data, [a.data.clone(), b.data.clone()].concat());
     }
 
     #[test]
