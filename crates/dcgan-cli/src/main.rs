@@ -128,6 +128,8 @@ enum Command {
     ExportTorch(commands::interop::ExportArgs),
     /// Write a checkpoint's generator as an ONNX model (inference mode, any batch size).
     ExportOnnx(commands::interop::ExportOnnxArgs),
+    /// Write a checkpoint's generator alone, without D and the optimisers: the file to publish.
+    ExportGenerator(commands::interop::ExportGeneratorArgs),
     /// Write a static site that runs the generator in the browser (WebAssembly): samples, walks.
     ExportWeb(commands::web::ExportWebArgs),
     /// Show training runs live in the browser: sample grids, curves, the explorer (read-only).
@@ -210,6 +212,7 @@ fn main() -> ExitCode {
         Command::ImportTorch(a) => commands::interop::run_import(a, ui),
         Command::ExportTorch(a) => commands::interop::run_export(a, ui),
         Command::ExportOnnx(a) => commands::interop::run_export_onnx(a, ui),
+        Command::ExportGenerator(a) => commands::interop::run_export_generator(a, ui),
         Command::Grads(a) => commands::interop::run_grads(a, ui),
         Command::Replay(a) => commands::interop::run_replay(a, ui),
         Command::ExportWeb(a) => commands::web::run_export_web(a, ui),

@@ -403,6 +403,16 @@ fn cases(f: &Files) -> Vec<Case> {
             &["export-torch", "--checkpoint", ckpt, "--out", &out],
             ckpt,
         ));
+        v.push(case(
+            &[
+                "export-generator",
+                "--checkpoint",
+                ckpt,
+                "--out",
+                &format!("{out}/g.safetensors"),
+            ],
+            ckpt,
+        ));
     }
 
     // grads: a bad checkpoint, real batch or latents, each named.

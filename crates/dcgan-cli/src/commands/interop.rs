@@ -1,5 +1,5 @@
-//! `dcgan import-torch`, `dcgan export-torch`, `dcgan export-onnx`, `dcgan grads` and
-//! `dcgan replay`.
+//! `dcgan import-torch`, `dcgan export-torch`, `dcgan export-onnx`, `dcgan export-generator`,
+//! `dcgan grads` and `dcgan replay`.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,8 @@ use clap::Args;
 use dcgan::config::ModelConfig;
 use dcgan::io::onnx;
 use dcgan::tasks::interop::{
-    self, ExportOnnxConfig, ExportTorchConfig, GradsConfig, ImportConfig, ReplayConfig,
+    self, ExportGeneratorConfig, ExportOnnxConfig, ExportTorchConfig, GradsConfig, ImportConfig,
+    ReplayConfig,
 };
 
 use super::common::{DeviceArg, JsonArg};
@@ -91,6 +92,43 @@ pub fn run_export_onnx(a: ExportOnnxArgs, ui: &mut Ui) -> dcgan::Result<()> {
             r.input.1.join(", "),
             r.output.0,
             r.output.1.join(", ")
+        )]
+    });
+    Ok(())
+}
+
+/// G (and its average, with `train --ema-decay`) with the run's config and step, in the checkpoint
+/// format, without D and the optimisers' moments: about a quarter of the checkpoint. `sample`,
+/// `generate`, `fid`, the explorers and `export-*` read it and give what the full checkpoint gives,
+/// to the bit; `train --resume` refuses it.
+#[derive(Args)]
+pub struct ExportGeneratorArgs {
+    /// A run directory (its newest checkpoint) or a checkpoint file.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// The checkpoint file to write (not the one read).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+pub fn run_export_generator(a: ExportGeneratorArgs, ui: &mut Ui) -> dcgan::Result<()> {
+    let r = interop::export_generator(
+        ExportGeneratorConfig {
+            checkpoint: a.checkpoint,
+            out: a.out,
+        },
+        ui,
+    )?;
+    ui.report(&r, a.json.json, |r| {
+        vec![format!(
+            "wrote {} (G{} after {} steps; {:.1} MB of {:.1} MB)",
+            r.written.display(),
+            if r.averaged { " and its average" } else { "" },
+            r.step,
+            r.bytes as f64 / 1e6,
+            r.source_bytes as f64 / 1e6
         )]
     });
     Ok(())

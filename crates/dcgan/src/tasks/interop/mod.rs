@@ -1,15 +1,18 @@
 //! PyTorch interop, one file a command: [`import`] (`dcgan import-torch`) and [`export`]
 //! (`dcgan export-torch`) move pytorch/examples' DCGAN state dicts (safetensors) in and out;
-//! [`export_onnx`] (`dcgan export-onnx`) writes G as an ONNX model;
+//! [`export_onnx`] (`dcgan export-onnx`) writes G as an ONNX model; [`export_generator`]
+//! (`dcgan export-generator`) writes a checkpoint without D and the optimisers;
 //! [`grads`] and [`replay`] compute in the same layout what PyTorch computes, to compare. This
 //! module holds what they share.
 
+mod export_generator;
 mod export_onnx;
 mod export_torch;
 mod grads;
 mod import_torch;
 mod replay;
 
+pub use export_generator::*;
 pub use export_onnx::*;
 pub use export_torch::*;
 pub use grads::*;
