@@ -174,20 +174,27 @@ pub fn encode_with_average(
         add_section(&mut tensors, "optimizer.generator.", g.state_tensors());
         add_section(&mut tensors, "optimizer.discriminator.", d.state_tensors());
     }
-    // One metadata entry: safetensors writes its metadata map in hash order, so several entries
-    // would make the same checkpoint serialise to different bytes in different processes.
-    let header = Header {
-        format: FORMAT.into(),
-        config: config.clone(),
-        state: state.clone(),
-        written_by: Some(Provenance::current(&config.device)),
-    };
+    serialize(
+        &tensors,
+        &Header {
+            format: FORMAT.into(),
+            config: config.clone(),
+            state: state.clone(),
+            written_by: Some(Provenance::current(&config.device)),
+        },
+    )
+}
+
+/// A checkpoint file's bytes: `tensors`, and `header` as the one metadata entry (safetensors
+/// writes its metadata map in hash order, so several entries would make the same checkpoint
+/// serialise to different bytes in different processes).
+fn serialize(tensors: &TensorMap, header: &Header) -> Vec<u8> {
     let mut meta = HashMap::new();
     meta.insert(
         META_KEY.to_string(),
-        serde_json::to_string(&header).expect("header serialises"),
+        serde_json::to_string(header).expect("header serialises"),
     );
-    safetensors_file::serialize(&tensors, &HashMap::new(), meta)
+    safetensors_file::serialize(tensors, &HashMap::new(), meta)
 }
 
 /// `checkpoints/step-00001234.safetensors`.
@@ -279,18 +286,15 @@ impl Checkpoint {
             .filter(|(k, _)| k.starts_with("generator.") || k.starts_with(AVERAGE))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let header = Header {
-            format: FORMAT.into(),
-            config: self.config.clone(),
-            state: self.state.clone(),
-            written_by: self.written_by.clone(),
-        };
-        let mut meta = HashMap::new();
-        meta.insert(
-            META_KEY.to_string(),
-            serde_json::to_string(&header).expect("header serialises"),
-        );
-        safetensors_file::serialize(&tensors, &HashMap::new(), meta)
+        serialize(
+            &tensors,
+            &Header {
+                format: FORMAT.into(),
+                config: self.config.clone(),
+                state: self.state.clone(),
+                written_by: self.written_by.clone(),
+            },
+        )
     }
 
     pub(crate) fn has_discriminator(&self) -> bool {

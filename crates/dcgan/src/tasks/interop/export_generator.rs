@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::Result;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, IoContext};
 use crate::tasks::Events;
-use crate::{Result, io};
 
 #[derive(Clone, Debug)]
 /// `dcgan export-generator`: a checkpoint without D and the optimisers.
@@ -51,10 +51,7 @@ pub fn export_generator(
         ));
     }
     let bytes = ckpt.generator_only();
-    if let Some(dir) = c.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).at(dir)?;
-    }
-    io::atomic_write(&c.out, &bytes)?;
+    super::write(&c.out, &bytes)?;
     Ok(ExportGeneratorReport {
         source_bytes: std::fs::metadata(&ckpt.path).at(&ckpt.path)?.len(),
         source: ckpt.path.clone(),

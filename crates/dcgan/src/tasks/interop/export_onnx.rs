@@ -8,7 +8,7 @@
 //! `dcgan generate`'s ((x − mean)/√(var + ε)·γ + β, in float32); runtimes fuse the pair when
 //! they load the model.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::tensor::Device;
 use serde::Serialize;
@@ -87,7 +87,7 @@ pub fn export_onnx(c: ExportOnnxConfig, _events: &mut dyn Events) -> Result<Expo
     );
     let model = generator_model(&g, m, c.opset, &doc, ckpt.state.step);
     let bytes = onnx::encode(&model);
-    write(&c.out, &bytes)?;
+    super::write(&c.out, &bytes)?;
     let axes = |what: &[&str]| what.iter().map(|s| s.to_string()).collect();
     let (nz, nc, s) = (m.latent_dim, m.channels, m.image_size);
     Ok(ExportOnnxReport {
@@ -102,14 +102,6 @@ pub fn export_onnx(c: ExportOnnxConfig, _events: &mut dyn Events) -> Result<Expo
         step: ckpt.state.step,
         bytes: bytes.len() as u64,
     })
-}
-
-fn write(out: &Path, bytes: &[u8]) -> Result<()> {
-    use crate::error::IoContext;
-    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).at(dir)?;
-    }
-    crate::io::atomic_write(out, bytes)
 }
 
 /// The graph under construction: nodes in order, initialisers, and the name of the value the

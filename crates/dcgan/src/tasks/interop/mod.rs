@@ -57,3 +57,12 @@ fn read_real(path: &std::path::Path, m: &ModelConfig) -> Result<crate::io::HostT
     }
     Ok(real)
 }
+
+/// Write an exported file atomically, creating its folder first.
+fn write(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use crate::error::IoContext;
+    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).at(dir)?;
+    }
+    crate::io::atomic_write(out, bytes)
+}
