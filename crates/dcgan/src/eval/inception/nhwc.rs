@@ -165,9 +165,12 @@ impl Drop for Map {
     }
 }
 
-/// Output pixels per matrix product, at least: enough rows for the GEMM's micro-kernels,
-/// while the gathered patches (`rows × k·k·Cin` floats) stay near 512 KiB, in the core's L2.
-const MIN_BAND: usize = 64;
+/// Output pixels per matrix product: the gathered patches (`rows × k·k·Cin` floats) near
+/// 512 KiB, in the core's L2, but at least `MIN_BAND` rows. The `gemm` crate packs the
+/// weights again for every product, so for the layers with the largest `k` (Mixed_6a's
+/// 3×3/2 288→384, k = 2,592) fewer, taller products beat patches that fit L2: with 256 rows
+/// instead of 64 that block took 5.7 against 6.3 ms an image (`examples/inception_profile.rs`).
+const MIN_BAND: usize = 256;
 const BAND_FLOATS: usize = 1 << 17;
 
 /// A convolution with bias, followed by ReLU (Inception's folded Conv + BatchNorm + ReLU).
@@ -483,8 +486,10 @@ impl Heads {
 /// includes the 8×8 blocks' 3×3 layer (448→384), whose 4 tiles an image make thin products but
 /// which ran in 1.08 ms against 1.37 direct for one image on the AVX-512 Xeon
 /// (`examples/nhwc_layers.rs`), and made `dcgan fid` 1 % faster with the images grouped. With
-/// fewer channels: with fewer, the transforms cost more than the
-/// multiplications saved (Inception's stem layer 32→32 stays direct, 32→64 does not). The 1×3
+/// fewer channels the transforms cost more than the multiplications saved. Since the
+/// transforms sum `LANES` channels at a time in registers, Inception's stem layer 32→32 takes
+/// Winograd's path too: 2.9 against 3.6 ms an image direct (it stayed direct while the
+/// transforms summed whole channel runs term by term, 4.4 against 3.6). The 1×3
 /// and 3×1 layers of the 8×8 blocks stay direct too: F(2, 3) along their axis was slower there.
 /// The transforms run compiled for AVX2 and FMA where the CPU has them.
 /// `examples/nhwc_layers.rs` times each shape both ways, `examples/inception_profile.rs` the
@@ -494,7 +499,7 @@ impl Heads {
 /// tests keep their tolerances.
 const WINOGRAD_MIN_SIDE: usize = 8;
 const WINOGRAD_MIN_CIN: usize = 32;
-const WINOGRAD_MIN_COUT: usize = 64;
+const WINOGRAD_MIN_COUT: usize = 32;
 
 /// Interpolation points in the order they are taken (F(m, r) takes the first m + r − 2): small
 /// integers and halves keep the transforms' entries small, which keeps their rounding small.
@@ -514,12 +519,12 @@ struct Toom {
     m: usize,
     r: usize,
     n: usize,
-    /// `[m, n]`
-    at: Vec<f32>,
-    /// `[n, n]`
-    bt: Vec<f32>,
     /// `[n, r]`, kept in f64 for the one-off weight transform.
     g: Vec<f64>,
+    /// The nonzero entries `(column, value)` of each row of Bᵀ (`[n, n]`) and of Aᵀ
+    /// (`[m, n]`), in column order: the terms the transforms sum (most entries are zero).
+    bt_terms: Vec<Vec<(usize, f32)>>,
+    at_terms: Vec<Vec<(usize, f32)>>,
 }
 
 impl Toom {
@@ -566,13 +571,22 @@ impl Toom {
         }
         g[(n - 1) * r + r - 1] = 1.0;
         at[(m - 1) * n + n - 1] = 1.0;
-        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let (at, bt) = (f32s(at), f32s(bt));
+        let terms = |rows: &[f32]| {
+            rows.chunks_exact(n)
+                .map(|row| {
+                    let nonzero = row.iter().enumerate().filter(|&(_, &c)| c != 0.0);
+                    nonzero.map(|(k, &c)| (k, c)).collect()
+                })
+                .collect()
+        };
         Self {
             m,
             r,
             n,
-            at: f32s(at),
-            bt: f32s(bt),
+            bt_terms: terms(&bt),
+            at_terms: terms(&at),
             g,
         }
     }
@@ -595,31 +609,6 @@ const WINOGRAD_BAND_FLOATS: usize = 1 << 18;
 fn bias_relu(dst: &mut [f32], bias: &[f32]) {
     for (d, &b) in dst.iter_mut().zip(bias) {
         *d = (*d + b).max(0.0);
-    }
-}
-
-/// `dst = Σ_k c_k · src_k` over channel runs, the terms with `c_k = 0` skipped (the transforms
-/// are sparse).
-#[inline(always)]
-fn combine<'a>(dst: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
-    let mut first = true;
-    for (c, src) in terms {
-        if c == 0.0 {
-            continue;
-        }
-        if first {
-            for (o, &s) in dst.iter_mut().zip(src) {
-                *o = c * s;
-            }
-            first = false;
-        } else {
-            for (o, &s) in dst.iter_mut().zip(src) {
-                *o += c * s;
-            }
-        }
-    }
-    if first {
-        dst.fill(0.0);
     }
 }
 
@@ -713,7 +702,8 @@ impl NhwcConv {
         let band = (WINOGRAD_BAND_FLOATS / (nn * cin)).max(16).min(tiles);
         let mut v = scratch::spare(nn * band * cin);
         let mut m = scratch::spare(nn * band * cout);
-        let mut tmp = scratch::spare(2 * nn * cin.max(cout));
+        // `Aᵀ_y M` of one tile for the output transform by channel runs.
+        let mut tmp = scratch::spare(nn * cout);
         for t0 in (0..tiles).step_by(band) {
             let pass = Band {
                 conv: self,
@@ -724,7 +714,7 @@ impl NhwcConv {
                 band,
                 tiles: (th, tw),
             };
-            input_pass(&pass, &mut v, &mut tmp);
+            input_pass(&pass, &mut v);
             // One product per transformed position: M[ξ][r][co] = Σ_ci V[ξ][r][ci] · U[ξ][ci][co].
             for xi in 0..nn {
                 matmul(
@@ -757,6 +747,77 @@ struct Band<'a> {
     tiles: (usize, usize),
 }
 
+/// `dst = Σ_k c_k · src_k` over whole channel runs, one term at a time (the output transform
+/// for layers with many output channels, see `Band::output`).
+#[inline(always)]
+fn combine<'a>(dst: &mut [f32], terms: impl Iterator<Item = (f32, &'a [f32])>) {
+    let mut first = true;
+    for (c, src) in terms {
+        if first {
+            for (o, &s) in dst.iter_mut().zip(src) {
+                *o = c * s;
+            }
+            first = false;
+        } else {
+            for (o, &s) in dst.iter_mut().zip(src) {
+                *o += c * s;
+            }
+        }
+    }
+    if first {
+        dst.fill(0.0);
+    }
+}
+
+/// Where one tile's output pixels lie in the output map: how many rows and columns of the
+/// tile are inside it, the float index of its first pixel's first channel (the layer's
+/// offset included), and the distance between its rows.
+#[derive(Clone, Copy)]
+struct Tile {
+    rows: usize,
+    cols: usize,
+    first: usize,
+    stride: usize,
+}
+
+/// Channels a transform step works on: one AVX-512 register or two AVX2 ones, and one 64-byte
+/// cache line of a channel run.
+const LANES: usize = 16;
+/// The most output channels for which the output transform works `LANES` channels at a time.
+/// Above it, summing whole channel runs term by term was faster, the more so the more channels
+/// (one thread of the AVX-512 Xeon, `examples/nhwc_layers.rs`): the stem's 80→192 layer
+/// 4.5 against 4.9 ms an image, the 17×17 blocks' 7×1 192→192 0.65 against 0.68, while with 32
+/// output channels it was the other way round (the stem's 32→32: 3.3 against 2.8 ms). The input
+/// transform is faster by lanes at every width there (the 32→64 layer's input 5.7 against 4.5 ms
+/// with both transforms by lanes).
+const LANES_MAX_COUT: usize = 64;
+/// The most transformed positions of a tile (`ny · nx`): F(4×4, 5×5)'s 8 × 8.
+const MAX_POSITIONS: usize = 64;
+
+/// `Σ c · src(k)` over a transform row's nonzero terms `(k, c)`, `L` channels at once. The
+/// sum stays in registers and each term is one load, where summing whole channel runs term
+/// by term (as these transforms first did) loads and stores the partial sums once a term.
+#[inline(always)]
+fn lanes_sum<'a, const L: usize>(
+    terms: &[(usize, f32)],
+    src: impl Fn(usize) -> &'a [f32; L],
+) -> [f32; L] {
+    let mut acc = [0.0f32; L];
+    for &(k, c) in terms {
+        let s = src(k);
+        for l in 0..L {
+            acc[l] += c * s[l];
+        }
+    }
+    acc
+}
+
+/// The `L` floats from `at` on, as an array.
+#[inline(always)]
+fn lanes<const L: usize>(v: &[f32], at: usize) -> &[f32; L] {
+    v[at..at + L].try_into().expect("L floats")
+}
+
 impl Band<'_> {
     /// Image, first output row and column of tile `t`.
     #[inline(always)]
@@ -766,90 +827,179 @@ impl Band<'_> {
         (i, (q / tw) * self.plan.y.m, (q % tw) * self.plan.x.m)
     }
 
-    /// The band's tiles into Winograd's domain, `v` as `[ny · nx, band, Cin]`.
+    /// The band's tiles into Winograd's domain, `v` as `[ny · nx, band, Cin]`: `LANES`
+    /// channels at a time, the rest one by one.
     #[inline(always)]
-    fn input(&self, v: &mut [f32], scratch: &mut [f32]) {
-        let (x, t0, rows, band) = (self.x, self.t0, self.rows, self.band);
-        let (ty_, tx_) = (&self.plan.y, &self.plan.x);
-        let (ny, nx) = (ty_.n, tx_.n);
-        let nn = ny * nx;
+    fn input(&self, v: &mut [f32]) {
+        let cin = self.conv.cin;
+        let full = cin - cin % LANES;
+        let (mut d, mut t) = ([[0.0; LANES]; MAX_POSITIONS], [[0.0; LANES]; MAX_POSITIONS]);
+        let (mut d1, mut t1) = ([[0.0; 1]; MAX_POSITIONS], [[0.0; 1]; MAX_POSITIONS]);
+        for r in 0..self.rows {
+            let origin = self.tile_origin(self.t0 + r);
+            for c0 in (0..full).step_by(LANES) {
+                self.input_lanes(r, origin, c0, v, &mut d, &mut t);
+            }
+            for c0 in full..cin {
+                self.input_lanes(r, origin, c0, v, &mut d1, &mut t1);
+            }
+        }
+    }
+
+    /// Input transform of channels `c0..c0 + L` of tile `t0 + r`: V[ξ][r][c] = (Bᵀ_y d B_x)[ξ],
+    /// along y into `t` (`d` itself when that axis is the identity), then along x into `v`.
+    #[inline(always)]
+    fn input_lanes<const L: usize>(
+        &self,
+        r: usize,
+        (i, y0, x0): (usize, usize, usize),
+        c0: usize,
+        v: &mut [f32],
+        d: &mut [[f32; L]; MAX_POSITIONS],
+        t: &mut [[f32; L]; MAX_POSITIONS],
+    ) {
+        let x = self.x;
+        let (ty, tx) = (&self.plan.y, &self.plan.x);
+        let (ny, nx) = (ty.n, tx.n);
         let cin = self.conv.cin;
         let [ph, pw] = self.conv.padding;
-        let (d, tmp) = scratch.split_at_mut(nn * cin);
-        // Input transform: V[ξ][r][ci] = (Bᵀ_y d B_x)[ξ] of tile t0 + r.
-        for r in 0..rows {
-            let (i, y0, x0) = self.tile_origin(t0 + r);
-            let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
-            for a in 0..ny {
-                let iy = (y0 + a).wrapping_sub(ph);
+        let image = &x.data[i * x.h * x.w * cin..][..x.h * x.w * cin];
+        for a in 0..ny {
+            let iy = (y0 + a).wrapping_sub(ph);
+            for b in 0..nx {
+                let ix = (x0 + b).wrapping_sub(pw);
+                d[a * nx + b] = if iy < x.h && ix < x.w {
+                    *lanes(image, (iy * x.w + ix) * cin + c0)
+                } else {
+                    [0.0; L]
+                };
+            }
+        }
+        let src: &[[f32; L]; MAX_POSITIONS] = if ny == 1 {
+            d
+        } else {
+            for a2 in 0..ny {
                 for b in 0..nx {
-                    let ix = (x0 + b).wrapping_sub(pw);
-                    let dst = &mut d[(a * nx + b) * cin..][..cin];
-                    if iy < x.h && ix < x.w {
-                        dst.copy_from_slice(&image[(iy * x.w + ix) * cin..][..cin]);
-                    } else {
-                        dst.fill(0.0);
-                    }
+                    t[a2 * nx + b] = lanes_sum(&ty.bt_terms[a2], |a| &d[a * nx + b]);
                 }
             }
-            // Along y into tmp (d itself when that axis is the identity), then along x
-            // into V.
-            let src: &[f32] = if ny == 1 {
-                d
-            } else {
-                for a2 in 0..ny {
-                    for b in 0..nx {
-                        let terms =
-                            (0..ny).map(|a| (ty_.bt[a2 * ny + a], &d[(a * nx + b) * cin..][..cin]));
-                        combine(&mut tmp[(a2 * nx + b) * cin..][..cin], terms);
-                    }
-                }
-                &tmp[..nn * cin]
-            };
-            for a2 in 0..ny {
-                for b2 in 0..nx {
-                    let dst = &mut v[((a2 * nx + b2) * band + r) * cin..][..cin];
-                    let terms =
-                        (0..nx).map(|b| (tx_.bt[b2 * nx + b], &src[(a2 * nx + b) * cin..][..cin]));
-                    combine(dst, terms);
-                }
+            t
+        };
+        for a2 in 0..ny {
+            for b2 in 0..nx {
+                let s = lanes_sum(&tx.bt_terms[b2], |b| &src[a2 * nx + b]);
+                let at = ((a2 * nx + b2) * self.band + r) * cin + c0;
+                v[at..at + L].copy_from_slice(&s);
             }
         }
     }
 
     /// The products `m` (`[ny · nx, band, Cout]`) back to output pixels, plus bias, ReLU, into
-    /// channels `offset..` of `out`.
+    /// channels `offset..` of `out`: `LANES` channels at a time, the rest one by one, or with
+    /// more than `LANES_MAX_COUT` output channels one whole channel run at a time.
     #[inline(always)]
     fn output(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
-        let (t0, rows, band) = (self.t0, self.rows, self.band);
-        let (ty_, tx_) = (&self.plan.y, &self.plan.x);
-        let (ny, nx) = (ty_.n, tx_.n);
+        let cout = self.conv.cout;
+        if cout > LANES_MAX_COUT {
+            return self.output_runs(m, out, offset, tmp);
+        }
+        let full = cout - cout % LANES;
+        let mut t = [[0.0; LANES]; MAX_POSITIONS];
+        let mut t1 = [[0.0; 1]; MAX_POSITIONS];
+        let (ho, wo) = self.conv.out_dims(self.x.h, self.x.w);
+        for r in 0..self.rows {
+            let (i, y0, x0) = self.tile_origin(self.t0 + r);
+            // The output pixels this tile covers, and the first one's channel 0.
+            let (rows, cols) = (self.plan.y.m.min(ho - y0), self.plan.x.m.min(wo - x0));
+            let first = ((i * ho + y0) * wo + x0) * out.c + offset;
+            let tile = Tile {
+                rows,
+                cols,
+                first,
+                stride: wo * out.c,
+            };
+            for c0 in (0..full).step_by(LANES) {
+                self.output_lanes(r, tile, c0, m, out, &mut t);
+            }
+            for c0 in full..cout {
+                self.output_lanes(r, tile, c0, m, out, &mut t1);
+            }
+        }
+    }
+
+    /// Output transform of channels `c0..c0 + L` of tile `t0 + r`: Y = Aᵀ_y M A_x, along y
+    /// into `t` (read from `m` directly when that axis is the identity), then along x, plus
+    /// bias and ReLU, into the output's channels.
+    #[inline(always)]
+    fn output_lanes<const L: usize>(
+        &self,
+        r: usize,
+        tile: Tile,
+        c0: usize,
+        m: &[f32],
+        out: &mut Map,
+        t: &mut [[f32; L]; MAX_POSITIONS],
+    ) {
+        let (ty, tx) = (&self.plan.y, &self.plan.x);
+        let nx = tx.n;
+        let cout = self.conv.cout;
+        let band = self.band;
+        let run = |a: usize, b: usize| lanes::<L>(m, ((a * nx + b) * band + r) * cout + c0);
+        if ty.n > 1 {
+            for a in 0..ty.m {
+                for b in 0..nx {
+                    t[a * nx + b] = lanes_sum(&ty.at_terms[a], |k| run(k, b));
+                }
+            }
+        }
+        let bias = lanes::<L>(&self.conv.bias, c0);
+        let oc = out.c;
+        for a in 0..tile.rows {
+            for b in 0..tile.cols {
+                let s = if ty.n > 1 {
+                    lanes_sum(&tx.at_terms[b], |k| &t[a * nx + k])
+                } else {
+                    lanes_sum(&tx.at_terms[b], |k| run(a, k))
+                };
+                let dst = &mut out.data[tile.first + a * tile.stride + b * oc + c0..][..L];
+                for l in 0..L {
+                    dst[l] = (s[l] + bias[l]).max(0.0);
+                }
+            }
+        }
+    }
+
+    /// The output transform one whole channel run at a time: `tmp` holds `Aᵀ_y M` (`[m_y,
+    /// n_x, Cout]`), then each output pixel's run is summed from it term by term.
+    #[inline(always)]
+    fn output_runs(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
+        let (ty, tx) = (&self.plan.y, &self.plan.x);
+        let nx = tx.n;
         let cout = self.conv.cout;
         let (ho, wo) = self.conv.out_dims(self.x.h, self.x.w);
         let oc = out.c;
-        // Output transform: Y = Aᵀ_y M A_x, plus bias, ReLU, into the output's channels.
-        for r in 0..rows {
-            let (i, y0, x0) = self.tile_origin(t0 + r);
-            let run = |a: usize, b: usize| &m[((a * nx + b) * band + r) * cout..][..cout];
-            if ny > 1 {
-                for a in 0..ty_.m {
+        for r in 0..self.rows {
+            let (i, y0, x0) = self.tile_origin(self.t0 + r);
+            let run = |a: usize, b: usize| &m[((a * nx + b) * self.band + r) * cout..][..cout];
+            if ty.n > 1 {
+                for a in 0..ty.m {
                     for b in 0..nx {
-                        let terms = (0..ny).map(|k| (ty_.at[a * ny + k], run(k, b)));
+                        let terms = ty.at_terms[a].iter().map(|&(k, c)| (c, run(k, b)));
                         combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
                     }
                 }
             }
-            for a in 0..ty_.m.min(ho - y0) {
-                for b in 0..tx_.m.min(wo - x0) {
+            for a in 0..ty.m.min(ho - y0) {
+                for b in 0..tx.m.min(wo - x0) {
                     let px = (i * ho + y0 + a) * wo + x0 + b;
                     let dst = &mut out.data[px * oc + offset..][..cout];
-                    let terms = (0..nx).map(|k| {
-                        let src = if ny > 1 {
+                    let terms = tx.at_terms[b].iter().map(|&(k, c)| {
+                        let src = if ty.n > 1 {
                             &tmp[(a * nx + k) * cout..][..cout]
                         } else {
                             run(a, k)
                         };
-                        (tx_.at[b * nx + k], src)
+                        (c, src)
                     });
                     combine(dst, terms);
                     bias_relu(dst, &self.conv.bias);
@@ -891,14 +1041,14 @@ macro_rules! simd_fn {
 }
 
 simd_fn! {
-    fn input_pass(band: &Band, v: &mut [f32], scratch: &mut [f32]) {
-        band.input(v, scratch)
+    fn input_pass(band: &Band, v: &mut [f32]) {
+        band.input(v)
     }
 }
 
 simd_fn! {
-    fn output_pass(band: &Band, m: &[f32], out: &mut Map, offset: usize, scratch: &mut [f32]) {
-        band.output(m, out, offset, scratch)
+    fn output_pass(band: &Band, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
+        band.output(m, out, offset, tmp)
     }
 }
 
@@ -1073,7 +1223,7 @@ mod tests {
     #[test]
     fn convolutions_match_the_definition_in_place() {
         // (kernel, stride, padding, input size, Cin, Cout, path forced, Winograd's path taken)
-        let cases: [Case; 22] = [
+        let cases: [Case; 26] = [
             ([1, 1], 1, [0, 0], (17, 13), 24, 10, None, false),
             ([3, 3], 2, [0, 0], (19, 21), 3, 10, None, false),
             ([3, 3], 1, [1, 1], (9, 8), 16, 10, None, false),
@@ -1089,8 +1239,15 @@ mod tests {
             ([1, 7], 1, [0, 3], (17, 17), 64, 64, None, true),
             ([7, 1], 1, [3, 0], (17, 17), 64, 64, None, true),
             ([5, 5], 1, [2, 2], (35, 35), 48, 64, None, true),
-            // Too few channels for it.
-            ([3, 3], 1, [1, 1], (18, 21), 32, 32, None, false),
+            // Output transforms by whole channel runs (more than 64 output channels) and by
+            // lanes with a remainder (40 = 2 · 16 + 8), each over two bands of tiles.
+            ([3, 3], 1, [1, 1], (40, 40), 96, 80, None, true),
+            ([3, 3], 1, [1, 1], (64, 64), 40, 40, None, true),
+            ([1, 7], 1, [0, 3], (17, 17), 48, 80, None, true),
+            // Too few output channels for it.
+            ([3, 3], 1, [1, 1], (18, 21), 32, 24, None, false),
+            // Large k: the direct path over two bands of 256 pixels.
+            ([3, 3], 2, [0, 0], (41, 41), 288, 16, None, false),
             // Forced onto it: small maps, few channels, odd sides, other paddings.
             ([3, 3], 1, [1, 1], (7, 5), 5, 10, Some(true), true),
             ([1, 7], 1, [0, 3], (3, 9), 6, 10, Some(true), true),
@@ -1164,9 +1321,19 @@ mod tests {
     /// shape in use computes the correlation exactly in f64 arithmetic.
     #[test]
     fn toom_cook_transforms_are_exact() {
+        // The matrices from their nonzero terms, `[rows, n]`.
+        let dense = |terms: &[Vec<(usize, f32)>], n: usize| {
+            let mut m = vec![0.0f32; terms.len() * n];
+            for (row, terms) in terms.iter().enumerate() {
+                for &(k, c) in terms {
+                    m[row * n + k] = c;
+                }
+            }
+            m
+        };
         let f43 = Toom::new(4, 3);
         assert_eq!(
-            f43.bt,
+            dense(&f43.bt_terms, 6),
             [
                 [4., 0., -5., 0., 1., 0.],
                 [0., -4., -4., 1., 1., 0.],
@@ -1178,7 +1345,7 @@ mod tests {
             .concat()
         );
         assert_eq!(
-            f43.at,
+            dense(&f43.at_terms, 6),
             [
                 [1., 1., 1., 1., 1., 0.],
                 [0., 1., -1., 2., -2., 0.],
@@ -1191,17 +1358,18 @@ mod tests {
         assert_eq!(g0, [0.25, 0.0, 0.0, -1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0]);
         for (m, r) in [(4, 3), (4, 5), (4, 7), (2, 7), (1, 1), (2, 3)] {
             let t = Toom::new(m, r);
+            let (bt, at) = (dense(&t.bt_terms, t.n), dense(&t.at_terms, t.n));
             let d: Vec<f64> = values(t.n, 7).into_iter().map(f64::from).collect();
             let g: Vec<f64> = values(r, 8).into_iter().map(f64::from).collect();
             let gt: Vec<f64> = (0..t.n)
                 .map(|j| (0..r).map(|k| t.g[j * r + k] * g[k]).sum())
                 .collect();
             let dt: Vec<f64> = (0..t.n)
-                .map(|j| (0..t.n).map(|l| t.bt[j * t.n + l] as f64 * d[l]).sum())
+                .map(|j| (0..t.n).map(|l| bt[j * t.n + l] as f64 * d[l]).sum())
                 .collect();
             for i in 0..m {
                 let got: f64 = (0..t.n)
-                    .map(|j| t.at[i * t.n + j] as f64 * gt[j] * dt[j])
+                    .map(|j| at[i * t.n + j] as f64 * gt[j] * dt[j])
                     .sum();
                 let want: f64 = (0..r).map(|k| g[k] * d[i + k]).sum();
                 assert!(
