@@ -241,6 +241,24 @@ fn fid_without_weights_names_the_file_and_the_fetch_script() {
     );
     let o = run(&["fid", a_s, a_s, "--metrics", "prdc", "--k", "0"]);
     assert_clean_failure(&o, 2, "invalid k 0: must be at least 1");
+    let o = run(&["fid", a_s, a_s, "--metrics", "prdc", "--k", "3,5,3"]);
+    assert_clean_failure(&o, 2, "invalid k 3: is given twice");
+    let o = run(&[
+        "fid",
+        a_s,
+        a_s,
+        "--metrics",
+        "prdc",
+        "--k",
+        "3,10",
+        "--n",
+        "10",
+    ]);
+    assert_clean_failure(
+        &o,
+        2,
+        "invalid k 10: must be less than the 10 images of a set",
+    );
 }
 
 #[test]
@@ -332,6 +350,17 @@ fn fid_of_a_set_with_itself_is_zero_and_saved_statistics_give_the_same_fid() {
     for key in ["precision", "recall", "density", "coverage"] {
         let v = p["prdc"][key].as_f64().unwrap();
         assert!((0.0..=4.0).contains(&v), "{key} {v}");
+    }
+    assert!(p.get("prdc_other_k").is_none(), "one k, no others");
+    // Several k from one pass: each the same as its own run.
+    let many = fid(&[a_s, b_s, "--metrics", "fid,prdc", "--k", "2,1,3"]);
+    assert_eq!(many["prdc"], p["prdc"]);
+    assert_eq!(many["fid"], p["fid"]);
+    let others = many["prdc_other_k"].as_array().expect("the other k");
+    assert_eq!(others.len(), 2);
+    for (other, k) in others.iter().zip(["1", "3"]) {
+        let alone = fid(&[a_s, b_s, "--metrics", "fid,prdc", "--k", k]);
+        assert_eq!(*other, alone["prdc"], "k = {k}");
     }
     let o = run(&[
         "fid",

@@ -73,9 +73,10 @@ pub struct FidArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "fid,kid")]
     pub metrics: Vec<MetricArg>,
     /// PRDC: the neighbour whose distance is each feature's radius (3: the papers' and the prdc
-    /// package's)
-    #[arg(long, default_value_t = 3)]
-    pub k: usize,
+    /// package's). Several, comma-separated (`3,5`: also StudioGAN's), come from one pass; the
+    /// first is the report's `prdc`, the others its `prdc_other_k`
+    #[arg(long, value_delimiter = ',', default_value = "3")]
+    pub k: Vec<usize>,
     /// A class-conditional generator: also each class's FID against the real images of that
     /// class (n/K images a side), and how often a classifier trained on the real images
     /// (linear SVM on Inception features) assigns G's images to the class asked for
@@ -116,6 +117,12 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
             ));
         }
     };
+    // PRDC's k values, when PRDC is asked for (`--k` alone changes nothing).
+    let prdc_ks: &[usize] = if a.metrics.contains(&MetricArg::Prdc) {
+        &a.k
+    } else {
+        &[]
+    };
     let config = FidConfig {
         comparison,
         n: a.n,
@@ -134,7 +141,8 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
         device: a.device.device,
         background: ui.background(),
         mode: a.fid_mode.into(),
-        prdc_k: a.metrics.contains(&MetricArg::Prdc).then_some(a.k),
+        prdc_k: prdc_ks.first().copied(),
+        prdc_other_k: prdc_ks.iter().skip(1).copied().collect(),
         per_class: a.per_class,
         class_test: a.class_test.map(|t| ui.data(&t)).transpose()?,
     };
@@ -161,7 +169,7 @@ pub fn run(a: FidArgs, ui: &mut Ui) -> Result<()> {
                 Some("KID not computed (needs images on both sides, not .npz statistics)".into())
             }
         });
-        if let Some(p) = &r.prdc {
+        for p in r.prdc.iter().chain(&r.prdc_other_k) {
             lines.push(format!(
                 "precision {:.4}, recall {:.4}, density {:.4}, coverage {:.4} (k = {})",
                 p.precision, p.recall, p.density, p.coverage, p.k

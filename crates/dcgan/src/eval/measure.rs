@@ -44,6 +44,8 @@ pub struct Protocol {
     pub mode: crate::config::FidMode,
     /// Precision, recall, density and coverage with this many neighbours; `None`: not measured.
     pub prdc_k: Option<usize>,
+    /// With `prdc_k`, the same scores for these k too, from the same pass over the pairs.
+    pub prdc_other_k: Vec<usize>,
 }
 
 impl Default for Protocol {
@@ -60,6 +62,7 @@ impl Default for Protocol {
             background: crate::config::Background::WHITE,
             mode: crate::config::FidMode::default(),
             prdc_k: None,
+            prdc_other_k: Vec::new(),
         }
     }
 }
@@ -234,7 +237,7 @@ pub(crate) fn dataset_side(
 }
 
 /// The scores of two sides.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Scored {
     /// Fréchet Inception Distance.
     pub fid: f64,
@@ -242,6 +245,8 @@ pub struct Scored {
     pub kid: Option<Kid>,
     /// Precision, recall, density and coverage, when the protocol asks for them.
     pub prdc: Option<Prdc>,
+    /// The same for the protocol's `prdc_other_k`, in that order.
+    pub prdc_other_k: Vec<Prdc>,
 }
 
 /// FID, KID and PRDC of two sides (statistics, and features where there are any), as `dcgan
@@ -265,9 +270,14 @@ pub fn scores(
         )?),
         _ => None,
     };
-    let prdc = match (c.prdc_k, fa, fb) {
-        (None, _, _) => None,
-        (Some(k), Some(x), Some(y)) => Some(super::prdc::prdc(x, y, FEATURES, k)?),
+    let mut prdc = match (c.prdc_k, fa, fb) {
+        (None, _, _) => Vec::new(),
+        (Some(k), Some(x), Some(y)) => {
+            let ks: Vec<usize> = std::iter::once(k)
+                .chain(c.prdc_other_k.iter().copied())
+                .collect();
+            super::prdc::prdc_each_k(x, y, FEATURES, &ks)?
+        }
         (Some(_), _, _) => {
             return Err(Error::config(
                 "metrics",
@@ -276,9 +286,11 @@ pub fn scores(
             ));
         }
     };
+    let other = prdc.split_off(prdc.len().min(1));
     Ok(Scored {
         fid: fid_value,
         kid,
-        prdc,
+        prdc: prdc.pop(),
+        prdc_other_k: other,
     })
 }

@@ -115,6 +115,7 @@ fn class_features(
                 n: s.per_class.min(subset.len()),
                 kid_subsets: 0,
                 prdc_k: None,
+                prdc_other_k: Vec::new(),
                 ..s.protocol.clone()
             };
             let what = format!("{source} class {k}");

@@ -119,9 +119,12 @@ fn scan_rows(
     }
 }
 
-/// Each feature's distance to its k-th nearest other feature of the same set.
-fn radii(s: &Set, k: usize) -> Vec<f32> {
+/// Each feature's distance to its k-th nearest other feature of the same set, for each k of
+/// `ks`: `[feature][k's index]`. One scan for all of them: the candidates are kept for the
+/// largest k, which holds the nearer neighbours too.
+fn radii(s: &Set, ks: &[usize]) -> Vec<f32> {
     let n = s.len();
+    let k = *ks.iter().max().expect("at least one k");
     (0..n)
         .into_par_iter()
         .step_by(TILE_ROWS)
@@ -142,12 +145,12 @@ fn radii(s: &Set, k: usize) -> Vec<f32> {
                     bound[r] = prune(list, k);
                 }
             });
-            rows.map(move |i| {
+            rows.flat_map(move |i| {
                 let list = &mut cand[i - r0];
                 prune(list, k);
                 let mut d: Vec<f32> = list.iter().map(|&(_, _, j)| exact(s, i, s, j)).collect();
                 d.sort_by(f32::total_cmp);
-                d[k - 1]
+                ks.iter().map(|&k| d[k - 1]).collect::<Vec<_>>()
             })
             .collect::<Vec<_>>()
         })
@@ -183,61 +186,86 @@ fn inside(approx: (f64, f64), radius: f32, exact_distance: impl FnOnce() -> f32)
 /// Precision, recall, density and coverage of `fake` against `real` (`n × dim` and `m × dim`
 /// float32 features), with the k-th nearest neighbour defining each radius.
 pub fn prdc(real: &[f32], fake: &[f32], dim: usize, k: usize) -> Result<Prdc> {
+    Ok(prdc_each_k(real, fake, dim, &[k])?[0])
+}
+
+/// [`prdc`] for each k of `ks`, in that order, from one pass over the pairs: the same numbers
+/// as one call per k, for the cost of about one.
+pub fn prdc_each_k(real: &[f32], fake: &[f32], dim: usize, ks: &[usize]) -> Result<Vec<Prdc>> {
     let (r, f) = (Set::new(real, dim), Set::new(fake, dim));
     let smaller = r.len().min(f.len());
-    if k == 0 || k >= smaller {
-        return Err(Error::config(
-            "k",
-            k,
-            format!(
-                "must be at least 1 and less than the smaller set's {smaller} features (a radius is the distance to the k-th nearest other feature)"
-            ),
-        ));
+    for &k in ks {
+        if k == 0 || k >= smaller {
+            return Err(Error::config(
+                "k",
+                k,
+                format!(
+                    "must be at least 1 and less than the smaller set's {smaller} features (a radius is the distance to the k-th nearest other feature)"
+                ),
+            ));
+        }
     }
-    let (real_radii, fake_radii) = (radii(&r, k), radii(&f, k));
-    // Per real row: inside some fake radius (recall), some fake inside its radius (coverage);
-    // per fake column: how many real radii hold it (precision: any; density: the count).
+    let nk = ks.len();
+    if nk == 0 {
+        return Ok(Vec::new());
+    }
+    // `[feature][k's index]`.
+    let (real_radii, fake_radii) = (radii(&r, ks), radii(&f, ks));
+    // Per k and real row: inside some fake radius (recall), some fake inside its radius
+    // (coverage); per k and fake column: how many real radii hold it (precision: any; density:
+    // the count).
     let (recall, coverage, held) = (0..r.len())
         .into_par_iter()
         .step_by(TILE_ROWS)
         .map(|r0| {
             let rows = r0..(r0 + TILE_ROWS).min(r.len());
-            let (mut recalled, mut covered) = (0usize, 0usize);
-            let mut held = vec![0u32; f.len()];
-            let mut row_state = vec![(false, false); rows.len()];
+            let (mut recalled, mut covered) = (vec![0usize; nk], vec![0usize; nk]);
+            let mut held = vec![0u32; nk * f.len()];
+            let mut row_state = vec![(false, false); nk * rows.len()];
             scan_rows(&r, &f, rows.clone(), |i, j, d2, m| {
                 let mut exact_d = None;
                 let mut d = || *exact_d.get_or_insert_with(|| exact(&r, i, &f, j));
-                let in_real = inside((d2, m), real_radii[i], &mut d);
-                let in_fake = inside((d2, m), fake_radii[j], &mut d);
-                let st = &mut row_state[i - r0];
-                st.0 |= in_fake;
-                st.1 |= in_real;
-                held[j] += in_real as u32;
+                for q in 0..nk {
+                    let in_real = inside((d2, m), real_radii[i * nk + q], &mut d);
+                    let in_fake = inside((d2, m), fake_radii[j * nk + q], &mut d);
+                    let st = &mut row_state[(i - r0) * nk + q];
+                    st.0 |= in_fake;
+                    st.1 |= in_real;
+                    held[q * f.len() + j] += in_real as u32;
+                }
             });
-            for (a, b) in row_state {
-                recalled += a as usize;
-                covered += b as usize;
+            for (at, (a, b)) in row_state.into_iter().enumerate() {
+                recalled[at % nk] += a as usize;
+                covered[at % nk] += b as usize;
             }
             (recalled, covered, held)
         })
         .reduce(
-            || (0, 0, vec![0u32; f.len()]),
+            || (vec![0; nk], vec![0; nk], vec![0u32; nk * f.len()]),
             |mut x, y| {
-                x.0 += y.0;
-                x.1 += y.1;
+                let add =
+                    |a: &mut [usize], b: &[usize]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                add(&mut x.0, &y.0);
+                add(&mut x.1, &y.1);
                 x.2.iter_mut().zip(&y.2).for_each(|(a, b)| *a += b);
                 x
             },
         );
     let (n, m) = (r.len() as f64, f.len() as f64);
-    Ok(Prdc {
-        k,
-        precision: held.iter().filter(|&&c| c > 0).count() as f64 / m,
-        recall: recall as f64 / n,
-        density: held.iter().map(|&c| c as f64).sum::<f64>() / (k as f64 * m),
-        coverage: coverage as f64 / n,
-    })
+    Ok(ks
+        .iter()
+        .enumerate()
+        .map(|(q, &k)| {
+            let held = &held[q * f.len()..(q + 1) * f.len()];
+            Prdc {
+                k,
+                precision: held.iter().filter(|&&c| c > 0).count() as f64 / m,
+                recall: recall[q] as f64 / n,
+                density: held.iter().map(|&c| c as f64).sum::<f64>() / (k as f64 * m),
+                coverage: coverage[q] as f64 / n,
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -262,6 +290,32 @@ mod tests {
         // Recall: reals inside some fake radius: 0.5's 1.5 holds 0 and 1; 2's holds 1, 2, 3;
         // 10's 8 holds 3: all 4.
         assert_eq!(s.recall, 1.0);
+    }
+
+    /// Several k from one pass: each equal, to the bit, to its own call, on features with
+    /// ties and near-ties (rounded coordinates) where the exact re-measurement decides.
+    #[test]
+    fn each_k_from_one_pass_equals_one_call_per_k() {
+        let dim = 16;
+        let values = |n: usize, seed: u32| -> Vec<f32> {
+            (0..n * dim)
+                .map(|i| {
+                    let v = ((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 1000;
+                    (v as f32 / 100.0).round() / 4.0
+                })
+                .collect()
+        };
+        let (real, fake) = (values(300, 7), values(250, 11));
+        let ks = [5, 1, 3, 10];
+        let all = prdc_each_k(&real, &fake, dim, &ks).unwrap();
+        assert_eq!(all.len(), ks.len());
+        for (p, &k) in all.iter().zip(&ks) {
+            assert_eq!(*p, prdc(&real, &fake, dim, k).unwrap(), "k = {k}");
+        }
+        // The scores move with k: a larger k widens every radius.
+        assert!(all[3].recall > all[1].recall && all[3].coverage > all[1].coverage);
+        let e = prdc_each_k(&real, &fake, dim, &[3, 250]).unwrap_err();
+        assert!(e.to_string().starts_with("invalid k 250: "), "{e}");
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub struct FidConfig {
     /// Precision, recall, density and coverage with k = 3 neighbours (the papers' and the
     /// prdc package's default); `None`: not measured.
     pub prdc_k: Option<usize>,
+    /// With `prdc_k`, the same scores for these k too, from the same pass (`dcgan fid --k
+    /// 3,5`: the papers' k and StudioGAN's).
+    pub prdc_other_k: Vec<usize>,
     /// A class-conditional generator: also each class's FID against the real images of that
     /// class (n / K images a side) and the accuracy of a classifier trained on the real images
     /// on G's images ([`crate::eval::per_class`]).
@@ -155,6 +158,7 @@ impl Default for FidConfig {
             background: p.background,
             mode: p.mode,
             prdc_k: p.prdc_k,
+            prdc_other_k: p.prdc_other_k,
             per_class: false,
             class_test: None,
         }
@@ -175,6 +179,7 @@ impl FidConfig {
             background: self.background,
             mode: self.mode,
             prdc_k: self.prdc_k,
+            prdc_other_k: self.prdc_other_k.clone(),
         }
     }
 
@@ -204,7 +209,23 @@ impl FidConfig {
             100_000,
             "each costs a full kernel sum",
         )?;
-        if let Some(k) = self.prdc_k {
+        if !self.prdc_other_k.is_empty() && self.prdc_k.is_none() {
+            return Err(Error::config(
+                "k",
+                format!("{:?}", self.prdc_other_k),
+                "more values of k need PRDC itself (a first k)",
+            ));
+        }
+        let ks: Vec<usize> = self
+            .prdc_k
+            .iter()
+            .chain(&self.prdc_other_k)
+            .copied()
+            .collect();
+        for (at, &k) in ks.iter().enumerate() {
+            if ks[..at].contains(&k) {
+                return Err(Error::config("k", k, "is given twice"));
+            }
             at_least_one("k", k)?;
             if k >= self.n {
                 return Err(Error::config(
@@ -249,6 +270,9 @@ pub struct FidReport {
     /// Precision, recall, density and coverage, when asked for (`prdc_k`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prdc: Option<crate::eval::prdc::Prdc>,
+    /// The same at each further k asked for (`prdc_other_k`), in that order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prdc_other_k: Vec<crate::eval::prdc::Prdc>,
     /// The first set (the real images, for a generator).
     pub a: SetReport,
     /// The second set (the generated images, for a generator).
@@ -415,6 +439,7 @@ pub fn run(c: FidConfig, events: &mut dyn Events) -> Result<FidReport> {
         mode: c.mode,
         kid: s.kid,
         prdc: s.prdc,
+        prdc_other_k: s.prdc_other_k,
         a: a.report,
         b: b.report,
         weights: needs_net.then(|| c.weights.display().to_string()),
