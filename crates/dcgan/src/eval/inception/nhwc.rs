@@ -900,9 +900,6 @@ impl Band<'_> {
     #[inline(always)]
     fn output(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
         let cout = self.conv.cout;
-        if cout > LANES_MAX_COUT {
-            return self.output_runs(m, out, offset, tmp);
-        }
         let full = cout - cout % LANES;
         let mut t = [[0.0; LANES]; MAX_POSITIONS];
         let mut t1 = [[0.0; 1]; MAX_POSITIONS];
@@ -918,6 +915,10 @@ impl Band<'_> {
                 first,
                 stride: wo * out.c,
             };
+            if cout > LANES_MAX_COUT {
+                self.output_runs(r, tile, m, out, tmp);
+                continue;
+            }
             for c0 in (0..full).step_by(LANES) {
                 self.output_lanes(r, tile, c0, m, out, &mut t);
             }
@@ -969,41 +970,36 @@ impl Band<'_> {
         }
     }
 
-    /// The output transform one whole channel run at a time: `tmp` holds `Aᵀ_y M` (`[m_y,
-    /// n_x, Cout]`), then each output pixel's run is summed from it term by term.
+    /// The output transform of tile `t0 + r` one whole channel run at a time: `tmp` holds
+    /// `Aᵀ_y M` (`[m_y, n_x, Cout]`), then each output pixel's run is summed from it term by
+    /// term.
     #[inline(always)]
-    fn output_runs(&self, m: &[f32], out: &mut Map, offset: usize, tmp: &mut [f32]) {
+    fn output_runs(&self, r: usize, tile: Tile, m: &[f32], out: &mut Map, tmp: &mut [f32]) {
         let (ty, tx) = (&self.plan.y, &self.plan.x);
         let nx = tx.n;
         let cout = self.conv.cout;
-        let (ho, wo) = self.conv.out_dims(self.x.h, self.x.w);
-        let oc = out.c;
-        for r in 0..self.rows {
-            let (i, y0, x0) = self.tile_origin(self.t0 + r);
-            let run = |a: usize, b: usize| &m[((a * nx + b) * self.band + r) * cout..][..cout];
-            if ty.n > 1 {
-                for a in 0..ty.m {
-                    for b in 0..nx {
-                        let terms = ty.at_terms[a].iter().map(|&(k, c)| (c, run(k, b)));
-                        combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
-                    }
+        let run = |a: usize, b: usize| &m[((a * nx + b) * self.band + r) * cout..][..cout];
+        if ty.n > 1 {
+            for a in 0..ty.m {
+                for b in 0..nx {
+                    let terms = ty.at_terms[a].iter().map(|&(k, c)| (c, run(k, b)));
+                    combine(&mut tmp[(a * nx + b) * cout..][..cout], terms);
                 }
             }
-            for a in 0..ty.m.min(ho - y0) {
-                for b in 0..tx.m.min(wo - x0) {
-                    let px = (i * ho + y0 + a) * wo + x0 + b;
-                    let dst = &mut out.data[px * oc + offset..][..cout];
-                    let terms = tx.at_terms[b].iter().map(|&(k, c)| {
-                        let src = if ty.n > 1 {
-                            &tmp[(a * nx + k) * cout..][..cout]
-                        } else {
-                            run(a, k)
-                        };
-                        (c, src)
-                    });
-                    combine(dst, terms);
-                    bias_relu(dst, &self.conv.bias);
-                }
+        }
+        for a in 0..tile.rows {
+            for b in 0..tile.cols {
+                let dst = &mut out.data[tile.first + a * tile.stride + b * out.c..][..cout];
+                let terms = tx.at_terms[b].iter().map(|&(k, c)| {
+                    let src = if ty.n > 1 {
+                        &tmp[(a * nx + k) * cout..][..cout]
+                    } else {
+                        run(a, k)
+                    };
+                    (c, src)
+                });
+                combine(dst, terms);
+                bias_relu(dst, &self.conv.bias);
             }
         }
     }
